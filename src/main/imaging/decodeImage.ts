@@ -1,0 +1,52 @@
+// One entry point to turn an image file (PNG, JPEG, TIFF, BMP, WebP) into RGB pixels.
+// Used by import (hash, size, thumbnail), the training data pipeline and patch extraction.
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { decodeBmp, isBmp, type RgbImage } from './bmp';
+
+export type { RgbImage } from './bmp';
+
+export class ImageDecodeError extends Error {
+  readonly kind = 'unreadable-image';
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+  }
+}
+
+/** Decode `bytes` (already read from `path`) to interleaved RGB. */
+export async function decodeImageBytes(bytes: Uint8Array, path = '<memory>'): Promise<RgbImage> {
+  try {
+    if (isBmp(bytes)) return decodeBmp(bytes);
+    const { data, info } = await sharp(bytes, { failOn: 'error' })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  } catch (err) {
+    throw new ImageDecodeError(path, (err as Error).message.split('\n')[0]);
+  }
+}
+
+export async function decodeImage(path: string): Promise<RgbImage> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new ImageDecodeError(path, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message);
+  }
+  return decodeImageBytes(bytes, path);
+}
+
+/** A sharp pipeline over any supported image (BMP decoded by us first), for resizing and encoding. */
+export async function sharpOf(bytes: Uint8Array, path = '<memory>'): Promise<sharp.Sharp> {
+  if (isBmp(bytes)) {
+    const img = await decodeImageBytes(bytes, path);
+    return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
+  }
+  return sharp(bytes, { failOn: 'error' });
+}
