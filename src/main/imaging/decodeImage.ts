@@ -1,7 +1,7 @@
 // One entry point to turn an image file (PNG, JPEG, TIFF, BMP, WebP) into RGB pixels.
 // Used by import (hash, size, thumbnail), the training data pipeline and patch extraction.
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { decodeBmp, isBmp, type RgbImage } from './bmp';
 
 export type { RgbImage } from './bmp';
@@ -43,7 +43,7 @@ export async function decodeImage(path: string): Promise<RgbImage> {
 }
 
 /** A sharp pipeline over any supported image (BMP decoded by us first), for resizing and encoding. */
-export async function sharpOf(bytes: Uint8Array, path = '<memory>'): Promise<sharp.Sharp> {
+export async function sharpOf(bytes: Uint8Array, path = '<memory>'): Promise<Sharp> {
   if (isBmp(bytes)) {
     const img = await decodeImageBytes(bytes, path);
     return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });

@@ -1,0 +1,39 @@
+// The `cytotune` command: headless use of the same core as the workstation.
+import { UsageError } from './args';
+import { processIo, type Io } from './io';
+import { runImport, runInfo, runInit } from './projectCommands';
+import { runServe } from './serveCommand';
+
+type Command = (argv: string[], io: Io) => Promise<number>;
+
+const commands: Record<string, { run: Command; help: string }> = {
+  init: { run: runInit, help: 'init --project FILE                      create an empty project' },
+  import: { run: runImport, help: 'import --project FILE PATH... [--json]   import images, slides and ImageFolder trees' },
+  info: { run: runInfo, help: 'info --project FILE [--json]             classes (tree, label counts) and image counts' },
+  serve: { run: runServe, help: 'serve [--project FILE] [--port N]        browser mode on 127.0.0.1' },
+};
+
+export function usage(): string {
+  return ['usage: cytotune <command> [options]', '', ...Object.values(commands).map((c) => '  ' + c.help)].join('\n');
+}
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err(`cytotune: unknown command "${name}". Run \`cytotune --help\`.`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    const e = err as Error & { kind?: string };
+    io.err(`cytotune ${name}: ${e.message}`);
+    if (!(err instanceof UsageError) && !e.kind) io.err(e.stack ?? '');
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,155 @@
+import type { Db } from '../database';
+import type { ModelRecord, Prediction, RunMetric, RunRecord, RunStatus } from '../../../shared/domain';
+
+// Models, runs, their per-step metrics and predictions: the records of the ML side.
+
+const parse = <T>(json: string | null): T | null => (json === null ? null : (JSON.parse(json) as T));
+
+export class ModelsRepository {
+  constructor(private readonly db: Db) {}
+
+  list(): ModelRecord[] {
+    const rows = this.db.prepare(`SELECT * FROM models ORDER BY id`).all() as {
+      id: number;
+      path: string;
+      sha256: string;
+      family: string;
+      config_json: string;
+      added_at: string;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      path: r.path,
+      sha256: r.sha256,
+      family: r.family,
+      config: JSON.parse(r.config_json),
+      addedAt: r.added_at,
+    }));
+  }
+
+  insert(m: Omit<ModelRecord, 'id' | 'addedAt'>): ModelRecord {
+    const addedAt = new Date().toISOString();
+    const info = this.db
+      .prepare(`INSERT INTO models (path, sha256, family, config_json, added_at) VALUES (?, ?, ?, ?, ?)`)
+      .run(m.path, m.sha256, m.family, JSON.stringify(m.config), addedAt);
+    return { ...m, id: Number(info.lastInsertRowid), addedAt };
+  }
+}
+
+interface RunRow {
+  id: number;
+  model_id: number | null;
+  config_json: string;
+  seed: number;
+  status: RunStatus;
+  metrics_json: string | null;
+  adapter_path: string | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const toRun = (r: RunRow): RunRecord => ({
+  id: r.id,
+  modelId: r.model_id,
+  config: JSON.parse(r.config_json),
+  seed: r.seed,
+  status: r.status,
+  metrics: parse(r.metrics_json),
+  adapterPath: r.adapter_path,
+  error: r.error,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export class RunsRepository {
+  constructor(private readonly db: Db) {}
+
+  list(): RunRecord[] {
+    return (this.db.prepare(`SELECT * FROM runs ORDER BY id DESC`).all() as RunRow[]).map(toRun);
+  }
+
+  get(id: number): RunRecord | undefined {
+    const row = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+    return row && toRun(row);
+  }
+
+  insert(r: { modelId: number | null; config: Record<string, unknown>; seed: number }): RunRecord {
+    const now = new Date().toISOString();
+    const info = this.db
+      .prepare(`INSERT INTO runs (model_id, config_json, seed, status, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)`)
+      .run(r.modelId, JSON.stringify(r.config), r.seed, now, now);
+    return this.get(Number(info.lastInsertRowid))!;
+  }
+
+  setStatus(id: number, status: RunStatus, fields: { metrics?: unknown; adapterPath?: string; error?: string } = {}): void {
+    this.db
+      .prepare(
+        `UPDATE runs SET status = ?, metrics_json = COALESCE(?, metrics_json), adapter_path = COALESCE(?, adapter_path),
+         error = COALESCE(?, error), updated_at = ? WHERE id = ?`,
+      )
+      .run(
+        status,
+        fields.metrics === undefined ? null : JSON.stringify(fields.metrics),
+        fields.adapterPath ?? null,
+        fields.error ?? null,
+        new Date().toISOString(),
+        id,
+      );
+  }
+
+  addMetric(m: RunMetric): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO run_metrics (run_id, step, loss, lr, accuracy, images_per_second) VALUES (?, ?, ?, ?, ?, ?)`,
+      )
+      .run(m.runId, m.step, m.loss, m.lr, m.accuracy, m.imagesPerSecond);
+  }
+
+  metrics(runId: number): RunMetric[] {
+    const rows = this.db.prepare(`SELECT * FROM run_metrics WHERE run_id = ? ORDER BY step`).all(runId) as {
+      run_id: number;
+      step: number;
+      loss: number | null;
+      lr: number | null;
+      accuracy: number | null;
+      images_per_second: number | null;
+    }[];
+    return rows.map((r) => ({
+      runId: r.run_id,
+      step: r.step,
+      loss: r.loss,
+      lr: r.lr,
+      accuracy: r.accuracy,
+      imagesPerSecond: r.images_per_second,
+    }));
+  }
+
+  predictions(runId: number, imageId?: number): Prediction[] {
+    const rows = (
+      imageId === undefined
+        ? this.db.prepare(`SELECT * FROM predictions WHERE run_id = ? ORDER BY id`).all(runId)
+        : this.db.prepare(`SELECT * FROM predictions WHERE run_id = ? AND image_id = ? ORDER BY id`).all(runId, imageId)
+    ) as {
+      id: number;
+      run_id: number;
+      image_id: number;
+      x: number;
+      y: number;
+      w: number;
+      h: number;
+      class_id: number;
+      probabilities_json: string;
+      entropy: number;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      runId: r.run_id,
+      imageId: r.image_id,
+      box: { x: r.x, y: r.y, w: r.w, h: r.h },
+      classId: r.class_id,
+      probabilities: JSON.parse(r.probabilities_json),
+      entropy: r.entropy,
+    }));
+  }
+}

@@ -1,0 +1,205 @@
+// Browser mode: the same API contract over HTTP (calls) and WebSocket (events), bound to
+// 127.0.0.1 only. Every request needs the random token (query on first load, then an
+// HttpOnly SameSite=Strict cookie; header for programmatic clients), and a Host header
+// naming this server, so neither another web page nor DNS rebinding can reach the API.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Workspace } from '../core/workspace';
+import { contentSecurityPolicy } from '../security';
+
+export interface ServerOptions {
+  workspace: Workspace;
+  /** Folder of the built renderer (index.html and assets). */
+  rendererDir: string;
+  port?: number;
+  token?: string;
+  /** Extra GET routes (slide tiles), tried before static files; return false when not handled. */
+  routes?: (path: string, req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const cookieName = 'cytotune_token';
+const maxBodyBytes = 10 * 1024 * 1024;
+const mimeTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const rendererDir = resolve(options.rendererDir);
+  let port = 0;
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+
+  const tokenOk = (candidate: string | undefined | null): boolean => {
+    if (!candidate) return false;
+    const a = Buffer.from(candidate);
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+  const authorised = (req: IncomingMessage, url: URL): boolean =>
+    tokenOk(req.headers['x-cytotune-token'] as string | undefined) ||
+    tokenOk(url.searchParams.get('token')) ||
+    tokenOk(readCookie(req, cookieName));
+  const hostOk = (req: IncomingMessage): boolean => {
+    if (!allowedHosts().has(req.headers.host ?? '')) return false;
+    // Browsers send Origin on cross-origin requests and WebSockets; tools and same-origin GETs send none.
+    const origin = req.headers.origin;
+    return origin === undefined || [...allowedHosts()].some((h) => origin === `http://${h}`);
+  };
+
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (!hostOk(req)) return send(res, 403, 'text/plain', 'Forbidden: unexpected Host or Origin header.');
+      if (!authorised(req, url)) {
+        return send(res, 401, 'text/plain', 'Unauthorised: open the URL printed by `cytotune serve` (it carries the access token).');
+      }
+      if (url.searchParams.has('token')) {
+        res.setHeader('Set-Cookie', `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+      }
+      if (url.pathname.startsWith('/api/')) return await handleApi(req, res, url.pathname.slice(5));
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'Method not allowed');
+      if (await serveThumbnail(url.pathname, res)) return;
+      if (options.routes && (await options.routes(url.pathname, req, res))) return;
+      await serveStatic(url.pathname, res);
+    } catch (err) {
+      console.error('[cytotune] request failed:', err);
+      if (!res.headersSent) send(res, 500, 'text/plain', 'Internal error');
+      else res.end();
+    }
+  });
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, channel: string) {
+    if (req.method !== 'POST') return send(res, 405, 'text/plain', 'API calls are POST');
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(req)) || '{}');
+    } catch (err) {
+      return sendJson(res, 400, { ok: false, error: { kind: 'invalid-input', message: `Request body is not JSON: ${(err as Error).message}` } });
+    }
+    const result = await options.workspace.handle(decodeURIComponent(channel), body);
+    sendJson(res, 200, result);
+  }
+
+  async function serveThumbnail(path: string, res: ServerResponse): Promise<boolean> {
+    const match = /^\/thumbnails\/(\d+)\.jpg$/.exec(path);
+    if (!match) return false;
+    const jpeg = options.workspace.currentProject?.images.thumbnail(Number(match[1]));
+    if (!jpeg) send(res, 404, 'text/plain', 'No such thumbnail');
+    else send(res, 200, 'image/jpeg', jpeg, { 'Cache-Control': 'private, max-age=3600' });
+    return true;
+  }
+
+  async function serveStatic(path: string, res: ServerResponse) {
+    const relative = normalize(decodeURIComponent(path === '/' ? '/index.html' : path)).replace(/^([/\\])+/, '');
+    const file = resolve(join(rendererDir, relative));
+    if (!file.startsWith(rendererDir + sep)) return send(res, 404, 'text/plain', 'Not found');
+    let content: Buffer;
+    try {
+      content = await readFile(file);
+    } catch {
+      if (extname(file)) return send(res, 404, 'text/plain', 'Not found');
+      // Client-side routes fall back to the app shell.
+      try {
+        content = await readFile(join(rendererDir, 'index.html'));
+      } catch {
+        return send(res, 503, 'text/plain', `The UI is not built (no ${rendererDir}/index.html). Run \`npm run build:renderer\`.`);
+      }
+      return send(res, 200, mimeTypes['.html'], content, { 'Content-Security-Policy': contentSecurityPolicy });
+    }
+    const type = mimeTypes[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    const headers: Record<string, string> = type.startsWith('text/html') ? { 'Content-Security-Policy': contentSecurityPolicy } : {};
+    send(res, 200, type, content, headers);
+  }
+
+  // Events: one WebSocket per client; the same token and Host checks at the upgrade.
+  const wss = new WebSocketServer({ noServer: true });
+  const clients = new Set<WebSocket>();
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/events' || !hostOk(req) || !authorised(req, url)) {
+      socket.write('HTTP/1.1 403 Forbidden\r\n\r\n');
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      clients.add(ws);
+      ws.on('close', () => clients.delete(ws));
+    });
+  });
+  const unsubscribe = options.workspace.onAny((event, payload) => {
+    const message = JSON.stringify({ event, payload });
+    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(message);
+  });
+
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, '127.0.0.1', () => ok());
+  });
+  port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    token,
+    close: async () => {
+      unsubscribe();
+      for (const ws of clients) ws.terminate();
+      await new Promise<void>((ok) => wss.close(() => ok()));
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    },
+  };
+}
+
+function readCookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return undefined;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((ok, fail) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBodyBytes) {
+        fail(new Error('request body too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => ok(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', fail);
+  });
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'Content-Type': type, 'X-Content-Type-Options': 'nosniff', ...headers });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown) {
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), { 'Cache-Control': 'no-store' });
+}

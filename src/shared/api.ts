@@ -1,0 +1,175 @@
+// The one API contract. Main implements it (validating every input with these schemas),
+// Electron's preload and the browser-mode server carry it, and the renderer's client is
+// typed from it, so the UI cannot tell which adapter it talks to.
+import { z } from 'zod';
+import type {
+  Annotation,
+  AuditEntry,
+  ClassNode,
+  ClassRecord,
+  ImageRecord,
+  ImageSummary,
+  ImportSummary,
+  ModelRecord,
+  Prediction,
+  ProjectCounts,
+  ProjectInfo,
+  RunMetric,
+  RunRecord,
+} from './domain';
+
+const id = z.number().int().positive();
+const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #1f77b4');
+const shortcut = z.string().regex(/^[0-9]$/, 'a single digit key 0-9').nullable();
+const box = z.object({
+  x: z.number().finite(),
+  y: z.number().finite(),
+  w: z.number().finite().positive(),
+  h: z.number().finite().positive(),
+});
+const filePath = z.string().min(1).max(4096);
+const empty = z.object({}).strict();
+
+/** Defines one channel: `channel<Output>()(inputSchema)`; the output is a phantom type. */
+function channel<O>() {
+  return <I extends z.ZodType>(input: I) => ({ input, output: undefined as unknown as O });
+}
+const byId = z.object({ id }).strict();
+
+export interface DirectoryListing {
+  path: string;
+  parent: string | null;
+  entries: { name: string; kind: 'dir' | 'file' }[];
+}
+
+const createProject = z.object({ path: filePath, name: z.string().max(200).optional() }).strict();
+const settingsInput = z
+  .object({ patchSize: z.number().int().min(8).max(4096).optional(), shotTarget: z.number().int().min(1).max(10_000).optional() })
+  .strict();
+const createClass = z
+  .object({
+    name: z.string().trim().min(1).max(120),
+    parentId: id.nullable().optional(),
+    color: color.optional(),
+    shortcut: shortcut.optional(),
+  })
+  .strict();
+const updateClass = z
+  .object({
+    id,
+    name: z.string().trim().min(1).max(120).optional(),
+    parentId: id.nullable().optional(),
+    color: color.optional(),
+    shortcut: shortcut.optional(),
+  })
+  .strict();
+const moveClass = z.object({ id, direction: z.enum(['up', 'down']) }).strict();
+const listImages = z
+  .object({ offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(5000).optional() })
+  .strict();
+const importRun = z.object({ paths: z.array(filePath).min(1).max(10_000) }).strict();
+const fsList = z.object({ path: filePath.optional() }).strict();
+const createAnnotation = z.object({ imageId: id, classId: id, box }).strict();
+const updateAnnotation = z.object({ id, classId: id.optional(), box: box.optional() }).strict();
+const listPredictions = z.object({ runId: id, imageId: id.optional() }).strict();
+const listAudit = z.object({ limit: z.number().int().min(1).max(10_000).optional() }).strict();
+
+export const api = {
+  'project:create': channel<ProjectInfo>()(createProject),
+  'project:open': channel<ProjectInfo>()(z.object({ path: filePath }).strict()),
+  'project:current': channel<ProjectInfo | null>()(empty),
+  'project:close': channel<null>()(empty),
+  'project:updateSettings': channel<ProjectInfo>()(settingsInput),
+  'project:info': channel<{ classes: ClassNode[]; counts: ProjectCounts }>()(empty),
+
+  'classes:list': channel<ClassNode[]>()(empty),
+  'classes:create': channel<ClassRecord>()(createClass),
+  'classes:update': channel<ClassRecord>()(updateClass),
+  'classes:move': channel<ClassNode[]>()(moveClass),
+  'classes:delete': channel<null>()(byId),
+
+  'images:list': channel<ImageSummary[]>()(listImages),
+  'images:get': channel<ImageRecord>()(byId),
+
+  'import:run': channel<ImportSummary>()(importRun),
+  'fs:list': channel<DirectoryListing>()(fsList),
+
+  'annotations:list': channel<Annotation[]>()(z.object({ imageId: id }).strict()),
+  'annotations:create': channel<Annotation>()(createAnnotation),
+  'annotations:update': channel<Annotation>()(updateAnnotation),
+  'annotations:delete': channel<null>()(byId),
+
+  'models:list': channel<ModelRecord[]>()(empty),
+  'runs:list': channel<RunRecord[]>()(empty),
+  'runs:metrics': channel<RunMetric[]>()(z.object({ runId: id }).strict()),
+  'predictions:list': channel<Prediction[]>()(listPredictions),
+  'audit:list': channel<AuditEntry[]>()(listAudit),
+};
+
+export type Api = typeof api;
+export type Channel = keyof Api;
+export type Input<C extends Channel> = z.input<Api[C]['input']>;
+export type Output<C extends Channel> = Api[C]['output'];
+export const channels = Object.keys(api) as Channel[];
+
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(api, name);
+}
+
+// ---- events pushed from main to every client ----
+
+export interface ImportProgress {
+  done: number;
+  total: number;
+  added: number;
+  duplicates: number;
+  unreadable: number;
+  current: string;
+}
+
+export interface JobProgress {
+  jobId: string;
+  kind: 'train' | 'classify' | 'embed';
+  step: number;
+  total: number;
+  loss?: number;
+  lr?: number;
+  imagesPerSecond?: number;
+  etaSeconds?: number;
+}
+
+export interface Events {
+  'import:progress': ImportProgress;
+  'job:progress': JobProgress;
+  'project:changed': { reason: string };
+}
+export type EventName = keyof Events;
+
+// ---- errors are values with a kind ----
+
+export type ApiErrorKind = 'invalid-input' | 'not-found' | 'no-project' | 'conflict' | 'io' | 'internal';
+
+export interface ApiErrorValue {
+  kind: ApiErrorKind;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly kind: ApiErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+  toValue(): ApiErrorValue {
+    return { kind: this.kind, message: this.message };
+  }
+}
+
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiErrorValue };
+
+/** What the renderer (and tests) program against, whatever carries it. */
+export interface ApiClient {
+  call<C extends Channel>(channel: C, input: Input<C>): Promise<Output<C>>;
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+}

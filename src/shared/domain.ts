@@ -1,0 +1,146 @@
+// Domain types shared by main, renderer, worker and CLI. Plain data only.
+
+export type ImageKind = 'slide' | 'image';
+export type AnnotationSource = 'manual' | 'import' | 'accepted-prediction';
+export type RunStatus = 'queued' | 'running' | 'cancelled' | 'failed' | 'completed';
+
+/** A box in level-0 pixels of its image. */
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface ClassRecord {
+  id: number;
+  parentId: number | null;
+  name: string;
+  /** CSS colour, #rrggbb. */
+  color: string;
+  /** A single key ('1'..'9', '0') that picks this class while labelling, or null. */
+  shortcut: string | null;
+  /** Order among siblings. */
+  position: number;
+}
+
+export interface ClassNode extends ClassRecord {
+  children: ClassNode[];
+  /** Live (not deleted) annotations of this class alone. */
+  labelCount: number;
+  /** labelCount of this class plus all its descendants. */
+  totalCount: number;
+}
+
+export interface ImageRecord {
+  id: number;
+  kind: ImageKind;
+  path: string;
+  sha256: string;
+  width: number;
+  height: number;
+  mpp: number | null;
+  addedAt: string;
+}
+
+export interface ImageSummary extends ImageRecord {
+  /** classId -> live annotation count on this image. */
+  counts: Record<number, number>;
+}
+
+export interface Annotation {
+  id: number;
+  imageId: number;
+  classId: number;
+  box: Box;
+  source: AnnotationSource;
+  author: string;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+}
+
+export interface ModelRecord {
+  id: number;
+  path: string;
+  sha256: string;
+  family: string;
+  config: Record<string, unknown>;
+  addedAt: string;
+}
+
+export interface RunRecord {
+  id: number;
+  modelId: number | null;
+  config: Record<string, unknown>;
+  seed: number;
+  status: RunStatus;
+  metrics: Record<string, unknown> | null;
+  adapterPath: string | null;
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RunMetric {
+  runId: number;
+  step: number;
+  loss: number | null;
+  lr: number | null;
+  accuracy: number | null;
+  imagesPerSecond: number | null;
+}
+
+export interface Prediction {
+  id: number;
+  runId: number;
+  imageId: number;
+  box: Box;
+  classId: number;
+  probabilities: number[];
+  entropy: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  entity: string;
+  entityId: number | null;
+  before: unknown;
+  after: unknown;
+}
+
+export interface ProjectInfo {
+  path: string;
+  name: string;
+  schemaVersion: number;
+  settings: ProjectSettings;
+}
+
+export interface ProjectSettings {
+  /** Side of the square patch dropped by a click, level-0 pixels. */
+  patchSize: number;
+  /** Labels wanted per class (shots target). */
+  shotTarget: number;
+}
+
+export interface ImportProblem {
+  path: string;
+  reason: string;
+}
+
+export interface ImportSummary {
+  added: number;
+  duplicates: number;
+  duplicatePaths: string[];
+  unreadable: ImportProblem[];
+  classesCreated: string[];
+  labelled: number;
+}
+
+export interface ProjectCounts {
+  images: Record<ImageKind, number>;
+  annotations: number;
+}
