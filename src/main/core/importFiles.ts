@@ -32,7 +32,7 @@ const isHidden = (name: string) => name.startsWith('.');
 async function imagesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
+  entries.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   for (const e of entries) {
     if (isHidden(e.name)) continue;
     const full = join(dir, e.name);
@@ -63,7 +63,7 @@ export async function planImport(paths: string[]): Promise<ImportPlan> {
       else plan.problems.push({ path, reason: `not a supported image or slide (${extname(path) || 'no extension'})` });
       continue;
     }
-    const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
     for (const e of entries) {
       if (isHidden(e.name)) continue;
       const full = join(path, e.name);

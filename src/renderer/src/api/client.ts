@@ -1,0 +1,18 @@
+// The renderer's one API client. In Electron the preload exposes `window.cytotune`; in
+// browser mode we talk HTTP/WebSocket to the server that served this page. Components
+// never know which.
+import type { ApiClient } from '../../../shared/api';
+import { createHttpClient } from '../../../shared/httpClient';
+
+declare global {
+  interface Window {
+    cytotune?: ApiClient & { adapter: 'electron' };
+  }
+}
+
+export const client: ApiClient = window.cytotune ?? createHttpClient({ baseUrl: window.location.origin });
+
+/** URL of an image's thumbnail in either adapter. */
+export function thumbnailUrl(imageId: number): string {
+  return window.cytotune ? `cytotune://thumbnails/${imageId}.jpg` : `/thumbnails/${imageId}.jpg`;
+}

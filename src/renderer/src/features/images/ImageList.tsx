@@ -1,0 +1,49 @@
+import { useState } from 'react';
+import { flattenClassTree } from '../../../../shared/classTree';
+import type { ClassNode } from '../../../../shared/domain';
+import { thumbnailUrl } from '../../api/client';
+import { useQuery } from '../../api/hooks';
+
+const pageSize = 200;
+
+export function ImageList({ classes, version }: { classes: ClassNode[]; version: number }) {
+  const [limit, setLimit] = useState(pageSize);
+  const images = useQuery('images:list', { limit }, version);
+  const byId = new Map(flattenClassTree(classes).map(({ node }) => [node.id, node]));
+  const list = images.value ?? [];
+
+  return (
+    <section className="images" aria-label="Images">
+      <h2>Images</h2>
+      {images.error && <div className="error-text">{images.error}</div>}
+      {list.length === 0 && !images.error && <p className="muted">No images yet: import a folder above.</p>}
+      <ul className="image-grid" data-testid="image-grid">
+        {list.map((img) => (
+          <li key={img.id} className="image-card" title={img.path}>
+            <img src={thumbnailUrl(img.id)} alt="" loading="lazy" />
+            <div className="image-name">{img.path.split(/[\\/]/).pop()}</div>
+            <div className="image-meta">
+              {img.kind === 'slide' ? 'slide · ' : ''}
+              {img.width}×{img.height}
+            </div>
+            <div className="chips">
+              {Object.entries(img.counts).map(([classId, n]) => {
+                const c = byId.get(Number(classId));
+                return (
+                  <span key={classId} className="chip" style={{ borderColor: c?.color, color: c?.color }}>
+                    {c?.name ?? '?'} {n > 1 ? `×${n}` : ''}
+                  </span>
+                );
+              })}
+            </div>
+          </li>
+        ))}
+      </ul>
+      {list.length >= limit && (
+        <button className="more" onClick={() => setLimit((l) => l + pageSize)}>
+          Show more
+        </button>
+      )}
+    </section>
+  );
+}
