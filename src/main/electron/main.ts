@@ -1,0 +1,75 @@
+// The Electron shell: one window over the same Workspace the browser mode serves. Only this
+// folder imports 'electron'. The renderer is sandboxed, isolated, without Node, under a
+// strict CSP, cannot navigate away or open windows, and reaches main only through the
+// allow-listed channels of the preload.
+import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Workspace } from '../core/workspace';
+import { contentSecurityPolicy } from '../security';
+import { rendererEntryUrl, isTrustedRendererUrl } from './trustedUrls';
+
+protocol.registerSchemesAsPrivileged([{ scheme: 'cytotune', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+const workspace = new Workspace({ projectPath: process.env.CYTOTUNE_PROJECT });
+let window: BrowserWindow | null = null;
+
+function createWindow(): void {
+  window = new BrowserWindow({
+    width: 1440,
+    height: 920,
+    title: 'CytoTune',
+    icon: join(__dirname, '../../resources/icon.svg'),
+    webPreferences: {
+      preload: join(__dirname, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+  void window.loadURL(rendererEntryUrl(process.env.ELECTRON_RENDERER_URL, pathToFileURL(join(__dirname, '../renderer/index.html')).href));
+  window.on('closed', () => (window = null));
+}
+
+app.whenReady().then(() => {
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+
+  // Thumbnails (and, later, slide tiles) by image id; never by file path.
+  protocol.handle('cytotune', async (request) => {
+    const url = new URL(request.url);
+    const match = url.host === 'thumbnails' ? /^\/(\d+)\.jpg$/.exec(url.pathname) : null;
+    const jpeg = match ? workspace.currentProject?.images.thumbnail(Number(match[1])) : undefined;
+    return jpeg ? new Response(new Uint8Array(jpeg), { headers: { 'Content-Type': 'image/jpeg' } }) : new Response('Not found', { status: 404 });
+  });
+
+  ipcMain.handle('api:call', (event, channel: unknown, input: unknown) => {
+    if (!isTrustedRendererUrl(event.senderFrame?.url ?? '', process.env.ELECTRON_RENDERER_URL)) {
+      return { ok: false, error: { kind: 'invalid-input', message: 'untrusted sender' } };
+    }
+    return workspace.handle(channel, input);
+  });
+  workspace.onAny((name, payload) => window?.webContents.send('api:event', name, payload));
+
+  createWindow();
+  app.on('activate', () => BrowserWindow.getAllWindows().length === 0 && createWindow());
+});
+
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-navigate', (event, url) => {
+    if (!isTrustedRendererUrl(url, process.env.ELECTRON_RENDERER_URL)) event.preventDefault();
+  });
+  contents.setWindowOpenHandler(({ url }) => {
+    // Links to documentation open in the user's browser, never inside the app.
+    if (url.startsWith('https://')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+});
+
+app.on('window-all-closed', () => {
+  workspace.close();
+  if (process.platform !== 'darwin') app.quit();
+});

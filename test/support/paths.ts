@@ -1,0 +1,24 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(__dirname, '../..');
+/** Real public data next to the checkout (read-only). */
+export const sharedData = resolve(repoRoot, '../shared/data');
+export const herlevDir = join(sharedData, 'herlev-40px');
+export const slidePath = join(sharedData, 'slides/CMU-1-Small-Region.svs');
+
+export function tempDir(prefix = 'cytotune-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Per-class counts of herlev-40px, from its SOURCE.md. */
+export const herlevCounts: Record<string, number> = {
+  normal_superficiel: 59,
+  normal_intermediate: 56,
+  normal_columnar: 78,
+  light_dysplastic: 146,
+  moderate_dysplastic: 117,
+  severe_dysplastic: 158,
+  carcinoma_in_situ: 120,
+};
