@@ -36,6 +36,9 @@ function channel<O>() {
 }
 const byId = z.object({ id }).strict();
 
+/** What an undo or redo changed: the label as it is now, and the kind of action reversed or re-applied. */
+export type HistoryStep = { annotation: Annotation; action: string } | null;
+
 export interface DirectoryListing {
   path: string;
   parent: string | null;
@@ -98,6 +101,9 @@ export const api = {
   'annotations:create': channel<Annotation>()(createAnnotation),
   'annotations:update': channel<Annotation>()(updateAnnotation),
   'annotations:delete': channel<null>()(byId),
+  'annotations:byClass': channel<Annotation[]>()(z.object({ classId: id, limit: z.number().int().min(1).max(1000).optional() }).strict()),
+  'annotations:undo': channel<HistoryStep>()(z.object({ imageId: id }).strict()),
+  'annotations:redo': channel<HistoryStep>()(z.object({ imageId: id }).strict()),
 
   'models:list': channel<ModelRecord[]>()(empty),
   'runs:list': channel<RunRecord[]>()(empty),

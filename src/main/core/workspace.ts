@@ -18,6 +18,7 @@ import {
   type Output,
 } from '../../shared/api';
 import { importPaths } from './importer';
+import { redoLabel, undoLabel } from './labelHistory';
 import { Project } from './project';
 
 type Handlers = { [C in Channel]: (input: Input<C>) => Promise<Output<C>> | Output<C> };
@@ -137,6 +138,10 @@ export class Workspace {
         p().deleteAnnotation(id);
         return null;
       },
+
+      'annotations:byClass': ({ classId, limit }) => p().annotations.listForClass(p().requireClass(classId).id, limit ?? 60),
+      'annotations:undo': ({ imageId }) => undoLabel(p(), p().requireImage(imageId).id),
+      'annotations:redo': ({ imageId }) => redoLabel(p(), p().requireImage(imageId).id),
 
       'models:list': () => p().models.list(),
       'runs:list': () => p().runs.list(),

@@ -67,6 +67,18 @@ export class AnnotationsRepository {
     this.db.prepare(`UPDATE annotations SET deleted_at = ?, updated_at = ? WHERE id = ?`).run(now, now, id);
   }
 
+  restore(id: number): void {
+    this.db.prepare(`UPDATE annotations SET deleted_at = NULL, updated_at = ? WHERE id = ?`).run(new Date().toISOString(), id);
+  }
+
+  /** Newest live annotations of a class, across images (the shots gallery). */
+  listForClass(classId: number, limit: number): Annotation[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM annotations WHERE class_id = ? AND deleted_at IS NULL ORDER BY id DESC LIMIT ?`)
+      .all(classId, limit) as AnnotationRow[];
+    return rows.map(toAnnotation);
+  }
+
   liveCount(): number {
     return (this.db.prepare(`SELECT COUNT(*) AS n FROM annotations WHERE deleted_at IS NULL`).get() as { n: number }).n;
   }
