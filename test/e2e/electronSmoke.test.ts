@@ -38,8 +38,8 @@ describe('Electron shell', () => {
     });
     const page = await app.firstWindow();
     await page.getByTestId('project-name').waitFor();
-    expect(await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
-    expect(await page.evaluate(() => typeof (window as unknown as { cytotune?: { call: unknown } }).cytotune?.call)).toBe('function');
+    expect(await page.evaluate(() => typeof (globalThis as unknown as { require?: unknown }).require)).toBe('undefined');
+    expect(await page.evaluate(() => typeof (globalThis as unknown as { cytotune?: { call: unknown } }).cytotune?.call)).toBe('function');
     await app.close();
   });
 });

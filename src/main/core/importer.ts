@@ -9,7 +9,7 @@ import type { ImportSummary } from '../../shared/domain';
 import { decodeImageBytes } from '../imaging/decodeImage';
 import { planImport, type ImportItem } from './importFiles';
 import type { Project } from './project';
-import { describeSlide, slideThumbnail } from './slideProbe';
+import { describeSlide } from './slideProbe';
 import sharp from 'sharp';
 
 const thumbnailSize = 128;
@@ -42,8 +42,7 @@ async function prepareImage(path: string): Promise<Prepared> {
 
 async function prepareSlide(path: string): Promise<Prepared> {
   const sha256 = await sha256OfFile(path);
-  const slide = await describeSlide(path);
-  return { sha256, ...slide, thumbnail: await slideThumbnail(path, thumbnailSize) };
+  return { sha256, ...(await describeSlide(path, thumbnailSize)) };
 }
 
 export async function importPaths(

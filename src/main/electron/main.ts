@@ -6,6 +6,7 @@ import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron'
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Workspace } from '../core/workspace';
+import { createMediaRoutes } from '../core/mediaRoutes';
 import { contentSecurityPolicy } from '../security';
 import { rendererEntryUrl, isTrustedRendererUrl } from './trustedUrls';
 
@@ -38,12 +39,15 @@ app.whenReady().then(() => {
   });
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
 
-  // Thumbnails (and, later, slide tiles) by image id; never by file path.
+  // Tiles, patches and thumbnails by database id, never by file path: cytotune://slides/3.dzi
+  // is answered exactly as /slides/3.dzi is in browser mode.
+  const media = createMediaRoutes(workspace);
   protocol.handle('cytotune', async (request) => {
     const url = new URL(request.url);
-    const match = url.host === 'thumbnails' ? /^\/(\d+)\.jpg$/.exec(url.pathname) : null;
-    const jpeg = match ? workspace.currentProject?.images.thumbnail(Number(match[1])) : undefined;
-    return jpeg ? new Response(new Uint8Array(jpeg), { headers: { 'Content-Type': 'image/jpeg' } }) : new Response('Not found', { status: 404 });
+    const answer = await media(`/${url.host}${url.pathname}`);
+    if (!answer) return new Response('Not found', { status: 404 });
+    const body = typeof answer.body === 'string' ? answer.body : new Uint8Array(answer.body);
+    return new Response(body, { status: answer.status, headers: { 'Content-Type': answer.contentType, 'Cache-Control': answer.cacheControl } });
   });
 
   ipcMain.handle('api:call', (event, channel: unknown, input: unknown) => {

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Workspace } from '../core/workspace';
 import { contentSecurityPolicy } from '../security';
+import { createMediaRoutes } from '../core/mediaRoutes';
 
 export interface ServerOptions {
   workspace: Workspace;
@@ -17,8 +18,6 @@ export interface ServerOptions {
   rendererDir: string;
   port?: number;
   token?: string;
-  /** Extra GET routes (slide tiles), tried before static files; return false when not handled. */
-  routes?: (path: string, req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 export interface RunningServer {
@@ -46,6 +45,7 @@ const mimeTypes: Record<string, string> = {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const rendererDir = resolve(options.rendererDir);
+  const mediaRoutes = createMediaRoutes(options.workspace);
   let port = 0;
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
 
@@ -78,8 +78,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       if (url.pathname.startsWith('/api/')) return await handleApi(req, res, url.pathname.slice(5));
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'Method not allowed');
-      if (await serveThumbnail(url.pathname, res)) return;
-      if (options.routes && (await options.routes(url.pathname, req, res))) return;
+      const media = await mediaRoutes(url.pathname);
+      if (media) return send(res, media.status, media.contentType, media.body, { 'Cache-Control': media.cacheControl });
       await serveStatic(url.pathname, res);
     } catch (err) {
       console.error('[cytotune] request failed:', err);
@@ -98,15 +98,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const result = await options.workspace.handle(decodeURIComponent(channel), body);
     sendJson(res, 200, result);
-  }
-
-  async function serveThumbnail(path: string, res: ServerResponse): Promise<boolean> {
-    const match = /^\/thumbnails\/(\d+)\.jpg$/.exec(path);
-    if (!match) return false;
-    const jpeg = options.workspace.currentProject?.images.thumbnail(Number(match[1]));
-    if (!jpeg) send(res, 404, 'text/plain', 'No such thumbnail');
-    else send(res, 200, 'image/jpeg', jpeg, { 'Cache-Control': 'private, max-age=3600' });
-    return true;
   }
 
   async function serveStatic(path: string, res: ServerResponse) {

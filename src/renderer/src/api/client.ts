@@ -16,3 +16,13 @@ export const client: ApiClient = window.cytotune ?? createHttpClient({ baseUrl: 
 export function thumbnailUrl(imageId: number): string {
   return window.cytotune ? `cytotune://thumbnails/${imageId}.jpg` : `/thumbnails/${imageId}.jpg`;
 }
+
+/** Deep Zoom descriptor of an image, served by id (never by path). */
+export function tileSourceUrl(imageId: number): string {
+  return window.cytotune ? `cytotune://slides/${imageId}.dzi` : `/slides/${imageId}.dzi`;
+}
+
+/** A labelled patch cut from its image by the main process. */
+export function patchUrl(annotationId: number): string {
+  return window.cytotune ? `cytotune://patches/${annotationId}.jpg` : `/patches/${annotationId}.jpg`;
+}

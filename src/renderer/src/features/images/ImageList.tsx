@@ -6,7 +6,7 @@ import { useQuery } from '../../api/hooks';
 
 const pageSize = 200;
 
-export function ImageList({ classes, version }: { classes: ClassNode[]; version: number }) {
+export function ImageList({ classes, version, onOpen }: { classes: ClassNode[]; version: number; onOpen: (id: number) => void }) {
   const [limit, setLimit] = useState(pageSize);
   const images = useQuery('images:list', { limit }, version);
   const byId = new Map(flattenClassTree(classes).map(({ node }) => [node.id, node]));
@@ -19,7 +19,8 @@ export function ImageList({ classes, version }: { classes: ClassNode[]; version:
       {list.length === 0 && !images.error && <p className="muted">No images yet: import a folder above.</p>}
       <ul className="image-grid" data-testid="image-grid">
         {list.map((img) => (
-          <li key={img.id} className="image-card" title={img.path}>
+          <li key={img.id} className="image-card" title={`${img.path}\nOpen to label`} data-testid={`image-${img.id}`}>
+            <button className="card-open" onClick={() => onOpen(img.id)} aria-label={`Open ${img.path.split(/[\\/]/).pop()}`}>
             <img src={thumbnailUrl(img.id)} alt="" loading="lazy" />
             <div className="image-name">{img.path.split(/[\\/]/).pop()}</div>
             <div className="image-meta">
@@ -36,6 +37,7 @@ export function ImageList({ classes, version }: { classes: ClassNode[]; version:
                 );
               })}
             </div>
+            </button>
           </li>
         ))}
       </ul>

@@ -1,0 +1,56 @@
+// Pixels the UI shows, addressed by database id and never by file path: Deep Zoom
+// descriptors and tiles, label patches, import thumbnails. Both adapters (the HTTP server
+// and Electron's cytotune: protocol) answer through this one function, so they refuse the
+// same requests.
+import { serveSlideRequest, type SlideResponse } from '../slides/slideRoutes';
+import { TileNotFoundError, TileService } from '../slides/tileService';
+import { patchThumbnail } from '../slides/patches';
+import type { Project } from './project';
+import type { Workspace } from './workspace';
+
+const notFound: SlideResponse = { status: 404, contentType: 'text/plain; charset=utf-8', body: 'not found', cacheControl: 'no-store' };
+const patchSize = 128;
+
+export function createMediaRoutes(workspace: Workspace): (pathname: string) => Promise<SlideResponse | null> {
+  // One tile service per open project: image ids are only meaningful inside a project.
+  let service: { project: Project; tiles: TileService } | null = null;
+  const tilesFor = (project: Project): TileService => {
+    if (service?.project !== project) {
+      service?.tiles.close();
+      service = {
+        project,
+        tiles: new TileService({ resolvePath: (id) => project.images.get(Number(id))?.path }),
+      };
+    }
+    return service.tiles;
+  };
+
+  return async (pathname) => {
+    const project = workspace.currentProject;
+    if (pathname.startsWith('/slides/')) return project ? serveSlideRequest(tilesFor(project), pathname) : notFound;
+
+    const thumb = /^\/thumbnails\/(\d{1,12})\.jpg$/.exec(pathname);
+    if (thumb) {
+      const jpeg = project?.images.thumbnail(Number(thumb[1]));
+      return jpeg ? { status: 200, contentType: 'image/jpeg', body: jpeg, cacheControl: 'private, max-age=3600' } : notFound;
+    }
+
+    const patch = /^\/patches\/(\d{1,12})\.jpg$/.exec(pathname);
+    if (patch) {
+      const label = project?.annotations.get(Number(patch[1]));
+      if (!project || !label) return notFound;
+      const { x, y, w, h } = label.box;
+      try {
+        const jpeg = await tilesFor(project).withSlide(String(label.imageId), (s) =>
+          patchThumbnail(s.reader, { x, y, width: w, height: h }, patchSize),
+        );
+        // Moving a label changes its pixels: let the browser revalidate.
+        return { status: 200, contentType: 'image/jpeg', body: jpeg, cacheControl: 'no-cache' };
+      } catch (err) {
+        if (err instanceof TileNotFoundError) return notFound;
+        return { status: 500, contentType: 'text/plain; charset=utf-8', body: `patch unreadable: ${(err as Error).message}`, cacheControl: 'no-store' };
+      }
+    }
+    return null;
+  };
+}

@@ -1,0 +1,74 @@
+// Draws every label box, the box being drawn or moved, and the scale bar on one canvas
+// over the viewer: a single layer, redrawn per frame, so thousands of boxes stay smooth.
+import { scaleBar } from '../../../../shared/boxGeometry';
+import type { Box } from '../../../../shared/domain';
+
+export interface OverlayBox {
+  id: number;
+  box: Box;
+  color: string;
+}
+
+export interface OverlayState {
+  boxes: OverlayBox[];
+  selectedId: number | null;
+  /** The box being drawn or moved, in level-0 pixels. */
+  draft: { box: Box; color: string } | null;
+  mpp: number | null;
+}
+
+/** Screen position of level-0 pixel (0,0) and screen pixels per level-0 pixel (no rotation). */
+export interface ViewTransform {
+  originX: number;
+  originY: number;
+  scale: number;
+}
+
+export function drawOverlay(ctx: CanvasRenderingContext2D, width: number, height: number, t: ViewTransform, state: OverlayState): void {
+  ctx.clearRect(0, 0, width, height);
+  const lineWidth = 2;
+  for (const b of state.boxes) {
+    const x = t.originX + b.box.x * t.scale;
+    const y = t.originY + b.box.y * t.scale;
+    const w = b.box.w * t.scale;
+    const h = b.box.h * t.scale;
+    if (x > width || y > height || x + w < 0 || y + h < 0) continue; // off screen
+    const selected = b.id === state.selectedId;
+    ctx.strokeStyle = b.color;
+    ctx.lineWidth = selected ? lineWidth * 2 : lineWidth;
+    if (w < 3) {
+      // Far zoomed out a box is a dot: still visible, still cheap.
+      ctx.fillStyle = b.color;
+      ctx.fillRect(x - 1.5, y - 1.5, 3, 3);
+      continue;
+    }
+    ctx.strokeRect(x, y, w, h);
+    if (selected) {
+      ctx.setLineDash([4, 4]);
+      ctx.strokeStyle = 'white';
+      ctx.lineWidth = 1;
+      ctx.strokeRect(x - 3, y - 3, w + 6, h + 6);
+      ctx.setLineDash([]);
+    }
+  }
+  if (state.draft) {
+    const { box, color } = state.draft;
+    ctx.setLineDash([6, 4]);
+    ctx.strokeStyle = color;
+    ctx.lineWidth = lineWidth;
+    ctx.strokeRect(t.originX + box.x * t.scale, t.originY + box.y * t.scale, box.w * t.scale, box.h * t.scale);
+    ctx.setLineDash([]);
+  }
+  if (state.mpp) drawScaleBar(ctx, height, scaleBar(state.mpp, t.scale));
+}
+
+function drawScaleBar(ctx: CanvasRenderingContext2D, height: number, bar: { pixels: number; label: string }): void {
+  const x = 16;
+  const y = height - 22;
+  ctx.fillStyle = 'rgba(255,255,255,0.85)';
+  ctx.fillRect(x - 6, y - 18, bar.pixels + 12, 30);
+  ctx.fillStyle = '#1d2330';
+  ctx.fillRect(x, y, bar.pixels, 4);
+  ctx.font = '12px system-ui, sans-serif';
+  ctx.fillText(bar.label, x, y - 5);
+}

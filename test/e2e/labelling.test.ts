@@ -1,0 +1,95 @@
+// Labelling a real slide in Chromium against browser mode: zoom in, place three labels of
+// two classes with clicks and number keys, undo, redo, delete, reload: the remaining labels
+// are exactly where they were, with their classes, and the shots panel agrees.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Annotation } from '../../src/shared/domain';
+import { launchBrowser } from '../support/browser';
+import { repoRoot, slidePath, tempDir } from '../support/paths';
+import { overHttp, type Harness } from '../support/servers';
+
+const artifacts = join(repoRoot, 'test-results');
+let h: Harness;
+let browser: Browser;
+let page: Page;
+let slideId: number;
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  h = await overHttp();
+  await h.client.call('project:create', { path: join(tempDir(), 'label.cytotune') });
+  await h.client.call('classes:create', { name: 'Squamous', shortcut: '1' });
+  await h.client.call('classes:create', { name: 'Glandular', shortcut: '2' });
+  await h.client.call('import:run', { paths: [slidePath] });
+  slideId = (await h.client.call('images:list', {}))[0].id;
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+});
+afterAll(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+const labels = () => h.client.call('annotations:list', { imageId: slideId });
+const shotCount = (name: string) => page.getByTestId(`shots-count-${name}`).textContent();
+
+async function viewerCentre() {
+  const box = (await page.getByTestId('viewer').boundingBox())!;
+  // The navigator sits top right: work left of centre.
+  return { x: box.x + box.width * 0.4, y: box.y + box.height * 0.5 };
+}
+
+describe('labelling a whole slide in Chromium', () => {
+  it('places, undoes, redoes and deletes labels; after a reload they are exactly where they were', async () => {
+    await page.goto(h.server!.url);
+    await page.locator('.card-open').first().click();
+    await page.getByTestId('viewer').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('.viewer-host .osd canvas').length > 0);
+    await page.waitForTimeout(800); // first tiles
+    const c = await viewerCentre();
+    await page.mouse.move(c.x, c.y);
+    await page.mouse.wheel(0, -400); // zoom in
+    await page.waitForTimeout(1200);
+
+    await page.keyboard.press('1');
+    await page.mouse.click(c.x - 150, c.y - 100);
+    await expect.poll(async () => (await labels()).length).toBe(1);
+    await page.mouse.click(c.x + 150, c.y - 100);
+    await page.keyboard.press('2');
+    await page.mouse.click(c.x, c.y + 150);
+    await expect.poll(async () => (await labels()).length).toBe(3);
+    const placed = await labels();
+    const classOf = async (id: number) => (await h.client.call('classes:list', {})).find((k) => k.id === id)!.name;
+    expect(await Promise.all(placed.map((a) => classOf(a.classId)))).toEqual(['Squamous', 'Squamous', 'Glandular']);
+    await expect.poll(() => shotCount('Squamous')).toBe('2');
+    await expect.poll(() => shotCount('Glandular')).toBe('1');
+
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => (await labels()).length).toBe(2);
+    await expect.poll(() => shotCount('Glandular')).toBe('0');
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(async () => (await labels()).length).toBe(3);
+    await expect.poll(() => shotCount('Glandular')).toBe('1');
+
+    // Select the second Squamous label by clicking inside it, then delete it.
+    await page.mouse.click(c.x + 150, c.y - 100);
+    await page.keyboard.press('Delete');
+    await expect.poll(async () => (await labels()).length).toBe(2);
+    const remaining = (await labels()).map(({ id, classId, box }) => ({ id, classId, box }));
+    await page.screenshot({ path: join(artifacts, 'viewer-overlay.png') });
+
+    await page.reload();
+    await page.getByTestId('viewer').waitFor();
+    await expect.poll(() => shotCount('Squamous')).toBe('1');
+    await expect.poll(() => shotCount('Glandular')).toBe('1');
+    const after = (await labels()).map(({ id, classId, box }: Annotation) => ({ id, classId, box }));
+    expect(after).toEqual(remaining);
+    // The first label is still where the first click put it: centred on it, 224 px wide.
+    expect(after[0].box.w).toBe(224);
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: join(artifacts, 'viewer-after-reload.png') });
+  });
+});
