@@ -92,4 +92,22 @@ describe('labelling a whole slide in Chromium', () => {
     await page.waitForTimeout(800);
     await page.screenshot({ path: join(artifacts, 'viewer-after-reload.png') });
   });
+
+  it('holds 2,000 labels on one slide across a reload', async () => {
+    const project = h.workspace.currentProject!;
+    const cls = (await h.client.call('classes:list', {}))[0];
+    const before = (await labels()).length;
+    project.transaction(() => {
+      for (let i = 0; i < 2000; i++) {
+        const box = { x: (i * 7919) % 2150, y: (i * 104729) % 2900, w: 64, h: 64 };
+        project.annotations.insert({ imageId: slideId, classId: cls.id, box, source: 'manual', author: 'test' });
+      }
+    });
+    const expected = String(before + 2000);
+    await page.reload();
+    await expect.poll(() => page.getByTestId('label-count').textContent(), { timeout: 30_000 }).toBe(expected);
+    await page.reload();
+    await expect.poll(() => page.getByTestId('label-count').textContent(), { timeout: 30_000 }).toBe(expected);
+    await page.screenshot({ path: join(artifacts, 'viewer-2000-labels.png') });
+  });
 });

@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const repoRoot = resolve(__dirname, '../..');
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Real public data next to the checkout (read-only). */
 export const sharedData = resolve(repoRoot, '../shared/data');
 export const herlevDir = join(sharedData, 'herlev-40px');

@@ -3,8 +3,8 @@
 // strict CSP, cannot navigate away or open windows, and reaches main only through the
 // allow-listed channels of the preload.
 import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Workspace } from '../core/workspace';
 import { createMediaRoutes } from '../core/mediaRoutes';
 import { contentSecurityPolicy } from '../security';
@@ -12,6 +12,7 @@ import { rendererEntryUrl, isTrustedRendererUrl } from './trustedUrls';
 
 protocol.registerSchemesAsPrivileged([{ scheme: 'cytotune', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
+const here = dirname(fileURLToPath(import.meta.url));
 const workspace = new Workspace({ projectPath: process.env.CYTOTUNE_PROJECT });
 let window: BrowserWindow | null = null;
 
@@ -20,16 +21,16 @@ function createWindow(): void {
     width: 1440,
     height: 920,
     title: 'CytoTune',
-    icon: join(__dirname, '../../resources/icon.svg'),
+    icon: join(here, '../../resources/icon.svg'),
     webPreferences: {
-      preload: join(__dirname, '../preload/index.cjs'),
+      preload: join(here, '../preload/index.cjs'),
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
       webSecurity: true,
     },
   });
-  void window.loadURL(rendererEntryUrl(process.env.ELECTRON_RENDERER_URL, pathToFileURL(join(__dirname, '../renderer/index.html')).href));
+  void window.loadURL(rendererEntryUrl(process.env.ELECTRON_RENDERER_URL, pathToFileURL(join(here, '../renderer/index.html')).href));
   window.on('closed', () => (window = null));
 }
 

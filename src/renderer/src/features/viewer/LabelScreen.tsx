@@ -101,7 +101,7 @@ export function LabelScreen({ image, classes, settings, version, onChanged, onOp
         </span>
         <span className="muted">
           {image.width}×{image.height}
-          {image.mpp ? ` · ${image.mpp.toFixed(3)} µm/px` : ''} · {labels.length} labels
+          {image.mpp ? ` · ${image.mpp.toFixed(3)} µm/px` : ''} · <span data-testid="label-count">{labels.length}</span> labels
         </span>
         <span className="spacer" />
         <label>
