@@ -3,6 +3,7 @@ import { UsageError } from './args';
 import { processIo, type Io } from './io';
 import { runImport, runInfo, runInit } from './projectCommands';
 import { runServe } from './serveCommand';
+import { runSlideInfo } from '../slides/slideInfoCommand';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -11,6 +12,7 @@ const commands: Record<string, { run: Command; help: string }> = {
   import: { run: runImport, help: 'import --project FILE PATH... [--json]   import images, slides and ImageFolder trees' },
   info: { run: runInfo, help: 'info --project FILE [--json]             classes (tree, label counts) and image counts' },
   serve: { run: runServe, help: 'serve [--project FILE] [--port N]        browser mode on 127.0.0.1' },
+  'slide-info': { run: runSlideInfo, help: 'slide-info FILE [--json]                 reader, levels, downsamples, mpp, vendor' },
 };
 
 export function usage(): string {

@@ -48,7 +48,9 @@ export function createMediaRoutes(workspace: Workspace): (pathname: string) => P
         return { status: 200, contentType: 'image/jpeg', body: jpeg, cacheControl: 'no-cache' };
       } catch (err) {
         if (err instanceof TileNotFoundError) return notFound;
-        return { status: 500, contentType: 'text/plain; charset=utf-8', body: `patch unreadable: ${(err as Error).message}`, cacheControl: 'no-store' };
+        // The reason goes to the log; the response never names a file path.
+        console.error(`[cytotune] patch ${label.id} unreadable:`, (err as Error).message);
+        return { status: 500, contentType: 'text/plain; charset=utf-8', body: 'patch unreadable', cacheControl: 'no-store' };
       }
     }
     return null;

@@ -2,7 +2,7 @@
 // threads (OpenSlide handles are thread-safe), so several tile requests proceed at once and
 // the event loop is never blocked by JPEG decoding inside OpenSlide.
 import { stat } from 'node:fs/promises';
-import { argbToRgb } from './argb';
+import { argbToRgb, argbToRgbYielding } from './argb';
 import { loadOpenSlide, type OpenSlideLib, type OsrPointer } from './openslideLib';
 import {
   checkRegion,
@@ -17,6 +17,9 @@ import {
 } from './types';
 
 export { loadOpenSlide } from './openslideLib';
+
+const BAND_PIXELS = 1 << 20;
+const MAX_BANDS = 8;
 
 /** The file exists and is a regular file, else a SlideOpenError naming it. */
 export async function assertReadableFile(path: string): Promise<void> {
@@ -77,9 +80,7 @@ export class OpenSlideReader implements SlideReader {
     const props: Record<string, string> = {};
     for (const name of lib.getPropertyNames(osr)) props[name] = lib.getPropertyValue(osr, name) ?? '';
     this.properties = props;
-    const mx = positiveNumber(props['openslide.mpp-x']);
-    const my = positiveNumber(props['openslide.mpp-y']);
-    this.mpp = mx !== null && my !== null ? { x: mx, y: my } : mx !== null ? { x: mx, y: mx } : null;
+    this.mpp = mppOf(props);
     this.vendor = props['openslide.vendor'] ?? null;
     this.objectivePower = positiveNumber(props['openslide.objective-power']);
     this.background = parseBackground(props['openslide.background-color']);
@@ -93,8 +94,22 @@ export class OpenSlideReader implements SlideReader {
   async readRegion(level: number, x0: number, y0: number, w: number, h: number): Promise<RgbImage> {
     checkRegion(this, level, x0, y0, w, h);
     const argb = new Uint8Array(w * h * 4);
-    await this.withHandle((osr) => this.lib.readRegionAsync(osr, argb, x0, y0, level, w, h));
-    return { data: argbToRgb(argb, w * h, this.background), width: w, height: h };
+    const ds = this.levelDownsamples[level];
+    // OpenSlide paints one region on one thread; a large one (an overview, a whole-slide
+    // thumbnail) is read as horizontal bands in parallel. Only where a band's level-0 origin
+    // is exact (integer downsample), since OpenSlide interpolates at fractional offsets.
+    const bands = w * h >= 4 * BAND_PIXELS && Number.isInteger(ds) ? Math.min(MAX_BANDS, Math.ceil((w * h) / BAND_PIXELS)) : 1;
+    const bandRows = Math.ceil(h / bands);
+    await this.withHandle(async (osr) => {
+      const reads: Promise<void>[] = [];
+      for (let top = 0; top < h; top += bandRows) {
+        const rows = Math.min(bandRows, h - top);
+        reads.push(this.lib.readRegionAsync(osr, argb.subarray(top * w * 4, (top + rows) * w * 4), x0, y0 + top * ds, level, w, rows));
+      }
+      await Promise.all(reads);
+    });
+    const rgb = w * h > BAND_PIXELS ? await argbToRgbYielding(argb, w * h, this.background) : argbToRgb(argb, w * h, this.background);
+    return { data: rgb, width: w, height: h };
   }
 
   async readAssociatedImage(name: string): Promise<RgbImage> {
@@ -138,4 +153,15 @@ export class OpenSlideReader implements SlideReader {
       this.osr = null;
     }
   }
+}
+
+/** openslide.mpp-x/y, or (OpenSlide 3.4 on generic TIFF, which sets no mpp) the TIFF resolution as OpenSlide 4 derives it. */
+export function mppOf(props: Readonly<Record<string, string>>): Mpp | null {
+  const mx = positiveNumber(props['openslide.mpp-x']);
+  const my = positiveNumber(props['openslide.mpp-y']);
+  if (mx !== null) return { x: mx, y: my ?? mx };
+  const unit = props['tiff.ResolutionUnit'] === 'centimeter' ? 10_000 : props['tiff.ResolutionUnit'] === 'inch' ? 25_400 : null;
+  const xr = positiveNumber(props['tiff.XResolution']);
+  const yr = positiveNumber(props['tiff.YResolution']);
+  return unit !== null && xr !== null && yr !== null ? { x: unit / xr, y: unit / yr } : null;
 }

@@ -32,7 +32,15 @@ export interface OpenSlideLib {
 
 export type OpenSlideLoad = { ok: true; lib: OpenSlideLib } | { ok: false; kind: 'openslide-unavailable'; message: string };
 
-const CANDIDATES = ['libopenslide.so.1', 'libopenslide.so.0', 'libopenslide.so', 'libopenslide.1.dylib', 'libopenslide.0.dylib', 'libopenslide-1.dll', 'libopenslide-0.dll'];
+const CANDIDATES = [
+  'libopenslide.so.1',
+  'libopenslide.so.0',
+  'libopenslide.so',
+  'libopenslide.1.dylib',
+  'libopenslide.0.dylib',
+  'libopenslide-1.dll',
+  'libopenslide-0.dll',
+];
 
 let cached: OpenSlideLoad | undefined;
 
@@ -43,6 +51,7 @@ export function loadOpenSlide(): OpenSlideLoad {
   if (env === 'off' || env === '0') {
     return (cached = { ok: false, kind: 'openslide-unavailable', message: 'OpenSlide disabled by CYTOTUNE_OPENSLIDE=off' });
   }
+  raiseAsyncStack();
   const errors: string[] = [];
   for (const name of env ? [env] : CANDIDATES) {
     try {
@@ -57,6 +66,24 @@ export function loadOpenSlide(): OpenSlideLoad {
     message: `OpenSlide library not found (install libopenslide0): ${errors[errors.length - 1] ?? 'no candidates'}`,
   });
 }
+
+/**
+ * koffi runs native code on its own stack blocks (x64: `leaq 128(%rsi), %rsp` in its trampoline),
+ * 128 KiB by default for async calls: too tight for OpenSlide's decoders (libjpeg, openjpeg,
+ * libtiff, cairo). Give async calls the 2 MiB sync calls get. koffi only accepts this before the
+ * first library is loaded in the process; if someone loaded one earlier we keep the default.
+ */
+function raiseAsyncStack(): void {
+  try {
+    const cfg = koffi.config() as { async_stack_size: number };
+    if (cfg.async_stack_size < ASYNC_STACK) koffi.config({ ...cfg, async_stack_size: ASYNC_STACK });
+  } catch {
+    // Another module already loaded a library through koffi; reads still work on typical slides.
+  }
+}
+
+const ASYNC_STACK = 2 * 1024 * 1024;
+const MAX_NATIVE_CALLS = 32;
 
 /** For tests: forget the memoised result so CYTOTUNE_OPENSLIDE is read again. */
 export function resetOpenSlideForTests(): void {
@@ -93,8 +120,19 @@ function bind(lib: LibraryHandle, libraryPath: string): OpenSlideLib {
     readRegion: lib.func('void openslide_read_region(void *osr, void *dest, int64_t x, int64_t y, int32_t level, int64_t w, int64_t h)'),
     readAssoc: lib.func('void openslide_read_associated_image(void *osr, const char *name, void *dest)'),
   };
-  const asPromise = (fn: KoffiFunction, ...args: unknown[]) =>
-    new Promise<void>((resolve, reject) => fn.async(...args, (err: unknown) => (err ? reject(err) : resolve())));
+  // koffi throws once more than max_async_calls (256) are queued: queue the excess here instead.
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const asPromise = async (fn: KoffiFunction, ...args: unknown[]) => {
+    if (running >= MAX_NATIVE_CALLS) await new Promise<void>((go) => waiting.push(go));
+    running++;
+    try {
+      await new Promise<void>((resolve, reject) => fn.async(...args, (err: unknown) => (err ? reject(err) : resolve())));
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
   const dims = (fn: KoffiFunction, osr: OsrPointer, arg: number | string): [number, number] => {
     const w = [0];
     const h = [0];
@@ -106,7 +144,9 @@ function bind(lib: LibraryHandle, libraryPath: string): OpenSlideLib {
     libraryPath,
     open: (path) => (f.open(path) as OsrPointer | null) || null,
     openAsync: (path) =>
-      new Promise((resolve, reject) => f.open.async(path, (err: unknown, osr: OsrPointer | null) => (err ? reject(err) : resolve(osr || null)))),
+      new Promise((resolve, reject) =>
+        f.open.async(path, (err: unknown, osr: OsrPointer | null) => (err ? reject(err) : resolve(osr || null))),
+      ),
     detectVendor: (path) => (f.detectVendor(path) as string | null) ?? null,
     close: (osr) => f.close(osr),
     getError: (osr) => (f.getError(osr) as string | null) ?? null,

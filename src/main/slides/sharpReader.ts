@@ -137,7 +137,9 @@ export class SharpSlideReader implements SlideReader {
         .extract({ left, top, width: right - left, height: bottom - top })
         .flatten({ background: { r, g, b } });
       if (right - left !== w || bottom - top !== h) {
-        img = sharp(await img.toColourspace('srgb').raw().toBuffer(), { raw: { width: right - left, height: bottom - top, channels: 3 } }).extend({
+        img = sharp(await img.toColourspace('srgb').raw().toBuffer(), {
+          raw: { width: right - left, height: bottom - top, channels: 3 },
+        }).extend({
           left: left - lx,
           top: top - ly,
           right: lx + w - right,
@@ -146,7 +148,8 @@ export class SharpSlideReader implements SlideReader {
         });
       }
       const { data, info } = await img.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-      if (info.channels !== 3 || info.width !== w || info.height !== h) throw new Error(`unexpected ${info.width}x${info.height}x${info.channels} region`);
+      if (info.channels !== 3 || info.width !== w || info.height !== h)
+        throw new Error(`unexpected ${info.width}x${info.height}x${info.channels} region`);
       return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: w, height: h };
     } catch (err) {
       throw new SlideReadError(this.path, (err as Error).message.split('\n')[0]);

@@ -6,7 +6,7 @@ import { openPlainImage } from './imageReader';
 import { assertReadableFile, openWithOpenSlide } from './openslide';
 import { loadOpenSlide } from './openslideLib';
 import { openWithSharp } from './sharpReader';
-import { readTiffPages } from './tiffDirectory';
+import { readTiffPages, TiffError, type TiffPage } from './tiffDirectory';
 import { SlideOpenError, type SlideReader } from './types';
 
 export interface OpenSlideOptions {
@@ -16,6 +16,8 @@ export interface OpenSlideOptions {
 
 /** Formats only OpenSlide can read (no usable tiled TIFF inside for libvips). */
 const OPENSLIDE_ONLY = new Set(['.ndpi', '.mrxs', '.vms', '.vmu', '.svslide']);
+/** TIFF-based whole-slide extensions: when such a file is no TIFF at all, say so rather than 'not an image'. */
+const WSI_EXTENSIONS = new Set(['.svs', '.scn', '.bif', '.tif', '.tiff']);
 
 export async function openSlide(path: string, options: OpenSlideOptions = {}): Promise<SlideReader> {
   await assertReadableFile(path);
@@ -31,8 +33,17 @@ export async function openSlide(path: string, options: OpenSlideOptions = {}): P
   if (OPENSLIDE_ONLY.has(ext)) {
     throw new SlideOpenError(path, load.ok ? 'OpenSlide does not recognise this file' : `${ext} slides need OpenSlide; ${load.message}`);
   }
-  const pages = await readTiffPages(path);
+  let pages: TiffPage[] | null;
+  try {
+    pages = await readTiffPages(path);
+  } catch (err) {
+    throw new SlideOpenError(path, err instanceof TiffError ? err.message : (err as Error).message);
+  }
   if (pages && pages.length > 0 && pages[0].tileWidth !== null) return openWithSharp(path);
+  if (!pages && WSI_EXTENSIONS.has(ext)) {
+    const why = load.ok ? 'OpenSlide does not recognise it' : load.message;
+    throw new SlideOpenError(path, `not a valid ${ext} whole-slide image (${why})`);
+  }
   return openPlainImage(path);
 }
 

@@ -20,9 +20,28 @@ export interface TiffPage {
 }
 
 const MAX_PAGES = 256;
-const TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8 };
 
-/** Directories of a TIFF file, or null when the file is not a (Big)TIFF. */
+export class TiffError extends Error {}
+const TYPE_SIZE: Record<number, number> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 4,
+  5: 8,
+  6: 1,
+  7: 1,
+  8: 2,
+  9: 4,
+  10: 8,
+  11: 4,
+  12: 8,
+  13: 4,
+  16: 8,
+  17: 8,
+  18: 8,
+};
+
+/** Directories of a TIFF file, or null when the file is not a (Big)TIFF. Throws TiffError on a corrupt or truncated one. */
 export async function readTiffPages(path: string): Promise<TiffPage[] | null> {
   let fh: FileHandle;
   try {
@@ -32,8 +51,6 @@ export async function readTiffPages(path: string): Promise<TiffPage[] | null> {
   }
   try {
     return await readPages(fh);
-  } catch {
-    return null;
   } finally {
     await fh.close();
   }
@@ -42,12 +59,14 @@ export async function readTiffPages(path: string): Promise<TiffPage[] | null> {
 async function bytesAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
   const buf = Buffer.alloc(length);
   const { bytesRead } = await fh.read(buf, 0, length, offset);
-  if (bytesRead < length) throw new Error('truncated TIFF');
+  if (bytesRead < length) throw new TiffError('truncated TIFF (a directory points past the end of the file)');
   return buf;
 }
 
 async function readPages(fh: FileHandle): Promise<TiffPage[] | null> {
-  const head = await bytesAt(fh, 0, 16);
+  const head = Buffer.alloc(16);
+  const { bytesRead } = await fh.read(head, 0, 16, 0);
+  if (bytesRead < 16) return null;
   const order = head.toString('latin1', 0, 2);
   if (order !== 'II' && order !== 'MM') return null;
   const le = order === 'II';
@@ -67,7 +86,7 @@ async function readPages(fh: FileHandle): Promise<TiffPage[] | null> {
     seen.add(next);
     const countBuf = await bytesAt(fh, next, big ? 8 : 2);
     const count = big ? u64(countBuf, 0) : u16(countBuf, 0);
-    if (count > 4096) throw new Error('implausible TIFF directory');
+    if (count > 4096) throw new TiffError('corrupt TIFF directory');
     const dir = await bytesAt(fh, next + countBuf.length, count * entrySize + (big ? 8 : 4));
     const fields = new Map<number, { type: number; count: number; value: Buffer }>();
     for (let i = 0; i < count; i++) {
@@ -79,7 +98,10 @@ async function readPages(fh: FileHandle): Promise<TiffPage[] | null> {
       // Only fetch out-of-line values for the few tags we use (descriptions can be long).
       if (![254, 256, 257, 259, 270, 282, 283, 296, 322, 323].includes(tag)) continue;
       const valueAt = e + (big ? 12 : 8);
-      const value = size <= inlineSize ? dir.subarray(valueAt, valueAt + size) : await bytesAt(fh, big ? u64(dir, valueAt) : u32(dir, valueAt), Math.min(size, 1 << 20));
+      const value =
+        size <= inlineSize
+          ? dir.subarray(valueAt, valueAt + size)
+          : await bytesAt(fh, big ? u64(dir, valueAt) : u32(dir, valueAt), Math.min(size, 1 << 20));
       fields.set(tag, { type, count: n, value });
     }
     next = big ? u64(dir, count * entrySize) : u32(dir, count * entrySize);
@@ -101,7 +123,7 @@ async function readPages(fh: FileHandle): Promise<TiffPage[] | null> {
     const desc = fields.get(270);
     const width = int(256);
     const height = int(257);
-    if (width === null || height === null) throw new Error('TIFF directory without size');
+    if (width === null || height === null) throw new TiffError('TIFF directory without image size');
     pages.push({
       index: pages.length,
       width,

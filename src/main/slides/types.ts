@@ -67,8 +67,16 @@ export class SlideReadError extends Error {
 /** Level, region size and requested box checked before any native call (a bad one is the caller's bug). */
 export function checkRegion(reader: Pick<SlideReader, 'levelCount'>, level: number, x0: number, y0: number, w: number, h: number): void {
   if (!Number.isInteger(level) || level < 0 || level >= reader.levelCount) throw new RangeError(`invalid level ${level}`);
-  for (const [name, v] of [['x0', x0], ['y0', y0]] as const) if (!Number.isSafeInteger(v)) throw new RangeError(`${name} must be an integer, got ${v}`);
-  for (const [name, v] of [['w', w], ['h', h]] as const) if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  for (const [name, v] of [
+    ['x0', x0],
+    ['y0', y0],
+  ] as const)
+    if (!Number.isSafeInteger(v)) throw new RangeError(`${name} must be an integer, got ${v}`);
+  for (const [name, v] of [
+    ['w', w],
+    ['h', h],
+  ] as const)
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   // 2^28 pixels (1 GiB of ARGB) is far beyond any tile or patch: refuse instead of exhausting memory.
   if (w * h > 2 ** 28) throw new RangeError(`region ${w}x${h} is too large to read at once`);
 }
