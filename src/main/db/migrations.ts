@@ -120,6 +120,24 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'compute jobs (training, classification) and their state',
+    sql: `
+      CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('train', 'classify')),
+        run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'cancelled', 'failed', 'completed')),
+        spec_json TEXT NOT NULL,
+        progress_json TEXT,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX jobs_status ON jobs(status);
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1].version;

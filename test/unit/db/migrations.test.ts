@@ -25,6 +25,9 @@ const seedAt: Record<number, (db: Database.Database) => void> = {
     db.exec(`UPDATE settings SET value_json = '256' WHERE key = 'patchSize'`);
     db.prepare(`INSERT INTO thumbnails (image_id, jpeg) VALUES (1, ?)`).run(Buffer.from([0xff, 0xd8, 0xff]));
   },
+  4: (db) => {
+    db.exec(`INSERT INTO jobs (kind, run_id, status, spec_json, created_at, updated_at) VALUES ('train', 1, 'completed', '{}', '2026-01-03', '2026-01-03')`);
+  },
 };
 
 function createAtVersion(version: number): string {
@@ -52,8 +55,10 @@ describe('migrations', () => {
       expect(db.prepare(`SELECT class_id FROM annotations`).pluck().all()).toEqual([2]);
       expect(db.prepare(`SELECT COUNT(*) FROM audit_log`).pluck().get()).toBe(1);
       if (from >= 2) expect(db.prepare(`SELECT loss FROM run_metrics`).pluck().get()).toBe(0.5);
-      // What the newest migration adds works on the upgraded file.
+      if (from >= 3) expect(db.prepare(`SELECT value_json FROM settings WHERE key = 'patchSize'`).pluck().get()).toBe('256');
+      // What later migrations add works on the upgraded file.
       expect(db.prepare(`SELECT value_json FROM settings WHERE key = 'shotTarget'`).pluck().get()).toBe('16');
+      expect(db.prepare(`SELECT COUNT(*) FROM jobs`).pluck().get()).toBe(0);
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(db.pragma('foreign_key_check')).toEqual([]);
       db.close();
