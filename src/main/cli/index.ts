@@ -4,6 +4,8 @@ import { processIo, type Io } from './io';
 import { runImport, runInfo, runInit } from './projectCommands';
 import { runServe } from './serveCommand';
 import { runSlideInfo } from '../slides/slideInfoCommand';
+import { runDoctor } from '../../worker/commands/doctor';
+import { runEmbed } from '../../worker/commands/embed';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -12,6 +14,11 @@ const commands: Record<string, { run: Command; help: string }> = {
   import: { run: runImport, help: 'import --project FILE PATH... [--json]   import images, slides and ImageFolder trees' },
   info: { run: runInfo, help: 'info --project FILE [--json]             classes (tree, label counts) and image counts' },
   serve: { run: runServe, help: 'serve [--project FILE] [--port N]        browser mode on 127.0.0.1' },
+  doctor: { run: runDoctor, help: 'doctor                                   ML backend chosen, why not the others, versions, GPU' },
+  embed: {
+    run: runEmbed,
+    help: 'embed --checkpoint FILE [--family F] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]',
+  },
   'slide-info': { run: runSlideInfo, help: 'slide-info FILE [--json]                 reader, levels, downsamples, mpp, vendor' },
 };
 
