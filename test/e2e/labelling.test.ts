@@ -47,7 +47,7 @@ describe('labelling a whole slide in Chromium', () => {
     await page.goto(h.server!.url);
     await page.locator('.card-open').first().click();
     await page.getByTestId('viewer').waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('.viewer-host .osd canvas').length > 0);
+    await page.waitForFunction("document.querySelectorAll('.viewer-host .osd canvas').length > 0");
     await page.waitForTimeout(800); // first tiles
     const c = await viewerCentre();
     await page.mouse.move(c.x, c.y);

@@ -6,6 +6,8 @@ import { runServe } from './serveCommand';
 import { runSlideInfo } from '../slides/slideInfoCommand';
 import { runDoctor } from '../../worker/commands/doctor';
 import { runEmbed } from '../../worker/commands/embed';
+import { runPredict } from '../../worker/commands/predict';
+import { runTrain } from '../../worker/commands/train';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -19,6 +21,11 @@ const commands: Record<string, { run: Command; help: string }> = {
     run: runEmbed,
     help: 'embed --checkpoint FILE [--family F] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]',
   },
+  train: {
+    run: runTrain,
+    help: 'train --data DIR --checkpoint FILE --method lora|linear [--shots N] [--seed S] [--rank R] [--targets q,v] [--lr X] [--iters N] [--val DIR] [--test DIR] --out RUN_DIR',
+  },
+  predict: { run: runPredict, help: 'predict --run RUN_DIR (--image IMG... | --folder DIR) [--csv OUT]' },
   'slide-info': { run: runSlideInfo, help: 'slide-info FILE [--json]                 reader, levels, downsamples, mpp, vendor' },
 };
 
