@@ -1,25 +1,15 @@
 // `cytotune train`: fine-tune (LoRA) or probe (linear) a checkpoint on an ImageFolder dataset
 // with the paper's protocol, print progress, and write the run folder (config.json, adapter,
 // head, metrics.json). Exit 0 on success, 1 on a failure the user can fix, 2 on bad usage.
-import { mkdir } from 'node:fs/promises';
-import { resolve, join } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { selectBackend, type BackendName } from '../backend/selectBackend';
-import { evaluateItems } from '../eval/evaluate';
-import { saveAdapter, type AdapterMetadata } from '../lora/adapterFile';
-import { sha256File } from '../lora/baseIdentity';
-import { parseTargets, resolveLoraSpec } from '../lora/loraConfig';
-import { loadEncoder } from '../model/loadEncoder';
+import { parseTargets } from '../lora/loraConfig';
 import type { FamilyName } from '../model/encoder';
 import { remaining, sampleFewShot, validationShots, type LabeledItem } from '../train/fewShot';
-import { saveHead } from '../train/headFile';
-import { ImageBatcher } from '../train/imageBatcher';
 import { scanImageFolder } from '../train/imageFolder';
-import { pipelineFromOptions, type SimplePipelineOptions } from '../train/imagePipeline';
-import { trainLinearProbe } from '../train/linearProbe';
-import { trainLora, type TrainOutcome } from '../train/loraTrainer';
-import { RUN_FILES, writeJson, type RunConfig } from '../train/runDir';
-import { loraSteps, resolveSettings, type TrainSettings } from '../train/settings';
+import { resolveSettings, type TrainSettings } from '../train/settings';
+import { trainRun } from '../train/trainRun';
+import type { BackendName } from '../backend/selectBackend';
 import type { TrainProgress } from '../train/trainingLoop';
 
 export interface CommandIo {
@@ -135,89 +125,45 @@ async function train(a: Record<string, string | boolean | undefined>, s: TrainSe
   }
   const testItems = a.test ? (await scanImageFolder(resolve(String(a.test)), classNames)).items : [];
 
-  const backend = await selectBackend(a.backend ? { only: a.backend as BackendName } : {});
-  const encoder = loadEncoder(checkpoint, { family: a.family ? (a.family as FamilyName) : undefined, heads: a.heads ? Number(a.heads) : undefined });
+  const ctrl = new AbortController();
+  const onSigint = () => ctrl.abort();
+  process.once('SIGINT', onSigint);
   try {
-    const sha = await sha256File(checkpoint);
-    const pipelineOptions: SimplePipelineOptions = { kind: 'bicubic', size: encoder.config.imageSize, mean: encoder.config.mean, std: encoder.config.std, scale: [0.7, 1], flip: true };
-    const batcher = new ImageBatcher(pipelineFromOptions(pipelineOptions));
-    const spec = s.method === 'lora' ? resolveLoraSpec(s.lora, encoder.config) : null;
-    const totalSteps = s.method === 'lora' ? loraSteps(s, trainItems.length) : (s.steps ?? s.epochs * Math.ceil(trainItems.length / s.batchSize));
-    await mkdir(outDir, { recursive: true });
-    const config: RunConfig = {
-      format: 'cytotune-run/1',
-      method: s.method,
+    const outcome = await trainRun({
+      outDir,
       checkpoint,
-      checkpointSha256: sha,
-      encoder: encoder.config,
+      family: a.family ? (a.family as FamilyName) : undefined,
+      heads: a.heads ? Number(a.heads) : undefined,
+      backend: a.backend ? (a.backend as BackendName) : undefined,
       classNames,
-      data: { train: train.root, val: a.val ? resolve(String(a.val)) : null, test: a.test ? resolve(String(a.test)) : null, trainImages: trainItems.length, valImages: valItems.length, testImages: testItems.length },
+      trainItems,
+      valItems,
+      testItems,
+      data: { train: train.root, val: a.val ? resolve(String(a.val)) : null, test: a.test ? resolve(String(a.test)) : null },
       settings: s,
-      lora: spec,
-      totalSteps,
-      pipeline: pipelineOptions,
-      backend: backend.candidate,
-    };
-    await writeJson(join(outDir, RUN_FILES.config), config);
-    io.out(`training ${s.method} on ${trainItems.length} images, ${classNames.length} classes (${classNames.join(', ')}), ${totalSteps} steps, backend ${backend.candidate}`);
-
-    const ctrl = new AbortController();
-    const onSigint = () => ctrl.abort();
-    process.once('SIGINT', onSigint);
-    let outcome: TrainOutcome;
-    const started = performance.now();
-    try {
-      const input = {
-        encoder, items: trainItems, numClasses: classNames.length, batcher, settings: s,
-        checkpointPath: join(outDir, RUN_FILES.checkpoint), resume: Boolean(a.resume),
-        signal: ctrl.signal, onProgress: progressPrinter(io, totalSteps),
-      };
-      outcome = s.method === 'lora' ? await trainLora(input) : await trainLinearProbe(input);
-    } finally {
-      process.removeListener('SIGINT', onSigint);
+      resume: Boolean(a.resume),
+      signal: ctrl.signal,
+      onProgress: progressPrinter(io),
+      log: io.out,
+    });
+    if (outcome.status === 'cancelled') {
+      io.err(`cytotune train: cancelled at step ${outcome.step}/${outcome.totalSteps}; continue with the same command plus --resume`);
+      return 1;
     }
-    const model = outcome.model;
-    try {
-      if (outcome.status === 'cancelled') {
-        io.err(`cytotune train: cancelled at step ${outcome.step}/${totalSteps}; continue with the same command plus --resume`);
-        return 1;
-      }
-      const seconds = (performance.now() - started) / 1000;
-      const meta: AdapterMetadata = { baseSha256: sha, family: encoder.config.family, width: encoder.config.width, classNames, preprocessing: pipelineOptions };
-      if (model.adapter) await saveAdapter(join(outDir, RUN_FILES.adapter), model.adapter, meta);
-      await saveHead(join(outDir, RUN_FILES.head), model.head, meta);
-      const evalOf = async (items: LabeledItem[]) => {
-        if (items.length === 0) return null;
-        const { predictions: _p, ...m } = await evaluateItems(encoder, model, batcher, items, { batchSize: s.microBatchSize });
-        return m;
-      };
-      const metrics = {
-        classNames,
-        steps: outcome.step,
-        seconds,
-        finalTrainLoss: outcome.lastLoss,
-        trainableParameters: model.trainableParameterCount(),
-        train: await evalOf(trainItems),
-        val: await evalOf(valItems),
-        test: await evalOf(testItems),
-      };
-      await writeJson(join(outDir, RUN_FILES.metrics), metrics);
-      await writeJson(join(outDir, RUN_FILES.config), { ...config, trainableParameters: metrics.trainableParameters });
-      const pct = (m: { top1: number } | null) => (m ? `${(100 * m.top1).toFixed(2)} %` : 'n/a');
-      io.out(`done in ${seconds.toFixed(1)} s: train top-1 ${pct(metrics.train)}, val ${pct(metrics.val)}, test ${pct(metrics.test)}; wrote ${outDir}`);
-      return 0;
-    } finally {
-      model.dispose();
-    }
+    const m = outcome.metrics!;
+    const pct = (x: { top1: number } | null) => (x ? `${(100 * x.top1).toFixed(2)} %` : 'n/a');
+    io.out(`done in ${m.seconds.toFixed(1)} s: train top-1 ${pct(m.train)}, val ${pct(m.val)}, test ${pct(m.test)}; wrote ${outDir}`);
+    return 0;
   } finally {
-    encoder.dispose();
+    process.removeListener('SIGINT', onSigint);
   }
 }
 
 /** Prints about 20 progress lines per run (and the first and last step). */
-function progressPrinter(io: CommandIo, total: number): (p: TrainProgress) => void {
-  const every = Math.max(1, Math.round(total / 20));
+function progressPrinter(io: CommandIo): (p: TrainProgress) => void {
   return (p) => {
+    const total = p.totalSteps;
+    const every = Math.max(1, Math.round(total / 20));
     if (p.step !== 1 && p.step !== total && p.step % every !== 0) return;
     const eta = p.etaSeconds >= 60 ? `${Math.floor(p.etaSeconds / 60)}m${String(Math.round(p.etaSeconds % 60)).padStart(2, '0')}s` : `${p.etaSeconds.toFixed(0)}s`;
     io.out(`step ${p.step}/${p.totalSteps} epoch ${p.epoch} loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(1)}% lr ${p.lr.toExponential(2)} ${p.imagesPerSecond.toFixed(1)} img/s ETA ${eta}`);

@@ -10,12 +10,14 @@ export class ImageBatcher {
   constructor(
     readonly pipeline: ImagePipeline,
     private readonly maxCached = 4096,
+    /** Pixels of an item key: a file path by default; the workstation's items name slide patches. */
+    private readonly source: (key: string) => Promise<RgbImage> = decodeImage,
   ) {}
 
   async decode(path: string): Promise<RgbImage> {
     const hit = this.cache.get(path);
     if (hit) return hit;
-    const img = await decodeImage(path);
+    const img = await this.source(path);
     if (this.cache.size < this.maxCached) this.cache.set(path, img);
     return img;
   }
