@@ -10,12 +10,16 @@ import type {
   ImageRecord,
   ImageSummary,
   ImportSummary,
+  JobSummary,
+  ModelInspection,
   ModelRecord,
+  PlanClass,
   Prediction,
   ProjectCounts,
   ProjectInfo,
   RunMetric,
   RunRecord,
+  RunStatus,
 } from './domain';
 
 const id = z.number().int().positive();
@@ -75,6 +79,36 @@ const fsList = z.object({ path: filePath.optional() }).strict();
 const createAnnotation = z.object({ imageId: id, classId: id, box }).strict();
 const updateAnnotation = z.object({ id, classId: id.optional(), box: box.optional() }).strict();
 const listPredictions = z.object({ runId: id, imageId: id.optional() }).strict();
+const trainingSettings = z
+  .object({
+    lr: z.number().positive().max(1).optional(),
+    steps: z.number().int().min(1).max(1_000_000).optional(),
+    batchSize: z.number().int().min(1).max(1024).optional(),
+    microBatchSize: z.number().int().min(1).max(1024).optional(),
+    epochs: z.number().int().min(1).max(10_000).optional(),
+    rank: z.number().int().min(1).max(256).optional(),
+    alpha: z.number().positive().optional(),
+    targets: z.array(z.enum(['q', 'k', 'v', 'o'])).min(1).optional(),
+  })
+  .strict();
+const startRun = z
+  .object({
+    modelId: id,
+    method: z.enum(['lora', 'linear']),
+    classIds: z.array(id).min(2).max(1000),
+    seed: z.number().int().min(0).optional(),
+    settings: trainingSettings.optional(),
+  })
+  .strict();
+const byRun = z.object({ runId: id }).strict();
+const startClassify = z
+  .object({
+    runId: id,
+    imageIds: z.array(id).min(1).max(100_000),
+    patchSize: z.number().int().min(8).max(4096).optional(),
+    stride: z.number().int().min(1).max(4096).optional(),
+  })
+  .strict();
 const listAudit = z.object({ limit: z.number().int().min(1).max(10_000).optional() }).strict();
 
 export const api = {
@@ -106,6 +140,20 @@ export const api = {
   'annotations:redo': channel<HistoryStep>()(z.object({ imageId: id }).strict()),
 
   'models:list': channel<ModelRecord[]>()(empty),
+  'models:inspect': channel<ModelInspection>()(z.object({ path: filePath }).strict()),
+  'models:add': channel<ModelRecord>()(z.object({ path: filePath }).strict()),
+  'training:plan': channel<PlanClass[]>()(z.object({ classIds: z.array(id).min(2).max(1000), seed: z.number().int().min(0).optional() }).strict()),
+  'runs:start': channel<RunRecord>()(startRun),
+  'runs:cancel': channel<null>()(byRun),
+  'runs:resume': channel<null>()(byRun),
+  'runs:get': channel<RunRecord>()(byRun),
+  'jobs:list': channel<JobSummary[]>()(empty),
+  'jobs:cancel': channel<null>()(byId),
+  'classify:start': channel<JobSummary>()(startClassify),
+  'predictions:review': channel<Prediction[]>()(
+    z.object({ runId: id, imageId: id.optional(), limit: z.number().int().min(1).max(10_000).optional() }).strict(),
+  ),
+  'predictions:accept': channel<Annotation>()(z.object({ predictionId: id, classId: id.optional() }).strict()),
   'runs:list': channel<RunRecord[]>()(empty),
   'runs:metrics': channel<RunMetric[]>()(z.object({ runId: id }).strict()),
   'predictions:list': channel<Prediction[]>()(listPredictions),
@@ -135,11 +183,16 @@ export interface ImportProgress {
 
 export interface JobProgress {
   jobId: string;
-  kind: 'train' | 'classify' | 'embed';
+  kind: 'train' | 'classify';
+  runId: number | null;
+  status: RunStatus;
+  error: string | null;
   step: number;
   total: number;
+  phase?: string;
   loss?: number;
   lr?: number;
+  accuracy?: number;
   imagesPerSecond?: number;
   etaSeconds?: number;
 }

@@ -144,3 +144,37 @@ export interface ProjectCounts {
   images: Record<ImageKind, number>;
   annotations: number;
 }
+
+export interface ModelInspection {
+  path: string;
+  sha256: string;
+  sizeBytes: number;
+  family: string;
+  config: Record<string, unknown>;
+  parameterCount: number;
+}
+
+/** One class of a training plan: labels used for training and for validation. */
+export interface PlanClass {
+  id: number;
+  name: string;
+  train: number;
+  val: number;
+}
+
+export interface JobSummary {
+  id: number;
+  kind: 'train' | 'classify';
+  runId: number | null;
+  status: RunStatus;
+  progress: { step: number; total: number; phase?: string; etaSeconds?: number } | null;
+  error: string | null;
+  createdAt: string;
+}
+
+/** Shown where no model is installed yet: what to download on a connected machine. */
+export const modelHelp =
+  'No foundation model yet. On a connected machine download a checkpoint, e.g. CLIP ViT-B/16 ' +
+  '(Hugging Face openai/clip-vit-base-patch16, file model.safetensors), UNI (MahmoodLab/UNI, pytorch_model.bin), ' +
+  'BiomedCLIP (microsoft/BiomedCLIP-PubMedBERT_256-vit_base_patch16_224, open_clip_pytorch_model.bin) or QuiltNet-B-32 ' +
+  '(wisdomik/QuiltNet-B-32, open_clip_pytorch_model.bin), copy it to this computer and add it here by its path.';

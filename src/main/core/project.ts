@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { ApiError } from '../../shared/api';
 import { buildClassTree, classPalette, wouldCreateCycle } from '../../shared/classTree';
-import type { Annotation, Box, ClassNode, ClassRecord, ProjectInfo, ProjectSettings } from '../../shared/domain';
+import type { Annotation, Box, ClassNode, ClassRecord, ModelInspection, ModelRecord, ProjectInfo, ProjectSettings } from '../../shared/domain';
 import { openDatabase, schemaVersion, type Db } from '../db/database';
 import { AnnotationsRepository } from '../db/repositories/annotations';
 import { AuditRepository } from '../db/repositories/audit';
@@ -197,6 +197,23 @@ export class Project {
       this.annotations.softDelete(id);
       this.audit.record({ action: 'annotation.delete', entity: 'annotation', entityId: id, before });
     });
+  }
+
+  // ---- models and predictions ----
+
+  addModel(m: ModelInspection): ModelRecord {
+    return this.transaction(() => {
+      const added = this.models.insert({ path: m.path, sha256: m.sha256, family: m.family, config: { ...m.config, parameterCount: m.parameterCount, sizeBytes: m.sizeBytes } });
+      this.audit.record({ action: 'model.add', entity: 'model', entityId: added.id, after: added });
+      return added;
+    });
+  }
+
+  /** A prediction becomes a label (source accepted-prediction), with its class or a correction. */
+  acceptPrediction(predictionId: number, classId?: number): Annotation {
+    const prediction = this.runs.getPrediction(predictionId);
+    if (!prediction) throw new ApiError('not-found', `No prediction with id ${predictionId}.`);
+    return this.createAnnotation({ imageId: prediction.imageId, classId: classId ?? prediction.classId, box: prediction.box, source: 'accepted-prediction' });
   }
 
   // ---- lookups that fail with a user-facing reason ----

@@ -20,17 +20,32 @@ import {
 import { importPaths } from './importer';
 import { redoLabel, undoLabel } from './labelHistory';
 import { Project } from './project';
+import { ComputeService } from '../jobs/computeService';
+import { inspectModel } from '../jobs/modelRegistry';
+import { planTraining } from '../jobs/trainingPlan';
+import type { WorkerSpawner } from '../jobs/workerProcess';
 
 type Handlers = { [C in Channel]: (input: Input<C>) => Promise<Output<C>> | Output<C> };
 
 export class Workspace {
   private project: Project | null = null;
+  private compute: ComputeService | null = null;
   private readonly events = new EventEmitter();
   private readonly handlers: Handlers;
 
-  constructor(options: { projectPath?: string } = {}) {
+  private readonly spawnWorker?: WorkerSpawner;
+
+  constructor(options: { projectPath?: string; spawnWorker?: WorkerSpawner } = {}) {
+    this.spawnWorker = options.spawnWorker;
     if (options.projectPath) this.project = Project.open(options.projectPath, { create: true });
     this.handlers = this.createHandlers();
+  }
+
+  /** Training and classification of the open project (the worker starts on first use). */
+  requireCompute(): ComputeService {
+    const project = this.requireProject();
+    if (!this.compute) this.compute = new ComputeService(project, (p) => this.emit('job:progress', p), this.spawnWorker);
+    return this.compute;
   }
 
   /** The open project, or a 'no-project' error a user can act on. */
@@ -85,6 +100,8 @@ export class Workspace {
   }
 
   close(): void {
+    this.compute?.dispose();
+    this.compute = null;
     this.project?.close();
     this.project = null;
   }
@@ -94,7 +111,7 @@ export class Workspace {
     if (create && existsSync(full)) throw new ApiError('conflict', `${full} already exists; open it instead.`);
     if (create && !existsSync(dirname(full))) throw new ApiError('not-found', `Folder ${dirname(full)} does not exist.`);
     const next = Project.open(full, { create });
-    this.project?.close();
+    this.close();
     this.project = next;
     this.emit('project:changed', { reason: create ? 'created' : 'opened' });
     return next.info();
@@ -144,6 +161,33 @@ export class Workspace {
       'annotations:redo': ({ imageId }) => redoLabel(p(), p().requireImage(imageId).id),
 
       'models:list': () => p().models.list(),
+      'models:inspect': ({ path }) => inspectModel(path),
+      'models:add': async ({ path }) => {
+        const found = await inspectModel(resolve(path));
+        const existing = p().models.list().find((m) => m.sha256 === found.sha256);
+        if (existing) throw new ApiError('conflict', `This checkpoint is already added (model ${existing.id}, ${existing.path}).`);
+        return p().addModel(found);
+      },
+      'training:plan': ({ classIds, seed }) => planTraining(p(), classIds, seed ?? 1).classes,
+      'runs:start': (input) => this.requireCompute().startTraining(input),
+      'runs:cancel': ({ runId }) => (this.requireCompute().cancelRun(runId), null),
+      'runs:resume': ({ runId }) => (this.requireCompute().resumeTraining(runId), null),
+      'runs:get': ({ runId }) => {
+        const run = p().runs.get(runId);
+        if (!run) throw new ApiError('not-found', `No run with id ${runId}.`);
+        return run;
+      },
+      'jobs:list': () => this.requireCompute().jobs.list().map(({ spec: _spec, ...job }) => job),
+      'jobs:cancel': ({ id }) => {
+        if (!this.requireCompute().jobs.cancel(id)) throw new ApiError('conflict', `Job ${id} is not queued or running.`);
+        return null;
+      },
+      'classify:start': ({ runId, imageIds, patchSize, stride }) => {
+        const { spec: _spec, ...job } = this.requireCompute().startClassification(runId, imageIds, patchSize, stride);
+        return job;
+      },
+      'predictions:review': ({ runId, imageId, limit }) => p().runs.mostUncertain(runId, limit ?? 50, imageId),
+      'predictions:accept': ({ predictionId, classId }) => p().acceptPrediction(predictionId, classId),
       'runs:list': () => p().runs.list(),
       'runs:metrics': ({ runId }) => p().runs.metrics(runId),
       'predictions:list': ({ runId, imageId }) => p().runs.predictions(runId, imageId),

@@ -125,12 +125,37 @@ export class RunsRepository {
     }));
   }
 
+  insertPrediction(p: Omit<Prediction, 'id'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO predictions (run_id, image_id, x, y, w, h, class_id, probabilities_json, entropy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(p.runId, p.imageId, p.box.x, p.box.y, p.box.w, p.box.h, p.classId, JSON.stringify(p.probabilities), p.entropy);
+  }
+
+  deletePredictions(runId: number, imageId: number): void {
+    this.db.prepare(`DELETE FROM predictions WHERE run_id = ? AND image_id = ?`).run(runId, imageId);
+  }
+
+  getPrediction(id: number): Prediction | undefined {
+    return this.predictionsWhere(`id = ?`, [id])[0];
+  }
+
+  /** The least certain predictions first (the review queue). */
+  mostUncertain(runId: number, limit: number, imageId?: number): Prediction[] {
+    return imageId === undefined
+      ? this.predictionsWhere(`run_id = ? ORDER BY entropy DESC, id LIMIT ?`, [runId, limit])
+      : this.predictionsWhere(`run_id = ? AND image_id = ? ORDER BY entropy DESC, id LIMIT ?`, [runId, imageId, limit]);
+  }
+
   predictions(runId: number, imageId?: number): Prediction[] {
-    const rows = (
-      imageId === undefined
-        ? this.db.prepare(`SELECT * FROM predictions WHERE run_id = ? ORDER BY id`).all(runId)
-        : this.db.prepare(`SELECT * FROM predictions WHERE run_id = ? AND image_id = ? ORDER BY id`).all(runId, imageId)
-    ) as {
+    return imageId === undefined
+      ? this.predictionsWhere(`run_id = ? ORDER BY id`, [runId])
+      : this.predictionsWhere(`run_id = ? AND image_id = ? ORDER BY id`, [runId, imageId]);
+  }
+
+  private predictionsWhere(where: string, params: unknown[]): Prediction[] {
+    const rows = this.db.prepare(`SELECT * FROM predictions WHERE ${where}`).all(...params) as {
       id: number;
       run_id: number;
       image_id: number;

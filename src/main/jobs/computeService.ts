@@ -1,0 +1,145 @@
+// Training and classification for one open project: turns requests from the UI into run
+// records and worker jobs, and the worker's progress and results into database rows.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiError, type JobProgress } from '../../shared/api';
+import type { RunRecord } from '../../shared/domain';
+import type { TrainSettings } from '../../worker/train/settings';
+import type { TrainJobResult, TrainJobSpec } from '../../worker/jobs/trainJob';
+import type { ClassifyJobResult, ClassifyJobSpec } from '../../worker/jobs/classifyJob';
+import type { JobRecord } from '../db/repositories/jobs';
+import type { Project } from '../core/project';
+import { JobManager, type JobEvent } from './jobManager';
+import { planTraining } from './trainingPlan';
+import type { WorkerSpawner } from './workerProcess';
+
+export interface StartTraining {
+  modelId: number;
+  method: 'lora' | 'linear';
+  classIds: number[];
+  seed?: number;
+  settings?: Partial<Pick<TrainSettings, 'lr' | 'steps' | 'batchSize' | 'microBatchSize' | 'epochs'>> & {
+    rank?: number;
+    alpha?: number;
+    targets?: ('q' | 'k' | 'v' | 'o')[];
+  };
+}
+
+export class ComputeService {
+  readonly jobs: JobManager;
+
+  constructor(
+    private readonly project: Project,
+    emit: (progress: JobProgress) => void,
+    spawn?: WorkerSpawner,
+  ) {
+    const onEvent = ({ job, progress }: JobEvent) =>
+      emit({ jobId: String(job.id), kind: job.kind, runId: job.runId, status: job.status, error: job.error, step: progress?.step ?? job.progress?.step ?? 0, total: progress?.total ?? job.progress?.total ?? 0, ...progress });
+    this.jobs = new JobManager(
+      project,
+      {
+        train: {
+          onProgress: (p, job, g) => p.runs.addMetric({ runId: job.runId!, step: g.step, loss: g.loss ?? null, lr: g.lr ?? null, accuracy: g.accuracy ?? null, imagesPerSecond: g.imagesPerSecond ?? null }),
+          onResult: (p, job, result) => {
+            const r = result as TrainJobResult;
+            p.transaction(() => {
+              p.runs.setStatus(job.runId!, 'completed', { metrics: r.metrics, adapterPath: r.runDir });
+              p.audit.record({ action: 'run.complete', entity: 'run', entityId: job.runId, after: { steps: r.steps } });
+            });
+          },
+          onEnd: (p, job, status, error) => p.runs.setStatus(job.runId!, status, { error }),
+        },
+        classify: {
+          onResult: (p, job, result) => this.storePredictions(job, result as ClassifyJobResult),
+        },
+      },
+      onEvent,
+      spawn,
+    );
+    for (const run of project.runs.list()) {
+      if (run.status === 'running' || run.status === 'queued') project.runs.setStatus(run.id, 'failed', { error: 'CytoTune stopped while this run trained; resume it to continue.' });
+    }
+  }
+
+  private runsFolder(): string {
+    const dir = this.project.path.replace(/\.cytotune$/, '') + '.runs';
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  startTraining(req: StartTraining): RunRecord {
+    const model = this.project.models.list().find((m) => m.id === req.modelId);
+    if (!model) throw new ApiError('not-found', `No foundation model with id ${req.modelId}; add one first.`);
+    const seed = req.seed ?? 1;
+    const plan = planTraining(this.project, req.classIds, seed);
+    const s = req.settings ?? {};
+    const settings: Partial<TrainSettings> = {
+      method: req.method,
+      seed,
+      lr: s.lr,
+      steps: s.steps ?? null,
+      batchSize: s.batchSize,
+      microBatchSize: s.microBatchSize ?? Math.min(s.batchSize ?? 32, 8),
+      epochs: s.epochs,
+      lora: { rank: s.rank, alpha: s.alpha, targets: s.targets } as TrainSettings['lora'],
+    };
+    const classNames = plan.classes.map((c) => c.name);
+    const config = { method: req.method, modelId: model.id, model: model.path, classes: plan.classes, settings };
+    return this.project.transaction(() => {
+      const run = this.project.runs.insert({ modelId: model.id, config, seed });
+      const runDir = join(this.runsFolder(), `run-${run.id}`);
+      const spec: TrainJobSpec = { runDir, checkpoint: model.path, family: model.family as TrainJobSpec['family'], classNames, train: plan.train, val: plan.val, settings, project: this.project.path };
+      this.project.audit.record({ action: 'run.start', entity: 'run', entityId: run.id, after: config });
+      this.jobs.submit('train', run.id, spec as unknown as Record<string, unknown>);
+      return this.project.runs.get(run.id)!;
+    });
+  }
+
+  /** Continues a cancelled or failed run from its last checkpoint. */
+  resumeTraining(runId: number): JobRecord {
+    const previous = this.jobs.list().find((j) => j.runId === runId && j.kind === 'train');
+    if (!previous) throw new ApiError('not-found', `Run ${runId} has no training job to resume.`);
+    if (previous.status === 'running' || previous.status === 'queued') throw new ApiError('conflict', `Run ${runId} is already training.`);
+    this.project.runs.setStatus(runId, 'queued');
+    return this.jobs.submit('train', runId, { ...previous.spec, resume: true });
+  }
+
+  cancelRun(runId: number): void {
+    const job = this.jobs.list().find((j) => j.runId === runId && (j.status === 'running' || j.status === 'queued'));
+    if (!job) throw new ApiError('conflict', `Run ${runId} is not training.`);
+    this.jobs.cancel(job.id);
+  }
+
+  startClassification(runId: number, imageIds: number[], patchSize?: number, stride?: number): JobRecord {
+    const run = this.project.runs.get(runId);
+    if (!run) throw new ApiError('not-found', `No run with id ${runId}.`);
+    if (run.status !== 'completed' || !run.adapterPath) throw new ApiError('conflict', `Run ${runId} has not finished training.`);
+    const images = imageIds.map((id) => this.project.requireImage(id));
+    const size = patchSize ?? this.project.settings.get().patchSize;
+    const spec: ClassifyJobSpec = {
+      runDir: run.adapterPath,
+      images: images.map((i) => ({ imageId: i.id, path: i.path, kind: i.kind, width: i.width, height: i.height })),
+      patchSize: size,
+      stride: stride ?? size,
+    };
+    return this.jobs.submit('classify', runId, spec as unknown as Record<string, unknown>);
+  }
+
+  private storePredictions(job: JobRecord, result: ClassifyJobResult): void {
+    const run = this.project.runs.get(job.runId!)!;
+    const classIds = (run.config.classes as { id: number }[]).map((c) => c.id);
+    const imageIds = [...new Set(result.predictions.map((p) => p.imageId))];
+    this.project.transaction(() => {
+      // A new classification of an image replaces that run's earlier predictions on it.
+      for (const imageId of imageIds) this.project.runs.deletePredictions(run.id, imageId);
+      for (const p of result.predictions) {
+        this.project.runs.insertPrediction({ runId: run.id, imageId: p.imageId, box: p.box, classId: classIds[p.classIndex], probabilities: p.probabilities, entropy: p.entropy });
+      }
+      this.project.audit.record({ action: 'run.classify', entity: 'run', entityId: run.id, after: { images: imageIds, predictions: result.predictions.length, grids: result.grids } });
+    });
+  }
+
+  dispose(): void {
+    this.jobs.dispose();
+  }
+}

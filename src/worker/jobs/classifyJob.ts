@@ -1,0 +1,113 @@
+// Batch classification with a trained run: a whole slide as a grid of patches on tissue
+// (Otsu mask of an overview), or an image as one patch. Patches of the next batch are read
+// while the current one runs through the model.
+import type { Box } from '../../shared/domain';
+import { tissueMask, tissuePatches } from '../../shared/tissueGrid';
+import { openSlide } from '../../main/slides/slideOpener';
+import { slideThumbnail } from '../../main/slides/patches';
+import { selectBackend } from '../backend/selectBackend';
+import { predictPaths } from '../eval/evaluate';
+import { sha256File } from '../lora/baseIdentity';
+import { loadEncoder } from '../model/loadEncoder';
+import { ImageBatcher } from '../train/imageBatcher';
+import { pipelineFromOptions } from '../train/imagePipeline';
+import { loadTrainedModel, readRunConfig } from '../train/runDir';
+import type { JobContext } from './registry';
+import { PatchSource } from './patchSource';
+
+export interface ClassifyTarget {
+  imageId: number;
+  path: string;
+  kind: 'slide' | 'image';
+  width: number;
+  height: number;
+}
+
+export interface ClassifyJobSpec {
+  runDir: string;
+  images: ClassifyTarget[];
+  /** Slides: grid patch side and stride in level-0 pixels. */
+  patchSize: number;
+  stride?: number;
+  /** Slides: least fraction of a patch on tissue for it to be classified. */
+  minTissue?: number;
+  batchSize?: number;
+}
+
+export interface PatchPrediction {
+  imageId: number;
+  box: Box;
+  classIndex: number;
+  probabilities: number[];
+  entropy: number;
+}
+
+export interface ClassifyJobResult {
+  predictions: PatchPrediction[];
+  /** Per slide: patches in the grid and patches kept by the tissue mask. */
+  grids: { imageId: number; gridPatches: number; tissuePatches: number }[];
+}
+
+const overviewSide = 1024;
+
+/** The patches to classify on one image: tissue patches of a slide, or the whole image. */
+export async function patchesOf(target: ClassifyTarget, spec: ClassifyJobSpec): Promise<{ boxes: Box[]; grid: number }> {
+  if (target.kind === 'image') return { boxes: [{ x: 0, y: 0, w: target.width, h: target.height }], grid: 1 };
+  const reader = await openSlide(target.path);
+  try {
+    const overview = await slideThumbnail(reader, overviewSide);
+    const mask = tissueMask({ ...overview, downsample: target.width / overview.width });
+    const stride = spec.stride ?? spec.patchSize;
+    const grid = Math.floor((target.width - spec.patchSize) / stride + 1) * Math.floor((target.height - spec.patchSize) / stride + 1);
+    return { boxes: tissuePatches(mask, target.width, target.height, spec.patchSize, stride, spec.minTissue ?? 0.25), grid };
+  } finally {
+    reader.close();
+  }
+}
+
+export async function runClassifyJob(spec: ClassifyJobSpec, ctx: JobContext): Promise<ClassifyJobResult> {
+  const cfg = await readRunConfig(spec.runDir);
+  await selectBackend();
+  const encoder = loadEncoder(cfg.checkpoint, { family: cfg.encoder.family, heads: cfg.encoder.heads });
+  const source = new PatchSource();
+  try {
+    const model = await loadTrainedModel(spec.runDir, cfg, await sha256File(cfg.checkpoint));
+    try {
+      // No decoded-image cache: a slide has thousands of patches, each read once.
+      const batcher = new ImageBatcher(pipelineFromOptions(cfg.pipeline), 0, source.read);
+      const keys: string[] = [];
+      const owners: { imageId: number; box: Box }[] = [];
+      const grids: ClassifyJobResult['grids'] = [];
+      for (const target of spec.images) {
+        const { boxes, grid } = await patchesOf(target, spec);
+        grids.push({ imageId: target.imageId, gridPatches: grid, tissuePatches: boxes.length });
+        boxes.forEach((box, i) => {
+          keys.push(source.add({ key: `${target.imageId}:${i}`, path: target.path, box: target.kind === 'image' ? null : box }));
+          owners.push({ imageId: target.imageId, box });
+        });
+      }
+      const started = performance.now();
+      ctx.progress({ step: 0, total: keys.length, phase: 'classifying' });
+      const p = await predictPaths(encoder, model, batcher, keys, {
+        batchSize: spec.batchSize ?? 16,
+        signal: ctx.signal,
+        onBatch: (done, total) => {
+          const rate = done / ((performance.now() - started) / 1000);
+          ctx.progress({ step: done, total, phase: 'classifying', imagesPerSecond: rate, etaSeconds: (total - done) / rate });
+        },
+      });
+      const c = p.numClasses;
+      const predictions = owners.map((o, i) => {
+        const probabilities = Array.from(p.probabilities.subarray(i * c, (i + 1) * c));
+        const entropy = -probabilities.reduce((s, q) => s + (q > 0 ? q * Math.log(q) : 0), 0);
+        return { ...o, classIndex: p.predicted[i], probabilities, entropy };
+      });
+      return { predictions, grids };
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    encoder.dispose();
+    await source.close();
+  }
+}

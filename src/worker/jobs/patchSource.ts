@@ -1,0 +1,43 @@
+// Pixels of training and classification items: a whole image file, or a box of a slide read
+// through the same readers as the viewer. Slides stay open for the job's lifetime.
+import type { Box } from '../../shared/domain';
+import { decodeImage, type RgbImage } from '../../main/imaging/decodeImage';
+import { openSlide } from '../../main/slides/slideOpener';
+import { extractPatch } from '../../main/slides/patches';
+import type { SlideReader } from '../../main/slides/types';
+
+export interface PatchItem {
+  /** Unique within the job; what the trainer and the batcher call the item's path. */
+  key: string;
+  path: string;
+  /** Level-0 box, or null for the whole image. */
+  box: Box | null;
+}
+
+export class PatchSource {
+  private readonly items = new Map<string, PatchItem>();
+  private readonly slides = new Map<string, Promise<SlideReader>>();
+
+  add(item: PatchItem): string {
+    this.items.set(item.key, item);
+    return item.key;
+  }
+
+  readonly read = async (key: string): Promise<RgbImage> => {
+    const item = this.items.get(key);
+    if (!item) throw new Error(`unknown item ${key}`);
+    if (!item.box) return decodeImage(item.path);
+    let reader = this.slides.get(item.path);
+    if (!reader) {
+      reader = openSlide(item.path);
+      this.slides.set(item.path, reader);
+    }
+    const { x, y, w, h } = item.box;
+    return extractPatch(await reader, { box: { x, y, width: w, height: h } });
+  };
+
+  async close(): Promise<void> {
+    for (const reader of this.slides.values()) (await reader.catch(() => null))?.close();
+    this.slides.clear();
+  }
+}

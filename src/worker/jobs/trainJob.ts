@@ -1,0 +1,68 @@
+// A training job from the workstation: the labelled patches of a project, split into
+// training and validation by main, trained into the run folder with trainRun.
+import type { FamilyName } from '../model/encoder';
+import { resolveSettings, type TrainSettings } from '../train/settings';
+import { trainRun, type RunMetrics } from '../train/trainRun';
+import type { JobContext } from './registry';
+import { PatchSource, type PatchItem } from './patchSource';
+
+export interface LabelledPatch extends PatchItem {
+  label: number;
+}
+
+export interface TrainJobSpec {
+  runDir: string;
+  checkpoint: string;
+  family?: FamilyName;
+  classNames: string[];
+  train: LabelledPatch[];
+  val: LabelledPatch[];
+  settings: Partial<TrainSettings>;
+  resume?: boolean;
+  /** Recorded in the run's config.json: where the data came from. */
+  project: string;
+}
+
+export interface TrainJobResult {
+  status: 'completed';
+  runDir: string;
+  steps: number;
+  metrics: RunMetrics;
+}
+
+export async function runTrainJob(spec: TrainJobSpec, ctx: JobContext): Promise<TrainJobResult> {
+  const source = new PatchSource();
+  const items = (list: LabelledPatch[]) => list.map((p) => ({ path: source.add(p), label: p.label }));
+  try {
+    const outcome = await trainRun({
+      outDir: spec.runDir,
+      checkpoint: spec.checkpoint,
+      family: spec.family,
+      classNames: spec.classNames,
+      trainItems: items(spec.train),
+      valItems: items(spec.val),
+      testItems: [],
+      data: { train: spec.project, val: spec.project, test: null, source: 'project labels' },
+      settings: resolveSettings(spec.settings),
+      resume: spec.resume,
+      decode: source.read,
+      signal: ctx.signal,
+      log: (line) => ctx.log(line),
+      onProgress: (p) =>
+        ctx.progress({
+          step: p.step,
+          total: p.totalSteps,
+          phase: 'training',
+          loss: p.loss,
+          lr: p.lr,
+          accuracy: p.accuracy,
+          imagesPerSecond: p.imagesPerSecond,
+          etaSeconds: p.etaSeconds,
+        }),
+    });
+    if (outcome.status === 'cancelled') throw Object.assign(new Error(`Cancelled at step ${outcome.step}.`), { kind: 'cancelled' });
+    return { status: 'completed', runDir: spec.runDir, steps: outcome.step, metrics: outcome.metrics! };
+  } finally {
+    await source.close();
+  }
+}

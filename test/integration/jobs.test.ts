@@ -1,0 +1,121 @@
+// Training and classification from the workstation with the real worker process and a tiny
+// model: progress in order, cancel within one step, resume to the same step count, a worker
+// killed with SIGKILL fails the run cleanly and the next job succeeds; slide classification
+// stores one prediction per tissue patch and none on background.
+import { cpSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobProgress } from '../../src/shared/api';
+import { patchesOf } from '../../src/worker/jobs/classifyJob';
+import { herlevDir, slidePath, tempDir } from '../support/paths';
+import { inProcess, type Harness } from '../support/servers';
+import { writeTinyCheckpoint } from '../support/tinyModel';
+
+let h: Harness;
+let modelId: number;
+let classIds: number[];
+const events: JobProgress[] = [];
+
+const runStatus = async (runId: number) => (await h.client.call('runs:get', { runId })).status;
+async function waitFor(cond: () => Promise<boolean> | boolean, ms = 90_000) {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  h = inProcess();
+  const dir = tempDir();
+  await h.client.call('project:create', { path: join(dir, 'jobs.cytotune') });
+  // Two Herlev classes, 8 images each.
+  const data = join(dir, 'data');
+  for (const cls of ['normal_superficiel', 'severe_dysplastic']) {
+    for (const f of readdirSync(join(herlevDir, cls)).sort().slice(0, 8)) cpSync(join(herlevDir, cls, f), join(data, cls, f));
+  }
+  await h.client.call('import:run', { paths: [data] });
+  classIds = (await h.client.call('classes:list', {})).map((c) => c.id);
+  modelId = (await h.client.call('models:add', { path: writeTinyCheckpoint(dir) })).id;
+  h.client.on('job:progress', (p) => events.push(p));
+});
+afterAll(async () => h.close());
+
+describe('training jobs in the worker process', () => {
+  it('refuses a checkpoint that is not a model, with the reason', async () => {
+    await expect(h.client.call('models:add', { path: join(herlevDir, 'normal_columnar', readdirSync(join(herlevDir, 'normal_columnar'))[0]) })).rejects.toMatchObject({ kind: 'invalid-input' });
+  });
+
+  it('shows the plan: labels per class split into training and validation', async () => {
+    expect(await h.client.call('training:plan', { classIds })).toEqual([
+      expect.objectContaining({ name: 'normal_superficiel', train: 4, val: 4 }),
+      expect.objectContaining({ name: 'severe_dysplastic', train: 4, val: 4 }),
+    ]);
+  });
+
+  it('trains with progress events in order and stores per-step metrics and the run', async () => {
+    const run = await h.client.call('runs:start', { modelId, method: 'lora', classIds, settings: { steps: 24, batchSize: 8, lr: 1e-2 } });
+    await waitFor(async () => (await runStatus(run.id)) === 'completed');
+    const mine = events.filter((e) => e.runId === run.id && e.step > 0 && e.kind === 'train');
+    expect(mine.length).toBeGreaterThan(1);
+    for (let i = 1; i < mine.length; i++) expect(mine[i].step).toBeGreaterThanOrEqual(mine[i - 1].step);
+    expect(mine.at(-1)).toMatchObject({ step: 24, total: 24 });
+    const done = await h.client.call('runs:get', { runId: run.id });
+    expect(done.metrics).toMatchObject({ steps: 24, classNames: ['normal_superficiel', 'severe_dysplastic'] });
+    const metrics = await h.client.call('runs:metrics', { runId: run.id });
+    expect(metrics.at(-1)?.step).toBe(24);
+  });
+
+  it('cancels within one step and resumes from the checkpoint to the same step count', async () => {
+    const run = await h.client.call('runs:start', { modelId, method: 'lora', classIds, settings: { steps: 400, batchSize: 8 } });
+    await waitFor(() => events.some((e) => e.runId === run.id && e.step >= 2));
+    await h.client.call('runs:cancel', { runId: run.id });
+    await waitFor(async () => (await runStatus(run.id)) === 'cancelled');
+    // The worker reports the step it was on when the cancel arrived and the step it stopped at.
+    const [, stoppedAt, askedAt] = /Cancelled at step (\d+) \(asked at step (\d+)\)/.exec((await h.client.call('runs:get', { runId: run.id })).error ?? '')!.map(Number);
+    expect(stoppedAt - askedAt).toBeLessThanOrEqual(1);
+    expect(stoppedAt).toBeLessThan(400);
+
+    await h.client.call('runs:resume', { runId: run.id });
+    await waitFor(async () => (await runStatus(run.id)) === 'completed', 240_000);
+    const final = await h.client.call('runs:get', { runId: run.id });
+    expect(final.metrics).toMatchObject({ steps: 400 });
+  }, 300_000);
+
+  it('marks the run failed when the worker is killed with SIGKILL, and the next job succeeds', async () => {
+    const run = await h.client.call('runs:start', { modelId, method: 'lora', classIds, settings: { steps: 400, batchSize: 8 } });
+    await waitFor(() => events.some((e) => e.runId === run.id && e.step >= 1));
+    const compute = h.workspace.requireCompute();
+    process.kill(compute.jobs.workerPid!, 'SIGKILL');
+    await waitFor(async () => (await runStatus(run.id)) === 'failed');
+    const failed = await h.client.call('runs:get', { runId: run.id });
+    expect(failed.error).toMatch(/worker process killed by SIGKILL/);
+    expect(h.workspace.currentProject!.db.pragma('integrity_check', { simple: true })).toBe('ok');
+
+    const next = await h.client.call('runs:start', { modelId, method: 'linear', classIds, settings: { epochs: 3, batchSize: 8 } });
+    await waitFor(async () => (await runStatus(next.id)) === 'completed');
+  }, 200_000);
+});
+
+describe('classification jobs', () => {
+  it('classify the whole slide: one prediction per tissue patch, none on background', async () => {
+    const run = (await h.client.call('runs:list', {})).find((r) => r.status === 'completed')!;
+    await h.client.call('import:run', { paths: [slidePath] });
+    const slide = (await h.client.call('images:list', { limit: 1000 })).find((i) => i.kind === 'slide')!;
+    const job = await h.client.call('classify:start', { runId: run.id, imageIds: [slide.id], patchSize: 224 });
+    await waitFor(async () => (await h.client.call('jobs:list', {})).find((j) => j.id === job.id)!.status === 'completed', 240_000);
+
+    const expected = await patchesOf({ imageId: slide.id, path: slide.path, kind: 'slide', width: slide.width, height: slide.height }, { runDir: '', images: [], patchSize: 224 });
+    const predictions = await h.client.call('predictions:list', { runId: run.id, imageId: slide.id });
+    expect(expected.boxes.length).toBeGreaterThan(10);
+    expect(expected.boxes.length).toBeLessThan(expected.grid); // some of the grid is glass
+    expect(predictions.map((p) => p.box)).toEqual(expected.boxes);
+    for (const p of predictions) expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+
+    // The least certain first; accepting one makes it a label.
+    const queue = await h.client.call('predictions:review', { runId: run.id, imageId: slide.id, limit: 5 });
+    expect(queue[0].entropy).toBeGreaterThanOrEqual(queue[4].entropy);
+    const label = await h.client.call('predictions:accept', { predictionId: queue[0].id });
+    expect(label).toMatchObject({ source: 'accepted-prediction', box: queue[0].box, classId: queue[0].classId });
+  }, 300_000);
+});
