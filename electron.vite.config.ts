@@ -1,16 +1,20 @@
 import { resolve } from 'node:path';
-import { defineConfig, externalizeDepsPlugin } from 'electron-vite';
+import { defineConfig } from 'electron-vite';
 import { rendererConfig } from './vite.renderer.config';
 
 export default defineConfig({
   main: {
-    plugins: [externalizeDepsPlugin()],
-    build: { rollupOptions: { input: { index: resolve(__dirname, 'src/main/electron/main.ts') } } },
+    // The app core and the ML worker (run as a utilityProcess); packages stay in node_modules.
+    build: {
+      rollupOptions: { input: { index: resolve(__dirname, 'src/main/electron/main.ts'), worker: resolve(__dirname, 'src/worker/main.ts') } },
+    },
   },
   preload: {
-    // Sandboxed preloads cannot require packages: bundle everything except electron.
-    // Sandboxed preloads must be CommonJS.
-    build: { rollupOptions: { input: { index: resolve(__dirname, 'src/preload/index.ts') }, output: { format: 'cjs', entryFileNames: '[name].cjs' } } },
+    // Sandboxed preloads cannot require packages: bundle everything except electron, as CommonJS.
+    build: {
+      externalizeDeps: false,
+      rollupOptions: { input: { index: resolve(__dirname, 'src/preload/index.ts') }, external: ['electron'], output: { format: 'cjs', entryFileNames: '[name].cjs' } },
+    },
   },
   renderer: rendererConfig,
 });

@@ -7,13 +7,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Workspace } from '../core/workspace';
 import { createMediaRoutes } from '../core/mediaRoutes';
+import { utilityWorkerSpawner } from './utilityWorker';
 import { contentSecurityPolicy } from '../security';
 import { rendererEntryUrl, isTrustedRendererUrl } from './trustedUrls';
 
 protocol.registerSchemesAsPrivileged([{ scheme: 'cytotune', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 const here = dirname(fileURLToPath(import.meta.url));
-const workspace = new Workspace({ projectPath: process.env.CYTOTUNE_PROJECT });
+const workspace = new Workspace({ projectPath: process.env.CYTOTUNE_PROJECT, spawnWorker: utilityWorkerSpawner(join(here, 'worker.js')) });
 let window: BrowserWindow | null = null;
 
 function createWindow(): void {
