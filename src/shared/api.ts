@@ -132,6 +132,7 @@ export const api = {
   'fs:list': channel<DirectoryListing>()(fsList),
 
   'annotations:list': channel<Annotation[]>()(z.object({ imageId: id }).strict()),
+  'annotations:get': channel<Annotation>()(byId),
   'annotations:create': channel<Annotation>()(createAnnotation),
   'annotations:update': channel<Annotation>()(updateAnnotation),
   'annotations:delete': channel<null>()(byId),

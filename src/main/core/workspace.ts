@@ -149,6 +149,11 @@ export class Workspace {
       'fs:list': ({ path }) => listDirectory(path ?? homedir()),
 
       'annotations:list': ({ imageId }) => p().annotations.listForImage(p().requireImage(imageId).id),
+      'annotations:get': ({ id }) => {
+        const a = p().annotations.get(id);
+        if (!a || a.deletedAt) throw new ApiError('not-found', `No label with id ${id}.`);
+        return a;
+      },
       'annotations:create': (input) => p().createAnnotation(input),
       'annotations:update': (input) => p().updateAnnotation(input),
       'annotations:delete': ({ id }) => {

@@ -43,7 +43,10 @@ export class ComputeService {
           onResult: (p, job, result) => {
             const r = result as TrainJobResult;
             p.transaction(() => {
-              p.runs.setStatus(job.runId!, 'completed', { metrics: r.metrics, adapterPath: r.runDir });
+              // Validation items are labels (keys a<annotationId>): the confusion matrix's cells open them.
+              const validation = r.validation.map((v) => ({ annotationId: Number(v.key.slice(1)), label: v.label, predicted: v.predicted }));
+              const { valPredicted: _v, ...metrics } = r.metrics;
+              p.runs.setStatus(job.runId!, 'completed', { metrics: { ...metrics, validation }, adapterPath: r.runDir });
               p.audit.record({ action: 'run.complete', entity: 'run', entityId: job.runId, after: { steps: r.steps } });
             });
           },

@@ -28,6 +28,8 @@ export interface TrainJobResult {
   runDir: string;
   steps: number;
   metrics: RunMetrics;
+  /** Each validation label (its item key) with its true and predicted class index. */
+  validation: { key: string; label: number; predicted: number }[];
 }
 
 export async function runTrainJob(spec: TrainJobSpec, ctx: JobContext): Promise<TrainJobResult> {
@@ -61,7 +63,9 @@ export async function runTrainJob(spec: TrainJobSpec, ctx: JobContext): Promise<
         }),
     });
     if (outcome.status === 'cancelled') throw Object.assign(new Error(`Cancelled at step ${outcome.step}.`), { kind: 'cancelled' });
-    return { status: 'completed', runDir: spec.runDir, steps: outcome.step, metrics: outcome.metrics! };
+    const metrics = outcome.metrics!;
+    const validation = spec.val.map((v, i) => ({ key: v.key, label: v.label, predicted: metrics.valPredicted[i] }));
+    return { status: 'completed', runDir: spec.runDir, steps: outcome.step, metrics, validation };
   } finally {
     await source.close();
   }

@@ -53,6 +53,8 @@ export interface RunMetrics {
   train: SplitMetrics;
   val: SplitMetrics;
   test: SplitMetrics;
+  /** Predicted class of each validation item, in order (the confusion matrix's cells open them). */
+  valPredicted: number[];
 }
 
 export interface TrainRunOutcome {
@@ -109,9 +111,11 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
       const meta: AdapterMetadata = { baseSha256: sha, family: encoder.config.family, width: encoder.config.width, classNames: r.classNames, preprocessing: pipelineOptions };
       if (model.adapter) await saveAdapter(join(r.outDir, RUN_FILES.adapter), model.adapter, meta);
       await saveHead(join(r.outDir, RUN_FILES.head), model.head, meta);
-      const evalOf = async (items: LabeledItem[]): Promise<SplitMetrics> => {
+      let valPredicted: number[] = [];
+      const evalOf = async (items: LabeledItem[], keep = false): Promise<SplitMetrics> => {
         if (items.length === 0) return null;
-        const { predictions: _p, ...m } = await evaluateItems(encoder, model, batcher, items, { batchSize: s.microBatchSize });
+        const { predictions, ...m } = await evaluateItems(encoder, model, batcher, items, { batchSize: s.microBatchSize });
+        if (keep) valPredicted = predictions.predicted;
         return m;
       };
       const metrics: RunMetrics = {
@@ -121,8 +125,9 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
         finalTrainLoss: outcome.lastLoss,
         trainableParameters: model.trainableParameterCount(),
         train: await evalOf(r.trainItems),
-        val: await evalOf(r.valItems),
+        val: await evalOf(r.valItems, true),
         test: await evalOf(r.testItems),
+        valPredicted,
       };
       await writeJson(join(r.outDir, RUN_FILES.metrics), metrics);
       await writeJson(join(r.outDir, RUN_FILES.config), { ...config, trainableParameters: metrics.trainableParameters });

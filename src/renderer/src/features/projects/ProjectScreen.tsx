@@ -1,43 +1,52 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Annotation, ProjectInfo } from '../../../../shared/domain';
+import { client } from '../../api/client';
 import { useEvent, useQuery } from '../../api/hooks';
 import { ClassManager } from '../classes/ClassManager';
 import { ImageList } from '../images/ImageList';
 import { ImportPanel } from '../import/ImportPanel';
+import { TrainScreen } from '../training/TrainScreen';
 import { LabelScreen } from '../viewer/LabelScreen';
-
-/** The open image lives in the URL hash (#/image/12), so a reload returns to it. */
-function imageFromHash(): number | null {
-  const m = /^#\/image\/(\d+)$/.exec(window.location.hash);
-  return m ? Number(m[1]) : null;
-}
+import { parseRoute, routeHash, type Route } from './route';
 
 export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onClose: () => void }) {
-  // One counter invalidates every view after a change (labels, classes, imports).
+  // One counter invalidates every view after a change (labels, classes, imports, runs).
   const [version, setVersion] = useState(0);
   const bump = useCallback(() => setVersion((v) => v + 1), []);
   const info = useQuery('project:info', {}, version);
   const current = useQuery('project:current', {}, version);
-  const [imageId, setImageId] = useState<number | null>(imageFromHash);
+  const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
   const [focus, setFocus] = useState<Annotation | undefined>(undefined);
   useEvent('project:changed', bump);
 
   useEffect(() => {
-    const onHash = () => setImageId(imageFromHash());
+    const onHash = () => setRoute(parseRoute(window.location.hash));
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
-  const openImage = useCallback((id: number | null, at?: Annotation) => {
+  const go = useCallback((next: Route, at?: Annotation) => {
     setFocus(at);
-    window.location.hash = id === null ? '' : `#/image/${id}`;
-    setImageId(id);
+    window.location.hash = routeHash(next);
+    setRoute(next);
   }, []);
+  const openLabel = useCallback(
+    async (annotationId: number) => {
+      const a = await client.call('annotations:get', { id: annotationId });
+      go({ screen: 'image', imageId: a.imageId, runId: null }, a);
+    },
+    [go],
+  );
+  const imageId = route.screen === 'image' ? route.imageId : null;
   const image = useQuery('images:get', { id: imageId ?? 1 }, imageId ?? -1);
 
   const classes = info.value?.classes ?? [];
   const counts = info.value?.counts;
   const settings = current.value?.settings ?? project.settings;
-  const labelling = imageId !== null && image.value?.id === imageId;
+  const tab = (r: Route, label: string, testId: string) => (
+    <button className={`tab ${route.screen === r.screen ? 'active' : ''}`} data-testid={testId} onClick={() => go(r)}>
+      {label}
+    </button>
+  );
   return (
     <div className="project">
       <header className="topbar">
@@ -45,6 +54,8 @@ export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onCl
         <span className="project-name" data-testid="project-name" title={project.path}>
           {project.name}
         </span>
+        {tab({ screen: 'images' }, 'Images & classes', 'tab-images')}
+        {tab({ screen: 'train' }, 'Train & classify', 'tab-train')}
         {counts && (
           <span className="muted" data-testid="project-counts">
             {counts.images.image} images · {counts.images.slide} slides · {counts.annotations} labels
@@ -53,17 +64,26 @@ export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onCl
         <span className="spacer" />
         <button onClick={onClose}>Close project</button>
       </header>
-      {labelling ? (
+      {route.screen === 'image' && image.value?.id === route.imageId ? (
         <LabelScreen
-          key={imageId}
-          image={image.value!}
+          key={`${route.imageId}/${route.runId}`}
+          image={image.value}
+          runId={route.runId}
           classes={classes}
           settings={settings}
           version={version}
           focus={focus}
           onChanged={bump}
-          onOpenImage={openImage}
-          onBack={() => openImage(null)}
+          onOpenImage={(id, at) => go({ screen: 'image', imageId: id, runId: null }, at)}
+          onBack={() => go({ screen: 'images' })}
+        />
+      ) : route.screen === 'train' ? (
+        <TrainScreen
+          classes={classes}
+          version={version}
+          onChanged={bump}
+          onOpenLabel={openLabel}
+          onOpenResults={(id, runId) => go({ screen: 'image', imageId: id, runId })}
         />
       ) : (
         <div className="columns">
@@ -72,7 +92,7 @@ export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onCl
           </aside>
           <main className="content">
             <ImportPanel onImported={bump} />
-            <ImageList classes={classes} version={version} onOpen={(id) => openImage(id)} />
+            <ImageList classes={classes} version={version} onOpen={(id) => go({ screen: 'image', imageId: id, runId: null })} />
           </main>
         </div>
       )}

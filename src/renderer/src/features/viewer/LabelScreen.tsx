@@ -10,9 +10,13 @@ import { ErrorBanner } from '../../components/ErrorBanner';
 import { ShotsPanel } from './ShotsPanel';
 import { SlideViewer, type SlideViewerHandle } from './SlideViewer';
 import { useLabels } from './useLabels';
+import { ResultsPanel } from './ResultsPanel';
+import { useResults } from './useResults';
 
 interface Props {
   image: ImageRecord;
+  /** Show this run's predictions (heatmap, review queue). */
+  runId: number | null;
   classes: ClassNode[];
   settings: ProjectSettings;
   version: number;
@@ -24,14 +28,16 @@ interface Props {
 
 const typing = (t: EventTarget | null) => t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement;
 
-export function LabelScreen({ image, classes, settings, version, onChanged, onOpenImage, onBack, focus }: Props) {
+export function LabelScreen({ image, runId, classes, settings, version, onChanged, onOpenImage, onBack, focus }: Props) {
   const flat = useMemo(() => flattenClassTree(classes).map((f) => f.node), [classes]);
   const byId = useMemo(() => new Map(flat.map((c) => [c.id, c])), [flat]);
   const [activeClassId, setActiveClassId] = useState<number | null>(flat[0]?.id ?? null);
   const [selectedId, setSelectedId] = useState<number | null>(null);
-  const { labels, error, clearError, create, update, remove, undo, redo } = useLabels(image.id, onChanged);
+  const { labels, error, clearError, create, update, remove, undo, redo, reload } = useLabels(image.id, onChanged);
   const viewer = useRef<SlideViewerHandle>(null);
   const active = activeClassId === null ? undefined : byId.get(activeClassId);
+  const results = useResults(runId, image.id, flat, onChanged);
+  const reviewing = results.active ? results.current : null;
 
   useEffect(() => {
     if (activeClassId === null && flat[0]) setActiveClassId(flat[0].id);
@@ -53,6 +59,14 @@ export function LabelScreen({ image, classes, settings, version, onChanged, onOp
     const onKey = (e: KeyboardEvent) => {
       if (typing(e.target)) return;
       const mod = e.ctrlKey || e.metaKey;
+      if (reviewing && !mod && (e.key === 'Enter' || /^[0-9]$/.test(e.key) || e.key === 'ArrowDown')) {
+        // The review queue owns Enter, digits and ↓ while it has patches to review.
+        e.preventDefault();
+        const cls = flat.find((c) => c.shortcut === e.key);
+        if (e.key === 'ArrowDown') results.skip(reviewing);
+        else if (e.key === 'Enter' || cls) void results.accept(reviewing, cls?.id).then(reload);
+        return;
+      }
       if (mod && e.key.toLowerCase() === 'z') {
         e.preventDefault();
         void (e.shiftKey ? redo() : undo());
@@ -75,16 +89,23 @@ export function LabelScreen({ image, classes, settings, version, onChanged, onOp
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [flat, selectedId, undo, redo, update, remove]);
+  }, [flat, selectedId, undo, redo, update, remove, reviewing, results, reload]);
+
+  // Follow the review queue (or a picked patch) with the viewer.
+  const focusBox = results.focus?.box;
+  useEffect(() => {
+    if (focusBox) viewer.current?.flyTo(focusBox);
+  }, [focusBox]);
 
   const overlay = useMemo(
     () => ({
+      heat: results.active ? { cells: results.cells, opacity: results.opacity, highlight: results.focus?.box ?? null } : undefined,
       boxes: labels.map((a) => ({ id: a.id, box: a.box, color: byId.get(a.classId)?.color ?? '#ffffff' })),
       selectedId,
       draft: null,
       mpp: image.mpp,
     }),
-    [labels, byId, selectedId, image.mpp],
+    [labels, byId, selectedId, image.mpp, results.active, results.cells, results.opacity, results.focus],
   );
 
   const openPatch = (a: Annotation) => (a.imageId === image.id ? viewer.current?.flyTo(a.box) : onOpenImage(a.imageId, a));
@@ -130,6 +151,22 @@ export function LabelScreen({ image, classes, settings, version, onChanged, onOp
           onOpened={() => focus && viewer.current?.flyTo(focus.box)}
         />
         <aside className="label-side">
+          {results.active && (
+            <ResultsPanel
+              runClasses={results.runClasses}
+              predictions={results.predictions}
+              mode={results.mode}
+              opacity={results.opacity}
+              queue={results.queue}
+              current={results.current}
+              sort={results.sort}
+              onMode={results.setMode}
+              onOpacity={results.setOpacity}
+              onSort={results.setSort}
+              onPick={results.pick}
+              onAccept={(p, classId) => void results.accept(p, classId).then(reload)}
+            />
+          )}
           <ShotsPanel
             classes={classes}
             target={settings.shotTarget}

@@ -9,7 +9,16 @@ export interface OverlayBox {
   color: string;
 }
 
+/** A classified patch drawn as a translucent tile (the heatmap). */
+export interface HeatCell {
+  box: Box;
+  color: string;
+  /** 0..1, multiplied by the layer opacity. */
+  alpha: number;
+}
+
 export interface OverlayState {
+  heat?: { cells: HeatCell[]; opacity: number; highlight: Box | null };
   boxes: OverlayBox[];
   selectedId: number | null;
   /** The box being drawn or moved, in level-0 pixels. */
@@ -26,6 +35,7 @@ export interface ViewTransform {
 
 export function drawOverlay(ctx: CanvasRenderingContext2D, width: number, height: number, t: ViewTransform, state: OverlayState): void {
   ctx.clearRect(0, 0, width, height);
+  if (state.heat) drawHeat(ctx, width, height, t, state.heat);
   const lineWidth = 2;
   for (const b of state.boxes) {
     const x = t.originX + b.box.x * t.scale;
@@ -71,4 +81,24 @@ function drawScaleBar(ctx: CanvasRenderingContext2D, height: number, bar: { pixe
   ctx.fillRect(x, y, bar.pixels, 4);
   ctx.font = '12px system-ui, sans-serif';
   ctx.fillText(bar.label, x, y - 5);
+}
+
+function drawHeat(ctx: CanvasRenderingContext2D, width: number, height: number, t: ViewTransform, heat: NonNullable<OverlayState['heat']>): void {
+  for (const c of heat.cells) {
+    const x = t.originX + c.box.x * t.scale;
+    const y = t.originY + c.box.y * t.scale;
+    const w = c.box.w * t.scale;
+    const h = c.box.h * t.scale;
+    if (x > width || y > height || x + w < 0 || y + h < 0) continue;
+    ctx.globalAlpha = Math.max(0, Math.min(1, c.alpha * heat.opacity));
+    ctx.fillStyle = c.color;
+    ctx.fillRect(x, y, w, h);
+  }
+  ctx.globalAlpha = 1;
+  if (heat.highlight) {
+    const b = heat.highlight;
+    ctx.strokeStyle = '#ffe14d';
+    ctx.lineWidth = 3;
+    ctx.strokeRect(t.originX + b.x * t.scale - 2, t.originY + b.y * t.scale - 2, b.w * t.scale + 4, b.h * t.scale + 4);
+  }
 }

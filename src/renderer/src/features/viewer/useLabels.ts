@@ -34,6 +34,7 @@ export function useLabels(imageId: number, onChanged: () => void) {
 
   return {
     labels,
+    reload,
     error,
     clearError: () => setError(null),
     create: (classId: number, box: Box) =>
