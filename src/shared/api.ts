@@ -43,6 +43,12 @@ const byId = z.object({ id }).strict();
 /** What an undo or redo changed: the label as it is now, and the kind of action reversed or re-applied. */
 export type HistoryStep = { annotation: Annotation; action: string } | null;
 
+export interface ExportedFile {
+  filename: string;
+  mimeType: string;
+  text: string;
+}
+
 export interface DirectoryListing {
   path: string;
   parent: string | null;
@@ -159,6 +165,11 @@ export const api = {
   'runs:metrics': channel<RunMetric[]>()(z.object({ runId: id }).strict()),
   'predictions:list': channel<Prediction[]>()(listPredictions),
   'audit:list': channel<AuditEntry[]>()(listAudit),
+  'export:labels': channel<ExportedFile>()(
+    z.object({ format: z.enum(['csv', 'geojson']), imageId: id.optional(), runId: id.optional() }).strict(),
+  ),
+  'runs:exportAdapter': channel<{ path: string }>()(z.object({ runId: id, path: filePath.optional() }).strict()),
+  'runs:importAdapter': channel<RunRecord>()(z.object({ path: filePath }).strict()),
 };
 
 export type Api = typeof api;

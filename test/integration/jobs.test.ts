@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobProgress } from '../../src/shared/api';
 import { patchesOf } from '../../src/worker/jobs/classifyJob';
+import type { FeatureCollection } from '../../src/main/export/geojson';
 import { herlevDir, slidePath, tempDir } from '../support/paths';
 import { inProcess, type Harness } from '../support/servers';
 import { writeTinyCheckpoint } from '../support/tinyModel';
@@ -117,5 +118,68 @@ describe('classification jobs', () => {
     expect(queue[0].entropy).toBeGreaterThanOrEqual(queue[4].entropy);
     const label = await h.client.call('predictions:accept', { predictionId: queue[0].id });
     expect(label).toMatchObject({ source: 'accepted-prediction', box: queue[0].box, classId: queue[0].classId });
+  }, 300_000);
+});
+
+describe('export and import', () => {
+  it('exports every label and prediction as CSV rows and as valid QuPath GeoJSON', async () => {
+    const info = await h.client.call('project:info', {});
+    const runs = await h.client.call('runs:list', {});
+    let predictions = 0;
+    for (const r of runs) predictions += (await h.client.call('predictions:list', { runId: r.id })).length;
+    expect(predictions).toBeGreaterThan(10);
+    const expected = info.counts.annotations + predictions;
+
+    const csv = await h.client.call('export:labels', { format: 'csv' });
+    const lines = csv.text.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('type,image_id,image_path,class,class_path,x,y,width,height,source,author,run_id,probability,entropy,created_at');
+    expect(lines).toHaveLength(expected + 1);
+    expect(lines.filter((l) => l.startsWith('prediction,'))).toHaveLength(predictions);
+
+    const geo = JSON.parse((await h.client.call('export:labels', { format: 'geojson' })).text) as FeatureCollection;
+    expect(geo.type).toBe('FeatureCollection');
+    expect(geo.features).toHaveLength(expected);
+    for (const f of geo.features) {
+      expect(f.type).toBe('Feature');
+      expect(f.geometry.type).toBe('Polygon');
+      const ring = f.geometry.coordinates[0];
+      expect(ring).toHaveLength(5);
+      expect(ring[0]).toEqual(ring[4]);
+      for (const [x, y] of ring) expect(Number.isFinite(x) && Number.isFinite(y)).toBe(true);
+      const cls = f.properties.classification as { name: string; color: number[] };
+      expect(typeof cls.name).toBe('string');
+      expect(cls.color).toHaveLength(3);
+      for (const c of cls.color) expect(Number.isInteger(c) && c >= 0 && c <= 255).toBe(true);
+      expect(['annotation', 'detection']).toContain(f.properties.objectType);
+    }
+  });
+
+  it('moves a trained adapter to another project with the same base model, which then classifies identically', async () => {
+    const run = (await h.client.call('runs:list', {})).find((r) => r.status === 'completed' && r.config.method === 'lora')!;
+    const { path } = await h.client.call('runs:exportAdapter', { runId: run.id });
+    const slide = (await h.client.call('images:list', { limit: 1000 })).find((i) => i.kind === 'slide')!;
+    const job = await h.client.call('classify:start', { runId: run.id, imageIds: [slide.id] });
+    await waitFor(async () => (await h.client.call('jobs:list', {})).find((j) => j.id === job.id)!.status === 'completed', 240_000);
+    const original = await h.client.call('predictions:list', { runId: run.id, imageId: slide.id });
+
+    const other = inProcess();
+    try {
+      const dir = tempDir();
+      await other.client.call('project:create', { path: join(dir, 'other.cytotune') });
+      await expect(other.client.call('runs:importAdapter', { path })).rejects.toMatchObject({ kind: 'conflict' });
+      const model = (await h.client.call('models:list', {}))[0];
+      await other.client.call('models:add', { path: model.path });
+      const imported = await other.client.call('runs:importAdapter', { path });
+      expect(imported.status).toBe('completed');
+      await other.client.call('import:run', { paths: [slidePath] });
+      const otherSlide = (await other.client.call('images:list', {}))[0];
+      const otherJob = await other.client.call('classify:start', { runId: imported.id, imageIds: [otherSlide.id] });
+      await waitFor(async () => (await other.client.call('jobs:list', {})).find((j) => j.id === otherJob.id)!.status === 'completed', 240_000);
+      const again = await other.client.call('predictions:list', { runId: imported.id, imageId: otherSlide.id });
+      expect(again.map((p) => p.box)).toEqual(original.map((p) => p.box));
+      again.forEach((p, i) => p.probabilities.forEach((q, k) => expect(q).toBeCloseTo(original[i].probabilities[k], 5)));
+    } finally {
+      await other.close();
+    }
   }, 300_000);
 });

@@ -1,7 +1,7 @@
 // The `cytotune` command: headless use of the same core as the workstation.
 import { UsageError } from './args';
 import { processIo, type Io } from './io';
-import { runImport, runInfo, runInit } from './projectCommands';
+import { runExport, runImport, runInfo, runInit } from './projectCommands';
 import { runServe } from './serveCommand';
 import { runSlideInfo } from '../slides/slideInfoCommand';
 import { runDoctor } from '../../worker/commands/doctor';
@@ -15,6 +15,7 @@ const commands: Record<string, { run: Command; help: string }> = {
   init: { run: runInit, help: 'init --project FILE                      create an empty project' },
   import: { run: runImport, help: 'import --project FILE PATH... [--json]   import images, slides and ImageFolder trees' },
   info: { run: runInfo, help: 'info --project FILE [--json]             classes (tree, label counts) and image counts' },
+  export: { run: runExport, help: 'export --project FILE --format csv|geojson [--image ID] [--run ID] [--out FILE]' },
   serve: { run: runServe, help: 'serve [--project FILE] [--port N]        browser mode on 127.0.0.1' },
   doctor: { run: runDoctor, help: 'doctor                                   ML backend chosen, why not the others, versions, GPU' },
   embed: {

@@ -1,9 +1,11 @@
 // Headless project commands: init, import, info. They drive the same core as the UI.
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ClassNode } from '../../shared/domain';
 import { importPaths } from '../core/importer';
 import { Project } from '../core/project';
+import { exportLabels } from '../export/exportLabels';
 import { parseArgs, requireFlag, UsageError } from './args';
 import type { Io } from './io';
 
@@ -82,6 +84,30 @@ export async function runInfo(argv: string[], io: Io): Promise<number> {
         });
       print(info.classes, 1);
     }
+    return 0;
+  } finally {
+    project.close();
+  }
+}
+
+export async function runExport(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, { values: ['project', 'format', 'image', 'run', 'out'] });
+  const format = requireFlag(args, 'format');
+  if (format !== 'csv' && format !== 'geojson') throw new UsageError('--format must be csv or geojson');
+  const id = (name: string) => {
+    const v = args.flags.get(name)?.[0];
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be an id number`);
+    return Number(v);
+  };
+  const project = Project.open(projectPath(requireFlag(args, 'project')));
+  try {
+    const file = exportLabels(project, format, id('image'), id('run'));
+    const out = args.flags.get('out')?.[0];
+    if (out) {
+      await writeFile(out, file.text);
+      io.err(`wrote ${out}`);
+    } else io.out(file.text.trimEnd());
     return 0;
   } finally {
     project.close();

@@ -23,6 +23,7 @@ import { Project } from './project';
 import { ComputeService } from '../jobs/computeService';
 import { inspectModel } from '../jobs/modelRegistry';
 import { planTraining } from '../jobs/trainingPlan';
+import { exportLabels } from '../export/exportLabels';
 import type { WorkerSpawner } from '../jobs/workerProcess';
 
 type Handlers = { [C in Channel]: (input: Input<C>) => Promise<Output<C>> | Output<C> };
@@ -197,6 +198,9 @@ export class Workspace {
       'runs:metrics': ({ runId }) => p().runs.metrics(runId),
       'predictions:list': ({ runId, imageId }) => p().runs.predictions(runId, imageId),
       'audit:list': ({ limit }) => p().audit.list(limit),
+      'export:labels': ({ format, imageId, runId }) => exportLabels(p(), format, imageId, runId),
+      'runs:exportAdapter': ({ runId, path }) => this.requireCompute().exportAdapter(runId, path),
+      'runs:importAdapter': ({ path }) => this.requireCompute().importAdapter(path),
     };
   }
 }

@@ -1,6 +1,6 @@
 // Training and classification for one open project: turns requests from the UI into run
 // records and worker jobs, and the worker's progress and results into database rows.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError, type JobProgress } from '../../shared/api';
 import type { RunRecord } from '../../shared/domain';
@@ -11,6 +11,7 @@ import type { JobRecord } from '../db/repositories/jobs';
 import type { Project } from '../core/project';
 import { JobManager, type JobEvent } from './jobManager';
 import { planTraining } from './trainingPlan';
+import { exportAdapterBundle, importAdapterBundle } from '../export/adapterBundle';
 import type { WorkerSpawner } from './workerProcess';
 
 export interface StartTraining {
@@ -139,6 +140,34 @@ export class ComputeService {
         this.project.runs.insertPrediction({ runId: run.id, imageId: p.imageId, box: p.box, classId: classIds[p.classIndex], probabilities: p.probabilities, entropy: p.entropy });
       }
       this.project.audit.record({ action: 'run.classify', entity: 'run', entityId: run.id, after: { images: imageIds, predictions: result.predictions.length, grids: result.grids } });
+    });
+  }
+
+  async exportAdapter(runId: number, path?: string): Promise<{ path: string }> {
+    const run = this.project.runs.get(runId);
+    if (!run?.adapterPath || run.status !== 'completed') throw new ApiError('conflict', `Run ${runId} has no trained adapter to export.`);
+    const out = path ?? join(this.runsFolder(), `run-${runId}.cytotune-adapter`);
+    await exportAdapterBundle(run.adapterPath, out);
+    this.project.audit.record({ action: 'run.exportAdapter', entity: 'run', entityId: runId, after: { path: out } });
+    return { path: out };
+  }
+
+  /** A run trained elsewhere, on a base model this project has, becomes a completed run here. */
+  async importAdapter(path: string): Promise<RunRecord> {
+    const staging = join(this.runsFolder(), `import-${Date.now()}`);
+    const imported = await importAdapterBundle(path, staging, this.project.models.list());
+    const classes = imported.config.classNames.map((name) => {
+      const existing = this.project.classes.all().find((c) => c.name === name);
+      return existing ?? this.project.createClass({ name });
+    });
+    return this.project.transaction(() => {
+      const config = { method: imported.config.method, modelId: imported.model.id, model: imported.model.path, classes: classes.map((c) => ({ id: c.id, name: c.name, train: 0, val: 0 })), settings: imported.config.settings, importedFrom: path };
+      const run = this.project.runs.insert({ modelId: imported.model.id, config, seed: imported.config.settings.seed });
+      const runDir = join(this.runsFolder(), `run-${run.id}`);
+      renameSync(staging, runDir);
+      this.project.runs.setStatus(run.id, 'completed', { metrics: imported.metrics ?? {}, adapterPath: runDir });
+      this.project.audit.record({ action: 'run.importAdapter', entity: 'run', entityId: run.id, after: { path } });
+      return this.project.runs.get(run.id)!;
     });
   }
 

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { flattenClassTree } from '../../../../shared/classTree';
 import type { ClassNode } from '../../../../shared/domain';
-import { thumbnailUrl } from '../../api/client';
+import { client, thumbnailUrl } from '../../api/client';
+import { download } from '../../components/download';
 import { useQuery } from '../../api/hooks';
 
 const pageSize = 200;
@@ -14,7 +15,14 @@ export function ImageList({ classes, version, onOpen }: { classes: ClassNode[]; 
 
   return (
     <section className="images" aria-label="Images">
-      <h2>Images</h2>
+      <div className="row spaced">
+        <h2>Images</h2>
+        <span className="spacer" />
+        <button data-testid="export-csv" onClick={() => client.call('export:labels', { format: 'csv' }).then(download)}>
+          Export labels and predictions (CSV)
+        </button>
+        <button onClick={() => client.call('export:labels', { format: 'geojson' }).then(download)}>GeoJSON</button>
+      </div>
       {images.error && <div className="error-text">{images.error}</div>}
       {list.length === 0 && !images.error && <p className="muted">No images yet: import a folder above.</p>}
       <ul className="image-grid" data-testid="image-grid">

@@ -15,6 +15,7 @@ export function ModelsPanel({ models, onChanged }: { models: ModelRecord[]; onCh
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [picking, setPicking] = useState(false);
+  const [adapterPath, setAdapterPath] = useState('');
 
   const inspect = async () => {
     setBusy(true);
@@ -64,6 +65,22 @@ export function ModelsPanel({ models, onChanged }: { models: ModelRecord[]; onCh
           {millions(found.parameterCount)} parameters, {mb(found.sizeBytes)}, sha256 {found.sha256.slice(0, 12)}…
           <button className="primary" data-testid="model-add" onClick={add}>
             Add this model
+          </button>
+        </div>
+      )}
+      {models.length > 0 && (
+        <div className="row">
+          <input placeholder="/exports/run-3.cytotune-adapter" value={adapterPath} onChange={(e) => setAdapterPath(e.target.value)} aria-label="Adapter file" />
+          <button
+            disabled={!adapterPath.trim()}
+            onClick={() =>
+              client.call('runs:importAdapter', { path: adapterPath.trim() }).then(
+                () => (setAdapterPath(''), onChanged()),
+                (e: Error) => setProblem(e.message),
+              )
+            }
+          >
+            Import adapter
           </button>
         </div>
       )}

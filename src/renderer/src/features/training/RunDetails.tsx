@@ -23,6 +23,7 @@ export function RunDetails({ run, images, onChanged, onOpenLabel, onOpenResults 
   const [live, setLive] = useState<JobProgress | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [targets, setTargets] = useState<number[]>([]);
+  const [exported, setExported] = useState<string | null>(null);
   const metrics = useQuery('runs:metrics', { runId: run.id }, version);
   useEvent(
     'job:progress',
@@ -59,6 +60,15 @@ export function RunDetails({ run, images, onChanged, onOpenLabel, onOpenResults 
       )}
       <div className="row">
         {running && <button onClick={() => act(() => client.call('runs:cancel', { runId: run.id }))}>Cancel</button>}
+        {run.status === 'completed' && (
+          <button
+            data-testid="export-adapter"
+            onClick={() => act(async () => setExported((await client.call('runs:exportAdapter', { runId: run.id })).path))}
+          >
+            Export adapter
+          </button>
+        )}
+        {exported && <span className="muted">saved as {exported}</span>}
         {(run.status === 'cancelled' || run.status === 'failed') && (
           <button onClick={() => act(() => client.call('runs:resume', { runId: run.id }))}>Resume from checkpoint</button>
         )}

@@ -7,6 +7,7 @@ import { boxAround, hitTest, type Point } from '../../../../shared/boxGeometry';
 import type { Annotation, ClassNode, ImageRecord, ProjectSettings } from '../../../../shared/domain';
 import { client, tileSourceUrl } from '../../api/client';
 import { ErrorBanner } from '../../components/ErrorBanner';
+import { download } from '../../components/download';
 import { ShotsPanel } from './ShotsPanel';
 import { SlideViewer, type SlideViewerHandle } from './SlideViewer';
 import { useLabels } from './useLabels';
@@ -125,6 +126,12 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
           {image.mpp ? ` · ${image.mpp.toFixed(3)} µm/px` : ''} · <span data-testid="label-count">{labels.length}</span> labels
         </span>
         <span className="spacer" />
+        <button
+          title="Labels (and this run's predictions) of this image as GeoJSON for QuPath"
+          onClick={() => client.call('export:labels', { format: 'geojson', imageId: image.id, ...(runId ? { runId } : {}) }).then(download)}
+        >
+          GeoJSON
+        </button>
         <label>
           patch{' '}
           <input type="number" className="small" min={8} max={4096} defaultValue={settings.patchSize} onBlur={(e) => setSetting({ patchSize: Number(e.target.value) })} /> px
