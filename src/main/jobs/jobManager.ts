@@ -31,6 +31,7 @@ export class JobManager {
   private workerReady: Promise<void> | null = null;
   private running: Running | null = null;
   private readonly finished = new Map<number, (job: JobRecord) => void>();
+  private disposed = false;
 
   constructor(
     private readonly project: Project,
@@ -79,8 +80,12 @@ export class JobManager {
     return this.worker?.pid;
   }
 
+  /** Ends every job (the project is closing) and stops the worker; its exit is then ignored. */
   dispose(): void {
+    this.disposed = true;
     for (const job of this.queue.splice(0)) this.end(job, 'cancelled', 'CytoTune closed the project.');
+    if (this.running) this.end(this.running.job, 'cancelled', 'CytoTune closed the project; resume the run to continue.');
+    this.running = null;
     this.worker?.kill();
     this.worker = null;
   }
@@ -90,8 +95,13 @@ export class JobManager {
     let ready!: () => void;
     this.workerReady = new Promise((resolve) => (ready = resolve));
     this.worker = this.spawn({
-      onMessage: (m) => (m.type === 'ready' ? ready() : this.onWorkerMessage(m)),
+      onMessage: (m) => {
+        if (this.disposed) return;
+        if (m.type === 'ready') ready();
+        else this.onWorkerMessage(m);
+      },
       onExit: (reason, stderrTail) => {
+        if (this.disposed) return;
         this.worker = null;
         this.workerReady = null;
         ready(); // unblock a start that was waiting; the running job fails below
