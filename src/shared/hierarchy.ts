@@ -25,7 +25,8 @@ export function hierarchyFromTree(spec: unknown): ClassHierarchy {
   const parent = new Map<string, string | null>();
   const depth = new Map<string, number>();
   const add = (name: string, par: string | null) => {
-    if (typeof name !== 'string' || name.trim() === '') throw new HierarchyError(`class tree: class names must be non-empty strings (under ${par ?? 'the root'})`);
+    if (typeof name !== 'string' || name.trim() === '')
+      throw new HierarchyError(`class tree: class names must be non-empty strings (under ${par ?? 'the root'})`);
     if (parent.has(name)) throw new HierarchyError(`class tree: "${name}" appears twice; class names must be unique`);
     parent.set(name, par);
     depth.set(name, par === null ? 1 : depth.get(par)! + 1);
@@ -36,17 +37,22 @@ export function hierarchyFromTree(spec: unknown): ClassHierarchy {
       for (const child of node) {
         if (typeof child === 'string') add(child, par);
         else if (child && typeof child === 'object') walk(child, par);
-        else throw new HierarchyError(`class tree: unexpected ${JSON.stringify(child)} under ${par ?? 'the root'}; use names, objects or arrays`);
+        else
+          throw new HierarchyError(
+            `class tree: unexpected ${JSON.stringify(child)} under ${par ?? 'the root'}; use names, objects or arrays`,
+          );
       }
       return;
     }
-    if (typeof node !== 'object') throw new HierarchyError(`class tree: unexpected ${JSON.stringify(node)} under ${par ?? 'the root'}; use names, objects or arrays`);
+    if (typeof node !== 'object')
+      throw new HierarchyError(`class tree: unexpected ${JSON.stringify(node)} under ${par ?? 'the root'}; use names, objects or arrays`);
     for (const [name, children] of Object.entries(node as Record<string, unknown>)) {
       add(name, par);
       walk(children, name);
     }
   };
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new HierarchyError('class tree: expected a JSON object such as {"Abnormal": ["HSIL", "LSIL"], "Normal": ["NILM"]}');
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+    throw new HierarchyError('class tree: expected a JSON object such as {"Abnormal": ["HSIL", "LSIL"], "Normal": ["NILM"]}');
   walk(spec, null);
   if (parent.size === 0) throw new HierarchyError('class tree: the tree is empty');
   return { parent, depth };
@@ -126,12 +132,23 @@ export interface LevelAccuracy {
  * `classNames` (the classes of the training level); both are mapped to their ancestors.
  * Returned from level 1 to trainLevel.
  */
-export function hierarchicalAccuracy(h: ClassHierarchy, classNames: readonly string[], truth: readonly number[], predicted: readonly number[], trainLevel: number): LevelAccuracy[] {
-  if (truth.length !== predicted.length) throw new Error(`hierarchicalAccuracy: ${truth.length} labels but ${predicted.length} predictions`);
+export function hierarchicalAccuracy(
+  h: ClassHierarchy,
+  classNames: readonly string[],
+  truth: readonly number[],
+  predicted: readonly number[],
+  trainLevel: number,
+): LevelAccuracy[] {
+  if (truth.length !== predicted.length)
+    throw new Error(`hierarchicalAccuracy: ${truth.length} labels but ${predicted.length} predictions`);
   const out: LevelAccuracy[] = [];
   for (let level = 1; level <= trainLevel; level++) {
     const map = labelsAtLevel(h, classNames, level);
-    const m = classificationMetrics(truth.map((t) => map.indexOf[t]), predicted.map((p) => map.indexOf[p]), map.classNames.length);
+    const m = classificationMetrics(
+      truth.map((t) => map.indexOf[t]),
+      predicted.map((p) => map.indexOf[p]),
+      map.classNames.length,
+    );
     out.push({ level, count: m.count, top1: m.top1, balancedAccuracy: m.balancedAccuracy });
   }
   return out;

@@ -8,6 +8,7 @@ import { runDoctor } from '../../worker/commands/doctor';
 import { runEmbed } from '../../worker/commands/embed';
 import { runPredict } from '../../worker/commands/predict';
 import { runTrain } from '../../worker/commands/train';
+import { runExperiment } from '../../worker/commands/experiment';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -25,6 +26,10 @@ const commands: Record<string, { run: Command; help: string }> = {
   train: {
     run: runTrain,
     help: 'train --data DIR --checkpoint FILE --method lora|linear [--shots N] [--seed S] [--rank R] [--targets q,v] [--lr X] [--iters N] [--val DIR] [--test DIR] --out RUN_DIR',
+  },
+  experiment: {
+    run: runExperiment,
+    help: 'experiment --data DIR --checkpoint [NAME=]FILE... --out DIR [--methods] [--shots] [--seeds] [--lrs] [--percent] [--budget] [--split] [--tree] [--level]',
   },
   predict: { run: runPredict, help: 'predict --run RUN_DIR (--image IMG... | --folder DIR) [--csv OUT]' },
   'slide-info': { run: runSlideInfo, help: 'slide-info FILE [--json]                 reader, levels, downsamples, mpp, vendor' },

@@ -12,14 +12,20 @@ import { runFingerprint } from './settings';
 import { TrainedModel } from './trainedModel';
 import { runTrainingLoop } from './trainingLoop';
 
-export async function trainLinearProbe(input: TrainInput): Promise<TrainOutcome> {
+export interface LinearProbeInput extends TrainInput {
+  /** Features of `items` already computed ([items.length, D], e.g. cached across an experiment grid): not embedded again. */
+  features?: Float32Array;
+}
+
+export async function trainLinearProbe(input: LinearProbeInput): Promise<TrainOutcome> {
   const { encoder, items, settings: s } = input;
   const d = encoder.config.outputDim;
   const seeds = s.probeAugment ? items.map((_, i) => hashSeed(s.seed, 'probe-augment', i)) : undefined;
   const totalSteps = s.steps ?? s.epochs * Math.ceil(items.length / s.batchSize);
+  if (input.features && input.features.length !== items.length * d) throw new Error(`trainLinearProbe: features hold ${input.features.length / d} rows for ${items.length} items`);
   let features: Float32Array;
   try {
-    features = await embedItems(encoder, undefined, input.batcher, items.map((it) => it.path), {
+    features = input.features ?? await embedItems(encoder, undefined, input.batcher, items.map((it) => it.path), {
       batchSize: s.microBatchSize,
       augmentSeeds: seeds,
       signal: input.signal,
