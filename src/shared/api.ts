@@ -115,6 +115,20 @@ const startClassify = z
     stride: z.number().int().min(1).max(4096).optional(),
   })
   .strict();
+const numbers = (min: number, max: number) => z.array(z.number().min(min).max(max)).min(1).max(50);
+const startExperiment = z
+  .object({
+    dataDir: filePath,
+    modelIds: z.array(id).min(1).max(20),
+    methods: z.array(z.enum(['lora', 'linear'])).min(1),
+    shots: z.array(z.number().int().min(1).max(10_000)).max(50),
+    seeds: z.array(z.number().int().min(0)).min(1).max(50),
+    lrs: numbers(1e-8, 1),
+    percents: z.array(z.number().min(1).max(100)).max(50).optional(),
+    budgetMinutes: z.number().positive().optional(),
+    iters: z.number().int().min(1).max(10_000).optional(),
+  })
+  .strict();
 const listAudit = z.object({ limit: z.number().int().min(1).max(10_000).optional() }).strict();
 
 export const api = {
@@ -157,6 +171,8 @@ export const api = {
   'jobs:list': channel<JobSummary[]>()(empty),
   'jobs:cancel': channel<null>()(byId),
   'classify:start': channel<JobSummary>()(startClassify),
+  'experiments:start': channel<JobSummary>()(startExperiment),
+  'experiments:summary': channel<{ markdown: string; figures: string[] }>()(byId),
   'predictions:review': channel<Prediction[]>()(
     z.object({ runId: id, imageId: id.optional(), limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   ),
@@ -195,7 +211,7 @@ export interface ImportProgress {
 
 export interface JobProgress {
   jobId: string;
-  kind: 'train' | 'classify';
+  kind: 'train' | 'classify' | 'experiment';
   runId: number | null;
   status: RunStatus;
   error: string | null;

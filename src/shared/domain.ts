@@ -164,11 +164,13 @@ export interface PlanClass {
 
 export interface JobSummary {
   id: number;
-  kind: 'train' | 'classify';
+  kind: 'train' | 'classify' | 'experiment';
   runId: number | null;
   status: RunStatus;
   progress: { step: number; total: number; phase?: string; etaSeconds?: number } | null;
   error: string | null;
+  /** Experiments: { status, outDir, total, done, summary (path), figures (file names) }. */
+  result: unknown;
   createdAt: string;
 }
 

@@ -1,7 +1,7 @@
 // Messages between main's job manager and the ML worker process. Discriminated unions;
 // errors are values with a kind. Progress is throttled by the worker (about every 250 ms).
 
-export type JobKind = 'train' | 'classify';
+export type JobKind = 'train' | 'classify' | 'experiment';
 
 export interface WorkerProgress {
   step: number;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobProgress } from '../../src/shared/api';
 import { patchesOf } from '../../src/worker/jobs/classifyJob';
 import type { FeatureCollection } from '../../src/main/export/geojson';
+import { createMediaRoutes } from '../../src/main/core/mediaRoutes';
 import { herlevDir, slidePath, tempDir } from '../support/paths';
 import { inProcess, type Harness } from '../support/servers';
 import { writeTinyCheckpoint } from '../support/tinyModel';
@@ -181,5 +182,28 @@ describe('export and import', () => {
     } finally {
       await other.close();
     }
+  }, 300_000);
+});
+
+describe('experiments from the workstation', () => {
+  it('runs the paper grid in the worker and serves its summary and figures', async () => {
+    const data = join(tempDir(), 'grid');
+    for (const cls of ['normal_columnar', 'light_dysplastic', 'carcinoma_in_situ']) {
+      for (const f of readdirSync(join(herlevDir, cls)).sort().slice(0, 12)) cpSync(join(herlevDir, cls, f), join(data, cls, f));
+    }
+    const job = await h.client.call('experiments:start', { dataDir: data, modelIds: [modelId], methods: ['linear', 'lora'], shots: [1, 2], seeds: [1], lrs: [1e-2, 1e-3], iters: 3 });
+    await waitFor(async () => !['queued', 'running'].includes((await h.client.call('jobs:list', {})).find((j) => j.id === job.id)!.status), 240_000);
+    const done = (await h.client.call('jobs:list', {})).find((j) => j.id === job.id)!;
+    expect(done).toMatchObject({ status: 'completed', error: null });
+    expect(events.filter((e) => e.jobId === String(job.id) && e.step > 0).length).toBeGreaterThan(0);
+    const summary = await h.client.call('experiments:summary', { id: job.id });
+    expect(summary.markdown).toMatch(/linear/i);
+    expect(summary.figures).toContain('fig-shots.png');
+    const media = createMediaRoutes(h.workspace);
+    const png = await media(`/experiments/${job.id}/fig-shots.png`);
+    expect(png?.status).toBe(200);
+    expect((png!.body as Buffer).subarray(1, 4).toString()).toBe('PNG');
+    expect((await media(`/experiments/${job.id}/results.png`))?.status).toBe(404);
+    expect((await media(`/experiments/${job.id}/..%2Fsummary.md`))).toBeNull();
   }, 300_000);
 });

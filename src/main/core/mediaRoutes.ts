@@ -2,6 +2,8 @@
 // descriptors and tiles, label patches, import thumbnails. Both adapters (the HTTP server
 // and Electron's cytotune: protocol) answer through this one function, so they refuse the
 // same requests.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { serveSlideRequest, type SlideResponse } from '../slides/slideRoutes';
 import { TileNotFoundError, TileService } from '../slides/tileService';
 import { patchThumbnail } from '../slides/patches';
@@ -33,6 +35,15 @@ export function createMediaRoutes(workspace: Workspace): (pathname: string) => P
     if (thumb) {
       const jpeg = project?.images.thumbnail(Number(thumb[1]));
       return jpeg ? { status: 200, contentType: 'image/jpeg', body: jpeg, cacheControl: 'private, max-age=3600' } : notFound;
+    }
+
+    // Experiment figures: only the file names the job itself reported, inside its folder.
+    const figure = /^\/experiments\/(\d{1,12})\/([A-Za-z0-9_-]{1,64}\.(png|svg))$/.exec(pathname);
+    if (figure) {
+      const result = project?.jobs.get(Number(figure[1]))?.result as { outDir?: string; figures?: string[] } | null;
+      if (!result?.outDir || !result.figures?.includes(figure[2])) return notFound;
+      const body = await readFile(join(result.outDir, figure[2])).catch(() => null);
+      return body ? { status: 200, contentType: figure[3] === 'png' ? 'image/png' : 'image/svg+xml', body, cacheControl: 'no-cache' } : notFound;
     }
 
     const patch = /^\/patches\/(\d{1,12})\.jpg$/.exec(pathname);

@@ -12,6 +12,7 @@ import { ClassesRepository } from '../db/repositories/classes';
 import { ImagesRepository } from '../db/repositories/images';
 import { ModelsRepository, RunsRepository } from '../db/repositories/runs';
 import { SettingsRepository } from '../db/repositories/settings';
+import { JobsRepository } from '../db/repositories/jobs';
 
 export function currentActor(): string {
   try {
@@ -29,6 +30,7 @@ export class Project {
   readonly settings: SettingsRepository;
   readonly models: ModelsRepository;
   readonly runs: RunsRepository;
+  readonly jobs: JobsRepository;
 
   private constructor(
     readonly path: string,
@@ -42,6 +44,7 @@ export class Project {
     this.settings = new SettingsRepository(db);
     this.models = new ModelsRepository(db);
     this.runs = new RunsRepository(db);
+    this.jobs = new JobsRepository(db);
   }
 
   static open(path: string, options: { create?: boolean; actor?: string } = {}): Project {

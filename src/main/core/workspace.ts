@@ -2,7 +2,7 @@
 // channel, validates every input at the boundary and turns failures into typed errors.
 // Both adapters (Electron IPC, HTTP/WebSocket) and the in-process tests call `handle`.
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { EventEmitter } from 'node:events';
@@ -191,6 +191,16 @@ export class Workspace {
       'classify:start': ({ runId, imageIds, patchSize, stride }) => {
         const { spec: _spec, ...job } = this.requireCompute().startClassification(runId, imageIds, patchSize, stride);
         return job;
+      },
+      'experiments:start': (input) => {
+        const { spec: _spec, ...job } = this.requireCompute().startExperiment(input);
+        return job;
+      },
+      'experiments:summary': async ({ id }) => {
+        const job = p().jobs.get(id);
+        const result = job?.result as { summary?: string; figures?: string[] } | null;
+        if (!job || job.kind !== 'experiment' || !result?.summary) throw new ApiError('not-found', `Experiment ${id} has no results yet.`);
+        return { markdown: await readFile(result.summary, 'utf8'), figures: result.figures ?? [] };
       },
       'predictions:review': ({ runId, imageId, limit }) => p().runs.mostUncertain(runId, limit ?? 50, imageId),
       'predictions:accept': ({ predictionId, classId }) => p().acceptPrediction(predictionId, classId),

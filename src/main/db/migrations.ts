@@ -138,6 +138,29 @@ export const migrations: Migration[] = [
       CREATE INDEX jobs_status ON jobs(status);
     `,
   },
+  {
+    version: 5,
+    description: 'experiment jobs (the paper grid run from the workstation)',
+    // SQLite cannot change a CHECK constraint in place: rebuild the table with its rows.
+    sql: `
+      CREATE TABLE jobs_v5 (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('train', 'classify', 'experiment')),
+        run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'cancelled', 'failed', 'completed')),
+        spec_json TEXT NOT NULL,
+        progress_json TEXT,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      INSERT INTO jobs_v5 SELECT id, kind, run_id, status, spec_json, progress_json, error, created_at, updated_at FROM jobs;
+      DROP TABLE jobs;
+      ALTER TABLE jobs_v5 RENAME TO jobs;
+      CREATE INDEX jobs_status ON jobs(status);
+      ALTER TABLE jobs ADD COLUMN result_json TEXT;
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1].version;

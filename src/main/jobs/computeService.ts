@@ -1,7 +1,7 @@
 // Training and classification for one open project: turns requests from the UI into run
 // records and worker jobs, and the worker's progress and results into database rows.
-import { mkdirSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { ApiError, type JobProgress } from '../../shared/api';
 import type { RunRecord } from '../../shared/domain';
 import type { TrainSettings } from '../../worker/train/settings';
@@ -24,6 +24,18 @@ export interface StartTraining {
     alpha?: number;
     targets?: ('q' | 'k' | 'v' | 'o')[];
   };
+}
+
+export interface StartExperiment {
+  dataDir: string;
+  modelIds: number[];
+  methods: ('lora' | 'linear')[];
+  shots: number[];
+  seeds: number[];
+  lrs: number[];
+  percents?: number[];
+  budgetMinutes?: number;
+  iters?: number;
 }
 
 export class ComputeService {
@@ -55,6 +67,9 @@ export class ComputeService {
         },
         classify: {
           onResult: (p, job, result) => this.storePredictions(job, result as ClassifyJobResult),
+        },
+        experiment: {
+          onResult: (p, job, result) => p.jobs.setResult(job.id, result),
         },
       },
       onEvent,
@@ -169,6 +184,29 @@ export class ComputeService {
       this.project.audit.record({ action: 'run.importAdapter', entity: 'run', entityId: run.id, after: { path } });
       return this.project.runs.get(run.id)!;
     });
+  }
+
+  /** The paper's grid on a labelled folder, with this project's models, as `cytotune experiment` runs it. */
+  startExperiment(req: StartExperiment): JobRecord {
+    if (!existsSync(req.dataDir)) throw new ApiError('not-found', `Folder ${req.dataDir} does not exist.`);
+    const models = req.modelIds.map((id) => {
+      const m = this.project.models.list().find((x) => x.id === id);
+      if (!m) throw new ApiError('not-found', `No foundation model with id ${id}.`);
+      return m;
+    });
+    const out = join(this.runsFolder(), `experiment-${Date.now()}`);
+    const list = (xs: number[]) => xs.join(',');
+    const argv = [
+      '--data', req.dataDir, '--out', out,
+      ...models.flatMap((m) => ['--checkpoint', `${basename(m.path).replace(/\.[^.]+$/, '')}-${m.id}=${m.path}`]),
+      '--methods', req.methods.join(','), '--shots', list(req.shots), '--seeds', list(req.seeds), '--lrs', list(req.lrs),
+      ...(req.percents?.length ? ['--percent', list(req.percents)] : []),
+      ...(req.budgetMinutes ? ['--budget', `${req.budgetMinutes}m`] : []),
+      ...(req.iters ? ['--iters', String(req.iters)] : []),
+    ];
+    const job = this.jobs.submit('experiment', null, { argv, outDir: out });
+    this.project.audit.record({ action: 'experiment.start', entity: 'job', entityId: job.id, after: { argv } });
+    return job;
   }
 
   dispose(): void {

@@ -3,7 +3,7 @@
 // step, and notices a worker that dies: the job fails with the reason and the tail of the
 // worker's error output, the app keeps working, and the next job starts a new worker.
 import type { FromWorker, JobKind, WorkerError, WorkerProgress } from '../../shared/workerProtocol';
-import { JobsRepository, type JobRecord } from '../db/repositories/jobs';
+import type { JobsRepository, JobRecord } from '../db/repositories/jobs';
 import type { Project } from '../core/project';
 import { nodeWorkerSpawner, type WorkerHandle, type WorkerSpawner } from './workerProcess';
 
@@ -39,7 +39,7 @@ export class JobManager {
     private readonly emit: (event: JobEvent) => void,
     private readonly spawn: WorkerSpawner = nodeWorkerSpawner,
   ) {
-    this.jobs = new JobsRepository(project.db);
+    this.jobs = project.jobs;
     this.jobs.markInterrupted();
   }
 

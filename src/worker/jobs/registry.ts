@@ -3,6 +3,7 @@
 import type { JobKind, WorkerProgress } from '../../shared/workerProtocol';
 import { runClassifyJob, type ClassifyJobSpec } from './classifyJob';
 import { runTrainJob, type TrainJobSpec } from './trainJob';
+import { runExperimentJob, type ExperimentJobSpec } from './experimentJob';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -13,4 +14,5 @@ export interface JobContext {
 export const jobHandlers: Record<JobKind, (spec: never, ctx: JobContext) => Promise<unknown>> = {
   train: (spec: TrainJobSpec, ctx) => runTrainJob(spec, ctx),
   classify: (spec: ClassifyJobSpec, ctx) => runClassifyJob(spec, ctx),
+  experiment: (spec: ExperimentJobSpec, ctx) => runExperimentJob(spec, ctx),
 };

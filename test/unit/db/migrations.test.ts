@@ -26,7 +26,10 @@ const seedAt: Record<number, (db: Database.Database) => void> = {
     db.prepare(`INSERT INTO thumbnails (image_id, jpeg) VALUES (1, ?)`).run(Buffer.from([0xff, 0xd8, 0xff]));
   },
   4: (db) => {
-    db.exec(`INSERT INTO jobs (kind, run_id, status, spec_json, created_at, updated_at) VALUES ('train', 1, 'completed', '{}', '2026-01-03', '2026-01-03')`);
+    db.exec(`INSERT INTO jobs (kind, run_id, status, spec_json, created_at, updated_at) VALUES ('train', 1, 'completed', '{"x":1}', '2026-01-03', '2026-01-03')`);
+  },
+  5: (db) => {
+    db.exec(`INSERT INTO jobs (kind, run_id, status, spec_json, created_at, updated_at, result_json) VALUES ('experiment', NULL, 'completed', '{}', '2026-01-04', '2026-01-04', '{}')`);
   },
 };
 
@@ -58,7 +61,10 @@ describe('migrations', () => {
       if (from >= 3) expect(db.prepare(`SELECT value_json FROM settings WHERE key = 'patchSize'`).pluck().get()).toBe('256');
       // What later migrations add works on the upgraded file.
       expect(db.prepare(`SELECT value_json FROM settings WHERE key = 'shotTarget'`).pluck().get()).toBe('16');
-      expect(db.prepare(`SELECT COUNT(*) FROM jobs`).pluck().get()).toBe(0);
+      expect(db.prepare(`SELECT COUNT(*) FROM jobs`).pluck().get()).toBe(from >= 4 ? 1 : 0);
+      if (from >= 4) expect(db.prepare(`SELECT spec_json FROM jobs`).pluck().get()).toBe('{"x":1}');
+      // jobs now accepts experiment jobs and keeps their results.
+      db.exec(`INSERT INTO jobs (kind, status, spec_json, created_at, updated_at, result_json) VALUES ('experiment', 'queued', '{}', 'now', 'now', '{"a":1}')`);
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(db.pragma('foreign_key_check')).toEqual([]);
       db.close();

@@ -10,6 +10,8 @@ export interface JobRecord {
   spec: Record<string, unknown>;
   progress: WorkerProgress | null;
   error: string | null;
+  /** Kept for jobs whose result is small (experiments); predictions go to their own table. */
+  result: unknown;
   createdAt: string;
   updatedAt: string;
 }
@@ -22,6 +24,7 @@ interface JobRow {
   spec_json: string;
   progress_json: string | null;
   error: string | null;
+  result_json: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -34,6 +37,7 @@ const toJob = (r: JobRow): JobRecord => ({
   spec: JSON.parse(r.spec_json),
   progress: r.progress_json ? JSON.parse(r.progress_json) : null,
   error: r.error,
+  result: r.result_json ? JSON.parse(r.result_json) : null,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -60,6 +64,10 @@ export class JobsRepository {
 
   setStatus(id: number, status: RunStatus, error: string | null = null): void {
     this.db.prepare(`UPDATE jobs SET status = ?, error = ?, updated_at = ? WHERE id = ?`).run(status, error, new Date().toISOString(), id);
+  }
+
+  setResult(id: number, result: unknown): void {
+    this.db.prepare(`UPDATE jobs SET result_json = ?, updated_at = ? WHERE id = ?`).run(JSON.stringify(result), new Date().toISOString(), id);
   }
 
   setProgress(id: number, progress: WorkerProgress): void {

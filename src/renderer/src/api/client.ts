@@ -26,3 +26,8 @@ export function tileSourceUrl(imageId: number): string {
 export function patchUrl(annotationId: number): string {
   return window.cytotune ? `cytotune://patches/${annotationId}.jpg` : `/patches/${annotationId}.jpg`;
 }
+
+/** A figure an experiment job wrote (only the names it reported are served). */
+export function experimentFigureUrl(jobId: number, name: string): string {
+  return window.cytotune ? `cytotune://experiments/${jobId}/${name}` : `/experiments/${jobId}/${name}`;
+}

@@ -6,6 +6,7 @@ import { useEvent, useQuery } from '../../api/hooks';
 import { ModelsPanel } from './ModelsPanel';
 import { NewRunForm } from './NewRunForm';
 import { RunDetails } from './RunDetails';
+import { ExperimentPanel } from './ExperimentPanel';
 
 interface Props {
   classes: ClassNode[];
@@ -35,6 +36,7 @@ export function TrainScreen({ classes, version, onChanged, onOpenLabel, onOpenRe
       <div className="train-left">
         <ModelsPanel models={models.value ?? []} onChanged={bump} />
         {(models.value?.length ?? 0) > 0 && <NewRunForm models={models.value!} classes={classes} onStarted={bump} />}
+        {(models.value?.length ?? 0) > 0 && <ExperimentPanel models={models.value!} />}
         <section className="card" aria-label="Run history">
           <h2>Runs</h2>
           <p className="muted">Tick two runs to compare them side by side.</p>

@@ -1,0 +1,141 @@
+// The paper's experiment grid from the workstation: a labelled folder, some of this
+// project's models, the grid; progress per cell; when done, the summary tables and figures.
+import { useCallback, useState } from 'react';
+import type { JobProgress } from '../../../../shared/api';
+import type { JobSummary, ModelRecord } from '../../../../shared/domain';
+import { client, experimentFigureUrl } from '../../api/client';
+import { useEvent, useQuery } from '../../api/hooks';
+import { ErrorBanner } from '../../components/ErrorBanner';
+import { FolderPicker } from '../../components/FolderPicker';
+
+const numbers = (s: string) => s.split(',').map((x) => Number(x.trim())).filter((x) => Number.isFinite(x) && x > 0);
+
+export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
+  const [dataDir, setDataDir] = useState('');
+  const [picking, setPicking] = useState(false);
+  const [modelIds, setModelIds] = useState<number[]>([]);
+  const [methods, setMethods] = useState<('lora' | 'linear')[]>(['linear', 'lora']);
+  const [shots, setShots] = useState('1,2,4,8,16');
+  const [seeds, setSeeds] = useState('1,2,3');
+  const [lrs, setLrs] = useState('1e-2,3e-3,1e-3,3e-4,1e-4');
+  const [budget, setBudget] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
+  const [live, setLive] = useState<Record<string, JobProgress>>({});
+  const jobs = useQuery('jobs:list', {}, version);
+  useEvent(
+    'job:progress',
+    useCallback((p: JobProgress) => {
+      if (p.kind !== 'experiment') return;
+      setLive((l) => ({ ...l, [p.jobId]: p }));
+      if (p.status !== 'running') setVersion((v) => v + 1);
+    }, []),
+  );
+
+  const start = () =>
+    client
+      .call('experiments:start', {
+        dataDir: dataDir.trim(),
+        modelIds,
+        methods,
+        shots: numbers(shots).map(Math.round),
+        seeds: seeds.split(',').map((x) => Number(x.trim())).filter(Number.isInteger),
+        lrs: numbers(lrs),
+        ...(Number(budget) > 0 ? { budgetMinutes: Number(budget) } : {}),
+      })
+      .then(
+        () => (setProblem(null), setVersion((v) => v + 1)),
+        (e: Error) => setProblem(e.message),
+      );
+
+  const experiments = (jobs.value ?? []).filter((j) => j.kind === 'experiment');
+  return (
+    <section className="card" aria-label="Experiments">
+      <h2>Experiments (the paper's grid)</h2>
+      <p className="muted">
+        On a labelled folder (<code>class/image</code>, or <code>train/ val/ test/</code>): for each model, method, shots and seed, every learning rate;
+        the rate is chosen on validation, test accuracy reported as mean ± std over seeds. Same as <code>cytotune experiment</code>.
+      </p>
+      <div className="form-grid">
+        <label>Data folder</label>
+        <div className="row">
+          <input data-testid="exp-data" value={dataDir} onChange={(e) => setDataDir(e.target.value)} placeholder="/data/sipakmed" />
+          <button onClick={() => setPicking(true)}>Browse…</button>
+        </div>
+        <label>Models</label>
+        <div className="class-checks">
+          {models.map((m) => (
+            <label key={m.id}>
+              <input type="checkbox" checked={modelIds.includes(m.id)} onChange={(e) => setModelIds((x) => (e.target.checked ? [...x, m.id] : x.filter((y) => y !== m.id)))} />{' '}
+              {m.path.split(/[\\/]/).pop()} ({m.family})
+            </label>
+          ))}
+        </div>
+        <label>Methods</label>
+        <div className="row">
+          {(['linear', 'lora'] as const).map((k) => (
+            <label key={k}>
+              <input type="checkbox" checked={methods.includes(k)} onChange={(e) => setMethods((x) => (e.target.checked ? [...x, k] : x.filter((y) => y !== k)))} />{' '}
+              {k === 'lora' ? 'LoRA' : 'linear probe'}
+            </label>
+          ))}
+        </div>
+        <label>Shots</label>
+        <input value={shots} onChange={(e) => setShots(e.target.value)} />
+        <label>Seeds</label>
+        <input value={seeds} onChange={(e) => setSeeds(e.target.value)} />
+        <label>Learning rates</label>
+        <input value={lrs} onChange={(e) => setLrs(e.target.value)} />
+        <label>Budget (minutes)</label>
+        <input value={budget} onChange={(e) => setBudget(e.target.value)} placeholder="no limit" />
+      </div>
+      <button className="primary" disabled={!dataDir.trim() || !modelIds.length || !methods.length} onClick={start}>
+        Start experiment
+      </button>
+      <ErrorBanner message={problem} onDismiss={() => setProblem(null)} />
+      {experiments.map((j) => (
+        <ExperimentRow key={j.id} job={j} live={live[String(j.id)]} />
+      ))}
+      {picking && (
+        <FolderPicker
+          onCancel={() => setPicking(false)}
+          onPick={(p) => {
+            setPicking(false);
+            setDataDir(p);
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function ExperimentRow({ job, live }: { job: JobSummary; live?: JobProgress }) {
+  const summary = useQuery('experiments:summary', { id: job.id }, job.status === 'completed' ? 1 : 0);
+  const running = job.status === 'running' || job.status === 'queued';
+  return (
+    <div className="experiment">
+      <b>Experiment {job.id}</b> · {job.status}
+      {running && live && (
+        <span>
+          {' '}
+          · cell {live.step}/{live.total} {live.phase ?? ''}
+          {live.etaSeconds ? ` · ${Math.round(live.etaSeconds / 60)} min left` : ''}
+          <button className="link" onClick={() => client.call('jobs:cancel', { id: job.id })}>
+            stop
+          </button>
+        </span>
+      )}
+      {job.error && <div className="error-text">{job.error}</div>}
+      {summary.value && (
+        <>
+          <pre className="config">{summary.value.markdown}</pre>
+          {summary.value.figures
+            .filter((f) => f.endsWith('.png'))
+            .map((f) => (
+              <img key={f} className="figure" src={experimentFigureUrl(job.id, f)} alt={f} />
+            ))}
+        </>
+      )}
+    </div>
+  );
+}

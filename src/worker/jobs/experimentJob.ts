@@ -1,0 +1,40 @@
+// The paper's experiment grid started from the workstation: the same options as
+// `cytotune experiment` (parsed by the same function), progress per cell, cancellable.
+import { basename } from 'node:path';
+import { selectBackend } from '../backend/selectBackend';
+import { parseExperimentArgs } from '../commands/experiment';
+import { runExperimentGrid } from '../experiment/runGrid';
+import type { JobContext } from './registry';
+
+export interface ExperimentJobSpec {
+  /** Command-line arguments of `cytotune experiment`. */
+  argv: string[];
+}
+
+export interface ExperimentJobResult {
+  status: 'complete' | 'budget' | 'interrupted';
+  outDir: string;
+  total: number;
+  done: number;
+  summary: string;
+  figures: string[];
+}
+
+export async function runExperimentJob(spec: ExperimentJobSpec, ctx: JobContext): Promise<ExperimentJobResult> {
+  const options = parseExperimentArgs(spec.argv);
+  if (options === 'help') throw Object.assign(new Error('No experiment options given.'), { kind: 'invalid-input' });
+  await selectBackend(options.backend ? { only: options.backend } : {});
+  let done = 0;
+  const r = await runExperimentGrid(options, {
+    signal: ctx.signal,
+    onEvent: (e) => {
+      if (e.type === 'cell-start') ctx.progress({ step: done, total: e.total, phase: `${e.cell.model} ${e.cell.method} seed ${e.cell.seed}`, etaSeconds: e.etaSeconds ?? undefined });
+      if (e.type === 'cell-done') {
+        done = e.index;
+        ctx.progress({ step: e.index, total: e.total, phase: 'cell done', etaSeconds: e.etaSeconds ?? undefined });
+      }
+      if (e.type === 'info') ctx.log(e.message);
+    },
+  });
+  return { status: r.status, outDir: options.out, total: r.total, done: r.done, summary: r.report.summary, figures: r.report.figures.map((f) => basename(f)) };
+}
