@@ -21,6 +21,7 @@ import type {
   RunRecord,
   RunStatus,
 } from './domain';
+import type { JobKind, WorkerProgress } from './workerProtocol';
 
 const id = z.number().int().positive();
 const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #1f77b4');
@@ -209,20 +210,13 @@ export interface ImportProgress {
   current: string;
 }
 
-export interface JobProgress {
+/** A job's progress as the worker reports it, with the job it belongs to and its state. */
+export interface JobProgress extends WorkerProgress {
   jobId: string;
-  kind: 'train' | 'classify' | 'experiment';
+  kind: JobKind;
   runId: number | null;
   status: RunStatus;
   error: string | null;
-  step: number;
-  total: number;
-  phase?: string;
-  loss?: number;
-  lr?: number;
-  accuracy?: number;
-  imagesPerSecond?: number;
-  etaSeconds?: number;
 }
 
 export interface Events {

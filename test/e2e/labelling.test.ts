@@ -1,37 +1,29 @@
 // Labelling a real slide in Chromium against browser mode: zoom in, place three labels of
 // two classes with clicks and number keys, undo, redo, delete, reload: the remaining labels
 // are exactly where they were, with their classes, and the shots panel agrees.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Annotation } from '../../src/shared/domain';
-import { launchBrowser } from '../support/browser';
-import { repoRoot, slidePath, tempDir } from '../support/paths';
-import { overHttp, type Harness } from '../support/servers';
+import { slidePath, tempDir } from '../support/paths';
+import type { Harness } from '../support/servers';
+import { artifacts, openWorkstation, type Workstation } from '../support/workstationPage';
 
-const artifacts = join(repoRoot, 'test-results');
 let h: Harness;
-let browser: Browser;
+let ws: Workstation;
 let page: Page;
 let slideId: number;
 
 beforeAll(async () => {
-  mkdirSync(artifacts, { recursive: true });
-  h = await overHttp();
+  ws = await openWorkstation({ width: 1400, height: 900 });
+  ({ h, page } = ws);
   await h.client.call('project:create', { path: join(tempDir(), 'label.cytotune') });
   await h.client.call('classes:create', { name: 'Squamous', shortcut: '1' });
   await h.client.call('classes:create', { name: 'Glandular', shortcut: '2' });
   await h.client.call('import:run', { paths: [slidePath] });
   slideId = (await h.client.call('images:list', {}))[0].id;
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => console.error('page error:', e.message));
 });
-afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-});
+afterAll(async () => ws?.close());
 
 const labels = () => h.client.call('annotations:list', { imageId: slideId });
 const shotCount = (name: string) => page.getByTestId(`shots-count-${name}`).textContent();

@@ -1,37 +1,29 @@
 // The whole loop in Chromium against browser mode: label patches of two classes on the
 // slide, add a tiny model, train and watch the loss chart move, classify the slide, see the
 // heatmap, accept two predictions from the review queue: the label count goes up by two.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser';
-import { repoRoot, slidePath, tempDir } from '../support/paths';
-import { overHttp, type Harness } from '../support/servers';
+import { slidePath, tempDir } from '../support/paths';
+import type { Harness } from '../support/servers';
+import { artifacts, openWorkstation, type Workstation } from '../support/workstationPage';
 import { writeTinyCheckpoint } from '../support/tinyModel';
 
-const artifacts = join(repoRoot, 'test-results');
 let h: Harness;
-let browser: Browser;
+let ws: Workstation;
 let page: Page;
 let dir: string;
 
 beforeAll(async () => {
-  mkdirSync(artifacts, { recursive: true });
   dir = tempDir();
-  h = await overHttp();
+  ws = await openWorkstation({ width: 1500, height: 950 });
+  ({ h, page } = ws);
   await h.client.call('project:create', { path: join(dir, 'loop.cytotune') });
   await h.client.call('classes:create', { name: 'Squamous', shortcut: '1' });
   await h.client.call('classes:create', { name: 'Stroma', shortcut: '2' });
   await h.client.call('import:run', { paths: [slidePath] });
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-  page.on('pageerror', (e) => console.error('page error:', e.message));
 });
-afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-});
+afterAll(async () => ws?.close());
 
 const liveLabels = async () => (await h.client.call('project:info', {})).counts.annotations;
 

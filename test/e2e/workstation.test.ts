@@ -1,29 +1,21 @@
 // The workstation in Debian's Chromium against browser mode: create a project, add and nest
 // classes, import the Herlev folder, see the counts, reload, everything is still there.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser';
-import { herlevCounts, herlevDir, repoRoot, tempDir } from '../support/paths';
-import { overHttp, type Harness } from '../support/servers';
+import { herlevCounts, herlevDir, tempDir } from '../support/paths';
+import type { Harness } from '../support/servers';
+import { artifacts, openWorkstation, type Workstation } from '../support/workstationPage';
 
-const artifacts = join(repoRoot, 'test-results');
 let h: Harness;
-let browser: Browser;
+let ws: Workstation;
 let page: Page;
 
 beforeAll(async () => {
-  mkdirSync(artifacts, { recursive: true });
-  h = await overHttp();
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  ws = await openWorkstation({ width: 1400, height: 900 });
+  ({ h, page } = ws);
 });
-afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-});
+afterAll(async () => ws?.close());
 
 const count = (name: string) => page.getByTestId(`count-${name}`).textContent();
 
