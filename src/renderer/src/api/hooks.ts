@@ -2,13 +2,17 @@ import { useCallback, useEffect, useState } from 'react';
 import type { Channel, EventName, Events, Input, Output } from '../../../shared/api';
 import { client } from './client';
 
-/** Calls a channel on mount and whenever `version` changes; returns the value, error and a reload. */
-export function useQuery<C extends Channel>(channel: C, input: Input<C>, version = 0) {
+/**
+ * Calls a channel on mount and whenever its input or `version` changes; returns the value,
+ * the error and a reload. A null input skips the call (nothing to ask yet).
+ */
+export function useQuery<C extends Channel>(channel: C, input: Input<C> | null, version = 0) {
   const [value, setValue] = useState<Output<C> | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
   const key = JSON.stringify(input);
   useEffect(() => {
+    if (key === 'null') return;
     let live = true;
     client.call(channel, JSON.parse(key) as Input<C>).then(
       (v) => live && (setValue(v), setError(null)),

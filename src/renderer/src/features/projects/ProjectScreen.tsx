@@ -37,7 +37,7 @@ export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onCl
     [go],
   );
   const imageId = route.screen === 'image' ? route.imageId : null;
-  const image = useQuery('images:get', { id: imageId ?? 1 }, imageId ?? -1);
+  const image = useQuery('images:get', imageId === null ? null : { id: imageId });
 
   const classes = info.value?.classes ?? [];
   const counts = info.value?.counts;

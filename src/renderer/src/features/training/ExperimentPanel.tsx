@@ -110,7 +110,7 @@ export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
 }
 
 function ExperimentRow({ job, live }: { job: JobSummary; live?: JobProgress }) {
-  const summary = useQuery('experiments:summary', { id: job.id }, job.status === 'completed' ? 1 : 0);
+  const summary = useQuery('experiments:summary', job.status === 'completed' ? { id: job.id } : null);
   const running = job.status === 'running' || job.status === 'queued';
   return (
     <div className="experiment">

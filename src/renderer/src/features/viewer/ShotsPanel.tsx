@@ -15,7 +15,7 @@ interface Props {
 }
 
 export function ShotsPanel({ classes, target, activeClassId, version, onPickClass, onOpenPatch }: Props) {
-  const gallery = useQuery('annotations:byClass', { classId: activeClassId ?? 1, limit: 48 }, version);
+  const gallery = useQuery('annotations:byClass', activeClassId === null ? null : { classId: activeClassId, limit: 48 }, version);
   return (
     <section className="shots" aria-label="Shots">
       <h2>Shots (target {target})</h2>
