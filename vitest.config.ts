@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // One runner for unit, integration and browser (Playwright) tests. Tests touch real
@@ -10,5 +12,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default'],
+    // Exported ONNX graphs of test models go to a throw-away folder, not the user's cache.
+    env: { CYTOTUNE_ONNX_CACHE: join(tmpdir(), 'cytotune-test-onnx-cache') },
   },
 });

@@ -1,21 +1,29 @@
-// `cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation A] [--backend B] [--batch N]
-//                 (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]`
+// `cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation A] [--engine E] [--backend B]
+//                 [--batch N] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]`
 // Embeddings of images (evaluation preprocessing of the detected family) or of an already
 // normalised float32 NCHW .npy batch, one row per input. Without --output, prints JSON.
+// --engine auto (default) runs ONNX Runtime when onnxruntime-node is installed, else tfjs on
+// --backend; the exported graph is cached by checkpoint sha256 (src/worker/onnx).
 // Bad input ends with exit code 1 (2 for usage errors) and a one-line reason on stderr.
 import { writeFileSync, readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendName } from '../backend/selectBackend';
 import { isCheckpointError } from '../checkpoint/errors';
-import type { FamilyName } from '../model/encoder';
+import type { EncoderConfig, FamilyName } from '../model/encoder';
 import { FAMILIES } from '../model/families';
-import { loadEncoder } from '../model/loadEncoder';
 import { formatNpy, parseNpy } from '../model/npy';
-import type { VitEncoder } from '../model/vit';
+import { checkpointConfig, createInferenceEngine, EngineError, parseEngineChoice, type EngineChoice, type InferenceEngine } from '../onnx/engine';
+import type { OrtImporter } from '../onnx/ortRuntime';
 import { loadImageBatch } from '../preprocess/loadImages';
 import type { CommandIo } from './doctor';
 
-const USAGE = 'usage: cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation gelu|quick_gelu] [--backend tensorflow|wasm|cpu] [--batch N] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]';
+const USAGE = 'usage: cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation gelu|quick_gelu] [--engine auto|tfjs|onnx] [--backend tensorflow|wasm|cpu] [--batch N] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]';
+
+/** Injection points for tests (onnxruntime-node cannot be uninstalled inside a test run). */
+export interface EmbedDeps {
+  importOnnx?: OrtImporter;
+  /** Folder of cached ONNX graphs (default: the user cache folder). */
+  onnxCacheDir?: string | null;
+}
 
 interface EmbedArgs {
   checkpoint: string;
@@ -23,6 +31,7 @@ interface EmbedArgs {
   heads?: number;
   activation?: 'gelu' | 'quick_gelu';
   backend?: BackendName;
+  engine: EngineChoice;
   batch: number;
   images: string[];
   tensor?: string;
@@ -33,7 +42,7 @@ class UsageError extends Error {}
 class InputError extends Error {}
 
 function parseArgs(argv: string[]): EmbedArgs {
-  const a: Partial<EmbedArgs> & { images: string[] } = { images: [], batch: 8 };
+  const a: Partial<EmbedArgs> & { images: string[] } = { images: [], batch: 8, engine: 'auto' };
   const value = (i: number, flag: string) => {
     const v = argv[i];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
@@ -68,6 +77,15 @@ function parseArgs(argv: string[]): EmbedArgs {
         a.backend = v;
         break;
       }
+      case '--engine': {
+        const v = value(++i, f);
+        try {
+          a.engine = parseEngineChoice(v);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        break;
+      }
       case '--image':
         a.images.push(value(++i, f));
         while (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) a.images.push(argv[++i]);
@@ -84,8 +102,8 @@ function parseArgs(argv: string[]): EmbedArgs {
 }
 
 /** Reads the input batch: [N, 3, S, S] float32, checked against the encoder's image size. */
-async function readInputs(args: EmbedArgs, enc: VitEncoder): Promise<{ data: Float32Array; n: number }> {
-  const s = enc.config.imageSize;
+async function readInputs(args: EmbedArgs, cfg: EncoderConfig): Promise<{ data: Float32Array; n: number }> {
+  const s = cfg.imageSize;
   if (args.tensor) {
     let arr;
     try {
@@ -95,32 +113,18 @@ async function readInputs(args: EmbedArgs, enc: VitEncoder): Promise<{ data: Flo
     }
     const shape = arr.shape.length === 3 ? [1, ...arr.shape] : arr.shape;
     if (shape.length !== 4 || shape[1] !== 3 || shape[2] !== s || shape[3] !== s) {
-      throw new InputError(`${args.tensor}: shape (${arr.shape.join(', ')}) but this ${enc.config.family} model needs normalised float32 (N, 3, ${s}, ${s})`);
+      throw new InputError(`${args.tensor}: shape (${arr.shape.join(', ')}) but this ${cfg.family} model needs normalised float32 (N, 3, ${s}, ${s})`);
     }
     return { data: arr.data, n: shape[0] };
   }
   try {
-    return { data: await loadImageBatch(args.images, enc.config), n: args.images.length };
+    return { data: await loadImageBatch(args.images, cfg), n: args.images.length };
   } catch (err) {
     throw new InputError((err as Error).message);
   }
 }
 
-function embedAll(enc: VitEncoder, data: Float32Array, n: number, batch: number): Float32Array {
-  const { imageSize: s, outputDim: d } = enc.config;
-  const per = 3 * s * s;
-  const out = new Float32Array(n * d);
-  // Micro-batches keep activations small (wasm has a 4 GiB heap).
-  for (let i = 0; i < n; i += batch) {
-    const m = Math.min(batch, n - i);
-    const y = tf.tidy(() => enc.embed(tf.tensor4d(data.subarray(i * per, (i + m) * per), [m, 3, s, s])));
-    out.set(y.dataSync(), i * d);
-    y.dispose();
-  }
-  return out;
-}
-
-export async function runEmbed(argv: string[], io: CommandIo): Promise<number> {
+export async function runEmbed(argv: string[], io: CommandIo, deps: EmbedDeps = {}): Promise<number> {
   let args: EmbedArgs;
   try {
     args = parseArgs(argv);
@@ -128,26 +132,37 @@ export async function runEmbed(argv: string[], io: CommandIo): Promise<number> {
     io.err(`embed: ${(err as Error).message}. ${USAGE}`);
     return 2;
   }
-  let enc: VitEncoder | undefined;
+  let engine: InferenceEngine | undefined;
   try {
+    // tfjs runs the model (--engine tfjs or fallback) or reads the weights for an ONNX export.
     const choice = await selectBackend({ only: args.backend });
-    enc = loadEncoder(args.checkpoint, { family: args.family, heads: args.heads, activation: args.activation });
-    const { data, n } = await readInputs(args, enc);
-    const emb = embedAll(enc, data, n, args.batch);
-    const d = enc.config.outputDim;
+    const loadOptions = { family: args.family, heads: args.heads, activation: args.activation };
+    // Inputs are checked against the detected configuration before any weights are loaded.
+    const cfg = checkpointConfig(args.checkpoint, loadOptions);
+    const { data, n } = await readInputs(args, cfg);
+    engine = await createInferenceEngine({
+      engine: args.engine,
+      checkpoint: args.checkpoint,
+      loadOptions,
+      maxBatch: args.batch,
+      importer: deps.importOnnx,
+      cacheDir: deps.onnxCacheDir,
+    });
+    const emb = await engine.run(data, n);
+    const d = cfg.outputDim;
     const rows = Array.from({ length: n }, (_, i) => Array.from(emb.subarray(i * d, (i + 1) * d)));
     const inputs = args.tensor ? rows.map((_, i) => `${args.tensor}[${i}]`) : args.images;
     if (args.output?.toLowerCase().endsWith('.npy')) {
       writeFileSync(args.output, formatNpy({ shape: [n, d], data: emb }));
     } else {
-      const doc = JSON.stringify({ checkpoint: args.checkpoint, family: enc.config.family, backend: choice.backend, dim: d, inputs, embeddings: rows });
+      const doc = JSON.stringify({ checkpoint: args.checkpoint, family: cfg.family, engine: engine.name, runtime: engine.detail, backend: choice.backend, dim: d, inputs, embeddings: rows });
       if (args.output) writeFileSync(args.output, doc);
       else io.out(doc);
     }
-    if (args.output) io.err(`embed: wrote ${n} x ${d} ${enc.config.family} embeddings to ${args.output} (backend ${choice.backend})`);
+    if (args.output) io.err(`embed: wrote ${n} x ${d} ${cfg.family} embeddings to ${args.output} (engine ${engine.name}: ${engine.detail}; tfjs backend ${choice.backend})`);
     return 0;
   } catch (err) {
-    if (isCheckpointError(err)) {
+    if (isCheckpointError(err) || err instanceof EngineError) {
       io.err(`embed: ${err.kind}: ${err.message.replace(/\n\s*/g, ' | ')}`);
       return 1;
     }
@@ -158,6 +173,6 @@ export async function runEmbed(argv: string[], io: CommandIo): Promise<number> {
     io.err(`embed: ${(err as Error).message?.split('\n')[0] ?? String(err)}`);
     return 1;
   } finally {
-    enc?.dispose();
+    await engine?.dispose();
   }
 }

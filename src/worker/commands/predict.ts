@@ -5,15 +5,15 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectBackend, type BackendName } from '../backend/selectBackend';
-import { predictPaths } from '../eval/evaluate';
 import { sha256File } from '../lora/baseIdentity';
-import { loadEncoder } from '../model/loadEncoder';
+import { parseEngineChoice } from '../onnx/engine';
+import { predictWithEngine } from '../onnx/enginePaths';
 import { ImageBatcher } from '../train/imageBatcher';
 import { pipelineFromOptions } from '../train/imagePipeline';
 import { loadTrainedModel, readRunConfig } from '../train/runDir';
 import type { CommandIo } from './train';
 
-export const PREDICT_USAGE = 'usage: cytotune predict --run RUN_DIR (--image IMG... | --folder DIR) [--csv OUT] [--checkpoint FILE] [--batch N] [--backend wasm|cpu|tensorflow]';
+export const PREDICT_USAGE = 'usage: cytotune predict --run RUN_DIR (--image IMG... | --folder DIR) [--csv OUT] [--checkpoint FILE] [--batch N] [--engine auto|tfjs|onnx] [--backend wasm|cpu|tensorflow]';
 
 const IMAGE_EXT = /\.(bmp|png|jpe?g|tiff?|webp)$/i;
 
@@ -31,6 +31,7 @@ export async function runPredict(argv: string[], io: CommandIo): Promise<number>
         csv: { type: 'string' },
         checkpoint: { type: 'string' },
         batch: { type: 'string' },
+        engine: { type: 'string' },
         backend: { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -66,12 +67,20 @@ export async function runPredict(argv: string[], io: CommandIo): Promise<number>
     const sha = await sha256File(checkpoint).catch(() => {
       throw Object.assign(new Error(`base checkpoint ${checkpoint} not found; pass --checkpoint FILE if it moved`), { kind: 'not-found' });
     });
-    const encoder = loadEncoder(checkpoint, { family: cfg.encoder.family, heads: cfg.encoder.heads });
-    try {
+    {
       const model = await loadTrainedModel(runDir, cfg, sha);
       try {
         const batcher = new ImageBatcher(pipelineFromOptions(cfg.pipeline));
-        const p = await predictPaths(encoder, model, batcher, paths, { batchSize: v.batch ? Number(v.batch) : 32 });
+        const p = await predictWithEngine({
+          engine: parseEngineChoice(v.engine),
+          checkpoint,
+          checkpointSha256: sha,
+          loadOptions: { family: cfg.encoder.family, heads: cfg.encoder.heads },
+          model,
+          batcher,
+          paths,
+          batchSize: v.batch ? Number(v.batch) : 32,
+        });
         const csv = toCsv(paths, p.probabilities, p.predicted, cfg.classNames);
         if (v.csv) {
           await writeFile(resolve(v.csv), csv);
@@ -83,8 +92,6 @@ export async function runPredict(argv: string[], io: CommandIo): Promise<number>
       } finally {
         model.dispose();
       }
-    } finally {
-      encoder.dispose();
     }
   } catch (err) {
     const e = err as Error & { kind?: string };

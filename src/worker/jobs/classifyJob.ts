@@ -6,13 +6,13 @@ import { tissueMask, tissuePatches } from '../../shared/tissueGrid';
 import { openSlide } from '../../main/slides/slideOpener';
 import { slideThumbnail } from '../../main/slides/patches';
 import { selectBackend } from '../backend/selectBackend';
-import { predictPaths } from '../eval/evaluate';
 import { sha256File } from '../lora/baseIdentity';
-import { loadEncoder } from '../model/loadEncoder';
 import { ImageBatcher } from '../train/imageBatcher';
 import { pipelineFromOptions } from '../train/imagePipeline';
 import { loadTrainedModel, readRunConfig } from '../train/runDir';
 import type { JobContext } from './registry';
+import { predictWithEngine } from '../onnx/enginePaths';
+import type { EngineChoice } from '../onnx/engineTypes';
 import { PatchSource } from './patchSource';
 
 export interface ClassifyTarget {
@@ -32,6 +32,8 @@ export interface ClassifyJobSpec {
   /** Slides: least fraction of a patch on tissue for it to be classified. */
   minTissue?: number;
   batchSize?: number;
+  /** ONNX Runtime when installed (auto), or force one. */
+  engine?: EngineChoice;
 }
 
 export interface PatchPrediction {
@@ -68,10 +70,10 @@ export async function patchesOf(target: ClassifyTarget, spec: ClassifyJobSpec): 
 export async function runClassifyJob(spec: ClassifyJobSpec, ctx: JobContext): Promise<ClassifyJobResult> {
   const cfg = await readRunConfig(spec.runDir);
   await selectBackend();
-  const encoder = loadEncoder(cfg.checkpoint, { family: cfg.encoder.family, heads: cfg.encoder.heads });
   const source = new PatchSource();
   try {
-    const model = await loadTrainedModel(spec.runDir, cfg, await sha256File(cfg.checkpoint));
+    const sha = await sha256File(cfg.checkpoint);
+    const model = await loadTrainedModel(spec.runDir, cfg, sha);
     try {
       // No decoded-image cache: a slide has thousands of patches, each read once.
       const batcher = new ImageBatcher(pipelineFromOptions(cfg.pipeline), 0, source.read);
@@ -88,7 +90,14 @@ export async function runClassifyJob(spec: ClassifyJobSpec, ctx: JobContext): Pr
       }
       const started = performance.now();
       ctx.progress({ step: 0, total: keys.length, phase: 'classifying' });
-      const p = await predictPaths(encoder, model, batcher, keys, {
+      const p = await predictWithEngine({
+        engine: spec.engine ?? 'auto',
+        checkpoint: cfg.checkpoint,
+        checkpointSha256: sha,
+        loadOptions: { family: cfg.encoder.family, heads: cfg.encoder.heads },
+        model,
+        batcher,
+        paths: keys,
         batchSize: spec.batchSize ?? 16,
         signal: ctx.signal,
         onBatch: (done, total) => {
@@ -107,7 +116,6 @@ export async function runClassifyJob(spec: ClassifyJobSpec, ctx: JobContext): Pr
       model.dispose();
     }
   } finally {
-    encoder.dispose();
     await source.close();
   }
 }
