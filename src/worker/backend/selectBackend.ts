@@ -1,19 +1,25 @@
-// Chooses the TensorFlow.js backend: native TensorFlow (GPU, then CPU) when its optional package
-// is installed, else WebAssembly (SIMD; threads are disabled by tfjs in Node), else pure JS.
+// Chooses the TensorFlow.js backend, first that really initialises in this order: native
+// TensorFlow with CUDA (optional tfjs-node-gpu), WebGPU on Dawn (optional `webgpu` +
+// tfjs-backend-webgpu, see webgpu.ts), native TensorFlow on the CPU (optional tfjs-node), then
+// WebAssembly (SIMD; threads are disabled by tfjs in Node), then pure JS.
 // Returns what was chosen and, for every backend not chosen, why, so `cytotune doctor` can say
 // what a user would have to install.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { installBlasMatMul, type BlasInfo } from './blasMatMul';
 import { ensureGradients } from './gradients';
+import { installWasmKernelFixes } from './wasmKernels';
+import { probeAdapterInChild, TFJS_WEBGPU_PACKAGE, tryWebGpu, type AdapterInfo, type AdapterProbe } from './webgpu';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 export interface BackendAttempt {
-  /** 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'. */
+  /** 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu'. */
   candidate: string;
   /** npm package that provides it. */
   package: string;
@@ -27,6 +33,10 @@ export interface BackendChoice {
   /** The candidate that won: 'tensorflow-gpu' means tfjs-node-gpu (CUDA). */
   candidate: string;
   gpu: boolean;
+  /** The GPU WebGPU runs on, when the choice is 'webgpu'. */
+  adapter?: AdapterInfo;
+  /** wasm only: the BLAS that computes matMuls (blasMatMul.ts), or why XNNPACK does. */
+  blas?: { info: BlasInfo } | { reason: string };
   attempts: BackendAttempt[];
   versions: Record<string, string>;
 }
@@ -38,6 +48,10 @@ export interface SelectOptions {
   wasmDir?: string;
   /** Module loader; replaced in tests only, because the native packages cannot be installed offline. */
   importer?: (specifier: string) => Promise<unknown>;
+  /** Asks Dawn for a GPU adapter (default: in a child process); replaced in tests, as no GPU is here. */
+  probeWebGpuAdapter?: () => Promise<AdapterProbe>;
+  /** wasm: threads for BLAS matMuls (default: all cores; gradient workers pass cores / workers). */
+  blasThreads?: number;
 }
 
 const NATIVE = [
@@ -69,8 +83,9 @@ async function trySetBackend(name: string): Promise<string | null> {
   try {
     const ok = await tf.setBackend(name);
     await tf.ready();
-    // The first message is the cause; tfjs repeats it several times.
-    return ok && tf.getBackend() === name ? null : logged[0] || `tf.setBackend('${name}') failed`;
+    // tfjs logs "Initialization of backend X failed", then the error, then repeats them.
+    const cause = /^Initialization of backend/.test(logged[0] ?? '') && logged[1] ? `${logged[0]}: ${logged[1]}` : logged[0];
+    return ok && tf.getBackend() === name ? null : cause || `tf.setBackend('${name}') failed`;
   } catch (err) {
     return firstLine(err);
   } finally {
@@ -88,8 +103,8 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
   const skip = (candidate: string, pkg: string, name: BackendName) =>
     opts.only && opts.only !== name ? (attempts.push({ candidate, package: pkg, ok: false, reason: `skipped: only '${opts.only}' was requested` }), true) : false;
 
-  for (const n of NATIVE) {
-    if (skip(n.candidate, n.package, 'tensorflow')) continue;
+  const tryNative = async (n: (typeof NATIVE)[number]): Promise<BackendChoice | null> => {
+    if (skip(n.candidate, n.package, 'tensorflow')) return null;
     let mod: { version?: Record<string, string> } | undefined;
     try {
       mod = (await importer(n.package)) as typeof mod;
@@ -100,22 +115,42 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
           ? `${n.package} is not installed (optional; its install downloads libtensorflow, so it needs internet once${n.gpu ? '; needs CUDA 11.2 and cuDNN 8.1' : ''})`
           : `${n.package} failed to load: ${firstLine(err)}`,
       });
-      continue;
+      return null;
     }
     if (!tf.findBackend('tensorflow') && !tf.engine().registryFactory['tensorflow']) {
       attempts.push({ candidate: n.candidate, package: n.package, ok: false, reason: `${n.package} loaded but registered no 'tensorflow' backend with this @tensorflow/tfjs-core ${tf.version_core} (install the matching 4.22.x version)` });
-      continue;
+      return null;
     }
     const why = await trySetBackend('tensorflow');
     if (why) {
       attempts.push({ candidate: n.candidate, package: n.package, ok: false, reason: why });
-      continue;
+      return null;
     }
     const v = mod?.version;
     if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) versions[k] = String(x);
     attempts.push({ candidate: n.candidate, package: n.package, ok: true });
     return { backend: 'tensorflow', candidate: n.candidate, gpu: n.gpu, attempts, versions };
+  };
+
+  const gpuNative = await tryNative(NATIVE[0]);
+  if (gpuNative) return gpuNative;
+
+  if (!skip('webgpu', TFJS_WEBGPU_PACKAGE, 'webgpu')) {
+    if (process.env.CYTOTUNE_WEBGPU === 'off') {
+      attempts.push({ candidate: 'webgpu', package: TFJS_WEBGPU_PACKAGE, ok: false, reason: 'disabled by CYTOTUNE_WEBGPU=off' });
+    } else {
+      const r = await tryWebGpu({ importer, probeAdapter: opts.probeWebGpuAdapter ?? (() => probeAdapterInChild()), setBackend: trySetBackend });
+      if (r.ok) {
+        Object.assign(versions, r.versions);
+        attempts.push({ candidate: 'webgpu', package: TFJS_WEBGPU_PACKAGE, ok: true });
+        return { backend: 'webgpu', candidate: 'webgpu', gpu: true, adapter: r.adapter, attempts, versions };
+      }
+      attempts.push({ candidate: 'webgpu', package: TFJS_WEBGPU_PACKAGE, ok: false, reason: r.reason });
+    }
   }
+
+  const cpuNative = await tryNative(NATIVE[1]);
+  if (cpuNative) return cpuNative;
 
   if (!skip('wasm', '@tensorflow/tfjs-backend-wasm', 'wasm')) {
     let why: string | null;
@@ -130,8 +165,12 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
       why = firstLine(err);
     }
     if (!why) {
+      // Copy-free Slice and Identity (wasmKernels.ts): same values, less copying and memory.
+      installWasmKernelFixes();
+      // The system BLAS for matMuls where there is one (several times XNNPACK's transposed/batched speed).
+      const blas = await installBlasMatMul(opts.blasThreads ?? availableParallelism());
       attempts.push({ candidate: 'wasm', package: '@tensorflow/tfjs-backend-wasm', ok: true });
-      return { backend: 'wasm', candidate: 'wasm', gpu: false, attempts, versions };
+      return { backend: 'wasm', candidate: 'wasm', gpu: false, attempts, versions, blas: blas.ok ? { info: blas.info } : { reason: blas.reason } };
     }
     attempts.push({ candidate: 'wasm', package: '@tensorflow/tfjs-backend-wasm', ok: false, reason: why });
   }

@@ -1,8 +1,9 @@
-// `cytotune doctor`: which TensorFlow.js backend this machine gets, why the others were not
-// chosen, versions, and what the CUDA backend would need. Exit 0 when some backend runs.
+// `cytotune doctor`: which TensorFlow.js backend this machine gets and why, why the others were
+// not chosen, versions, and what the CUDA and WebGPU backends would need. Exit 0 when some backend runs.
 import * as tf from '@tensorflow/tfjs-core';
 import { CUDA_REQUIREMENT, probeGpu, type GpuProbe } from '../backend/gpuProbe';
-import { selectBackend, wasmFeatures, type BackendName, type SelectOptions } from '../backend/selectBackend';
+import { selectBackend, wasmFeatures, type BackendChoice, type BackendName, type SelectOptions } from '../backend/selectBackend';
+import { describeAdapter } from '../backend/webgpu';
 
 export interface CommandIo {
   out: (s: string) => void;
@@ -14,7 +15,8 @@ export interface DoctorDeps {
   probe?: () => GpuProbe;
 }
 
-const USAGE = 'usage: cytotune doctor [--backend tensorflow|wasm|cpu] [--json]';
+const USAGE = 'usage: cytotune doctor [--backend tensorflow|webgpu|wasm|cpu] [--json]';
+const NAMES: BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 export async function runDoctor(argv: string[], io: CommandIo, deps: DoctorDeps = {}): Promise<number> {
   let only: BackendName | undefined;
@@ -24,11 +26,11 @@ export async function runDoctor(argv: string[], io: CommandIo, deps: DoctorDeps 
     if (a === '--json') json = true;
     else if (a === '--backend') {
       const v = argv[++i];
-      if (v !== 'tensorflow' && v !== 'wasm' && v !== 'cpu') {
-        io.err(`doctor: --backend must be tensorflow, wasm or cpu (got ${v ?? 'nothing'})`);
+      if (!NAMES.includes(v as BackendName)) {
+        io.err(`doctor: --backend must be tensorflow, webgpu, wasm or cpu (got ${v ?? 'nothing'})`);
         return 2;
       }
-      only = v;
+      only = v as BackendName;
     } else if (a === '--help' || a === '-h') {
       io.out(USAGE);
       return 0;
@@ -61,9 +63,16 @@ export async function runDoctor(argv: string[], io: CommandIo, deps: DoctorDeps 
   const lines: string[] = [];
   const describe = choice.candidate === 'tensorflow-gpu' ? 'native TensorFlow with CUDA (@tensorflow/tfjs-node-gpu)'
     : choice.candidate === 'tensorflow' ? 'native TensorFlow on the CPU (@tensorflow/tfjs-node)'
+    : choice.backend === 'webgpu' ? `WebGPU on ${choice.adapter ? describeAdapter(choice.adapter) : 'a GPU'} (Dawn, @tensorflow/tfjs-backend-webgpu)`
     : choice.backend === 'wasm' ? `WebAssembly (SIMD ${wasm?.simd ? 'on' : 'off'}; threads ${wasm?.threads ? 'on' : 'off: tfjs disables wasm threads under Node, run two worker processes to use two cores'})`
     : 'pure JavaScript (slow: about 30x slower than wasm)';
   lines.push(`backend: ${choice.backend} - ${describe}`);
+  lines.push(`why: ${whyChosen(choice, only)}`);
+  if (choice.blas) {
+    lines.push('info' in choice.blas
+      ? `matMul: BLAS ${choice.blas.info.library}${choice.blas.info.core ? ` ${choice.blas.info.core} kernels` : ''} (${choice.blas.info.threads} thread${choice.blas.info.threads === 1 ? '' : 's'}; transposed and batched products at full speed, one weight copy)`
+      : `matMul: XNNPACK (${choice.blas.reason}; transposed/batched matMuls run ~15x slower)`);
+  }
   const others = choice.attempts.filter((a) => !a.ok);
   if (others.length) {
     lines.push('not chosen:');
@@ -75,7 +84,20 @@ export async function runDoctor(argv: string[], io: CommandIo, deps: DoctorDeps 
   if (!choice.gpu) {
     lines.push('  to use an NVIDIA GPU: install CUDA 11.2 + cuDNN 8.1, then (online once) `npm install @tensorflow/tfjs-node-gpu@4.22.0`; CytoTune picks it up automatically');
   }
+  if (choice.backend !== 'webgpu') {
+    lines.push('  WebGPU (any GPU with a Vulkan, Metal or D3D12 driver; no CUDA): see "webgpu" under "not chosen" for what is missing');
+  }
   lines.push(`self-test: ${ok ? 'ok' : 'FAILED'} (64x64 matMul, ${selfTestMs.toFixed(1)} ms)`);
   for (const l of lines) io.out(l);
   return ok ? 0 : 1;
+}
+
+/** One sentence: the order tried, and that the earlier candidates did not start (details below it). */
+function whyChosen(choice: BackendChoice, only: BackendName | undefined): string {
+  if (only) return `--backend ${only} was requested`;
+  const before = choice.attempts.filter((a) => !a.ok).map((a) => a.candidate);
+  const order = 'tensorflow-gpu, webgpu, tensorflow, wasm, cpu';
+  return before.length
+    ? `first of ${order} that initialised; ${before.join(', ')} did not (reasons below)`
+    : `first of ${order} and it initialised`;
 }

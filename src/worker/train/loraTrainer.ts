@@ -1,13 +1,21 @@
 // LoRA fine-tuning: adapter + linear head trained end to end through the frozen encoder with
 // the paper's protocol (see settings.ts, schedule.ts). Deterministic for a seed: init, batch
 // order, augmentation and dropout all derive from (seed, step, position in batch).
+import * as tf from '@tensorflow/tfjs-core';
+import { blasMatMulInfo } from '../backend/blasMatMul';
+import type { BackendName } from '../backend/selectBackend';
 import type { Dense, Encoder } from '../model/encoder';
 import { hasTransposed } from '../model/frozenDense';
+import { setAttentionKernel } from '../model/layers';
 import { BranchDropout } from '../lora/branchDropout';
 import { TransposeCache } from '../lora/fastGrad';
 import { LoraAdapter } from '../lora/loraAdapter';
 import { resolveLoraSpec } from '../lora/loraConfig';
 import { loraHook } from '../lora/loraHook';
+import { GradientPool, gradWorkerEntry, type WorkerReport } from '../parallel/gradientPool';
+import { parallelMicroStep } from '../parallel/parallelStep';
+import { planExecution, type ExecutionPlan } from '../parallel/plan';
+import type { EncoderSource } from '../parallel/protocol';
 import type { LabeledItem } from './fewShot';
 import { microBatchGrads } from './gradients';
 import type { ImageBatcher } from './imageBatcher';
@@ -26,43 +34,77 @@ export interface TrainInput extends LoopHooks {
   settings: TrainSettings;
   checkpointPath?: string;
   resume?: boolean;
+  /** Where `encoder` came from, so gradient worker processes can load it themselves (settings.processes). */
+  source?: EncoderSource;
+  /** After each data-parallel step: what each worker did (time, peak memory). */
+  onWorkers?: (workers: WorkerReport[]) => void;
 }
 
 export interface TrainOutcome extends LoopResult {
   totalSteps: number;
   /** Owned by the caller: dispose() it. */
   model: TrainedModel;
+  /** LoRA: processes and micro-batch size actually used (parallel/plan.ts), with the reasons. */
+  execution?: ExecutionPlan;
 }
 
 export async function trainLora(input: TrainInput): Promise<TrainOutcome> {
   const { encoder, items, settings: s } = input;
   const spec = resolveLoraSpec(s.lora, encoder.config);
+  const execution = planExecution({
+    config: encoder.config,
+    backend: tf.getBackend(),
+    batchSize: s.batchSize,
+    microBatchSize: s.microBatchSize,
+    processes: s.processes,
+    fastGradients: s.fastGradients,
+    blas: blasMatMulInfo() !== null,
+    loraTargets: spec.targets.length,
+    hasSource: Boolean(input.source),
+    hasWorkerEntry: gradWorkerEntry() !== null,
+  });
   const adapter = LoraAdapter.create(encoder.config, spec, s.seed);
   const head = LinearHead.create(encoder.config.outputDim, input.numClasses, s.seed);
   const model = new TrainedModel(adapter, head);
-  const fast = s.fastGradients ? new TransposeCache() : undefined;
-  const release = s.fastGradients ? prepareForTraining(encoder) : () => {};
+  // With worker processes this process never runs the encoder: no training buffers here. With BLAS
+  // matMuls (backend/blasMatMul.ts) transposed products are fast already: no transposed copies.
+  const local = !execution.inWorkers;
+  const fastBuffers = s.fastGradients && local && !blasMatMulInfo();
+  const fast = fastBuffers ? new TransposeCache() : undefined;
+  const release = fastBuffers ? prepareForTraining(encoder) : () => {};
+  let pool: GradientPool | null = null;
+  // Memory-tight runs force the leaner attention for their duration.
+  if (local && execution.attention) setAttentionKernel(execution.attention);
   try {
     const vars = [...adapter.variables(), ...head.variables()];
     const dropout = spec.dropout > 0 ? new BranchDropout(spec.dropout, s.seed) : null;
     const hook = loraHook(adapter, dropout, fast);
     const totalSteps = loraSteps(s, items.length);
+    if (!local) {
+      pool = await GradientPool.start({
+        processes: execution.processes,
+        init: { source: input.source!, backend: tf.getBackend() as BackendName, lora: spec, numClasses: input.numClasses, seed: s.seed, fastGradients: s.fastGradients, microBatchSize: execution.microBatchSize, attention: execution.attention },
+      });
+    }
     const result = await runTrainingLoop(
       vars,
-      async (idx, ids, step, batchSize) => {
-        const seeds = ids.map((id) => hashSeed(s.seed, 'augment', step, id));
-        const x = await input.batcher.load(idx.map((i) => items[i].path), seeds);
-        dropout?.setBatch(step, ids);
-        try {
-          return microBatchGrads(vars, () => head.apply(encoder.embed(x, hook, true)), idx.map((i) => items[i].label), batchSize);
-        } finally {
-          x.dispose();
-        }
-      },
+      pool
+        ? parallelMicroStep(pool, vars, items, input.batcher, s.seed, input.onWorkers)
+        : async (idx, ids, step, batchSize) => {
+            const seeds = ids.map((id) => hashSeed(s.seed, 'augment', step, id));
+            const x = await input.batcher.load(idx.map((i) => items[i].path), seeds);
+            dropout?.setBatch(step, ids);
+            try {
+              return microBatchGrads(vars, () => head.apply(encoder.embed(x, hook, true)), idx.map((i) => items[i].label), batchSize);
+            } finally {
+              x.dispose();
+            }
+          },
       {
         totalSteps,
         batchSize: s.batchSize,
-        microBatchSize: s.microBatchSize,
+        // With a pool the whole batch is one call; each worker micro-batches its share.
+        microBatchSize: pool ? s.batchSize : execution.microBatchSize,
         schedule: scheduleFor(totalSteps, s.lr, s.warmupSteps, s.minLr),
         adamw: { beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay },
         seed: s.seed,
@@ -74,11 +116,13 @@ export async function trainLora(input: TrainInput): Promise<TrainOutcome> {
       },
       input,
     );
-    return { ...result, totalSteps, model };
+    return { ...result, totalSteps, model, execution };
   } catch (err) {
     model.dispose();
     throw err;
   } finally {
+    await pool?.dispose();
+    if (local && execution.attention) setAttentionKernel('auto');
     fast?.dispose();
     release();
   }

@@ -31,6 +31,11 @@ export interface TrainSettings {
   checkpointEvery: number;
   /** LoRA: wasm-friendly custom gradients (lora/fastGrad.ts); same results, faster backward. */
   fastGradients: boolean;
+  /**
+   * LoRA: gradient worker processes (data parallel, parallel/plan.ts). 0 = automatic: one per core
+   * on the wasm backend for real-size models whose checkpoint path is known, else 1. Same results.
+   */
+  processes: number;
 }
 
 export const DEFAULT_TRAIN_SETTINGS: TrainSettings = {
@@ -53,6 +58,7 @@ export const DEFAULT_TRAIN_SETTINGS: TrainSettings = {
   probeAugment: true,
   checkpointEvery: 50,
   fastGradients: true,
+  processes: 0,
 };
 
 export function resolveSettings(partial: Partial<TrainSettings>): TrainSettings {
@@ -68,6 +74,7 @@ export function resolveSettings(partial: Partial<TrainSettings>): TrainSettings 
   positive(s.epochs, 'epochs');
   if (s.steps !== null) positive(s.steps, 'steps');
   if (!Number.isInteger(s.seed)) throw new SettingsError(`seed must be an integer, got ${s.seed}`);
+  if (!Number.isInteger(s.processes) || s.processes < 0) throw new SettingsError(`processes must be 0 (automatic) or a positive integer, got ${s.processes}`);
   return { ...s, microBatchSize: Math.min(s.microBatchSize, s.batchSize) };
 }
 
@@ -84,7 +91,7 @@ export function loraSteps(s: TrainSettings, datasetSize: number): number {
 
 /** Stable identity of a run: settings that change the result, and the exact training items. */
 export function runFingerprint(s: TrainSettings, items: LabeledItem[], extra: unknown): string {
-  const { microBatchSize: _m, checkpointEvery: _c, fastGradients: _f, ...relevant } = s;
+  const { microBatchSize: _m, checkpointEvery: _c, fastGradients: _f, processes: _p, ...relevant } = s;
   const h = createHash('sha256');
   h.update(JSON.stringify({ relevant, extra }));
   for (const it of items) h.update(`${it.label}\t${it.path}\n`);

@@ -103,9 +103,12 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
       resume: Boolean(r.resume),
       signal: r.signal,
       onProgress: r.onProgress,
+      // Lets LoRA gradient worker processes load the model themselves (settings.processes).
+      source: { kind: 'checkpoint' as const, path: r.checkpoint, family: r.family, heads: r.heads },
     };
     const outcome: TrainOutcome = s.method === 'lora' ? await trainLora(input) : await trainLinearProbe(input);
     const model = outcome.model;
+    if (outcome.execution) r.log?.(`execution: ${outcome.execution.processes} process(es), micro-batch ${outcome.execution.microBatchSize}; ${outcome.execution.notes.join('; ')}`);
     try {
       if (outcome.status === 'cancelled') return { status: 'cancelled', step: outcome.step, totalSteps, metrics: null };
       const meta: AdapterMetadata = { baseSha256: sha, family: encoder.config.family, width: encoder.config.width, classNames: r.classNames, preprocessing: pipelineOptions };

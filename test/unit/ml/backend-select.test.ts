@@ -18,9 +18,10 @@ describe('selectBackend', () => {
     const c = await selectBackend();
     expect(c.backend).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(c.attempts.map((a) => [a.candidate, a.ok])).toEqual([['tensorflow-gpu', false], ['tensorflow', false], ['wasm', true]]);
+    expect(c.attempts.map((a) => [a.candidate, a.ok])).toEqual([['tensorflow-gpu', false], ['webgpu', false], ['tensorflow', false], ['wasm', true]]);
     expect(c.attempts[0].reason).toMatch(/tfjs-node-gpu is not installed.*CUDA 11\.2 and cuDNN 8\.1/);
-    expect(c.attempts[1].reason).toMatch(/tfjs-node is not installed/);
+    expect(c.attempts[1].reason).toMatch(/Dawn found no GPU adapter/); // details in webgpu-select.test.ts
+    expect(c.attempts[2].reason).toMatch(/tfjs-node is not installed/);
     expect(c.versions['tfjs-core']).toBe('4.22.0');
     expect(await wasmFeatures()).toEqual({ simd: true, threads: false });
     expect(tf.tidy(() => tf.sum(tf.matMul(tf.ones([8, 8]), tf.ones([8, 8]))).dataSync()[0])).toBe(512);
