@@ -77,3 +77,38 @@ export class EngineError extends Error {
     super(message);
   }
 }
+
+/** One chunk's outputs, row-major: embeddings [m, d], and with a head logits and probabilities [m, c]. */
+export type ChunkOutputs = [embeddings: Float32Array, logits?: Float32Array, probabilities?: Float32Array];
+
+/**
+ * Runs `n` images of `per` values in chunks of at most `maxBatch` through `runChunk` and
+ * gathers the outputs: the batching both engines share.
+ */
+export async function runInChunks(
+  batch: Float32Array,
+  n: number,
+  per: number,
+  maxBatch: number,
+  dims: { embedding: number; classes: number | null },
+  runChunk: (chunk: Float32Array, m: number) => Promise<ChunkOutputs>,
+): Promise<EngineOutputs> {
+  if (batch.length < n * per) throw new Error(`run: ${batch.length} values for ${n} images of ${per}`);
+  const d = dims.embedding;
+  const c = dims.classes ?? 0;
+  const out: EngineOutputs = { embeddings: new Float32Array(n * d) };
+  if (dims.classes !== null) {
+    out.logits = new Float32Array(n * c);
+    out.probabilities = new Float32Array(n * c);
+  }
+  for (let i = 0; i < n; i += maxBatch) {
+    const m = Math.min(maxBatch, n - i);
+    const [e, logits, probabilities] = await runChunk(batch.subarray(i * per, (i + m) * per), m);
+    out.embeddings.set(e, i * d);
+    if (logits && probabilities) {
+      out.logits!.set(logits, i * c);
+      out.probabilities!.set(probabilities, i * c);
+    }
+  }
+  return out;
+}

@@ -8,7 +8,7 @@ import type { EncoderConfig } from '../model/encoder';
 import { loadEncoder } from '../model/loadEncoder';
 import type { VitEncoder } from '../model/vit';
 import { checkpointConfig } from './checkpointConfig';
-import { EngineError, type EngineOptions, type EngineOutputs, type InferenceEngine } from './engineTypes';
+import { EngineError, runInChunks, type EngineOptions, type EngineOutputs, type InferenceEngine } from './engineTypes';
 import { buildVitModel, EXPORT_VERSION, ONNX_INPUT, ONNX_OUTPUTS } from './exportVit';
 import { hostHead, hostWeightsOf, mergedOverrides } from './hostWeights';
 import { cachedModelPath, cacheKey, defaultOnnxCacheDir, lookupCached, pruneCache, writeModelFile } from './modelCache';
@@ -124,27 +124,12 @@ export async function createOnnxEngine(ort: OrtModule, version: string, o: Engin
   const per = 3 * S * S;
   const fetches = head ? [ONNX_OUTPUTS.embeddings, ONNX_OUTPUTS.logits, ONNX_OUTPUTS.probabilities] : [ONNX_OUTPUTS.embeddings];
 
-  async function runAll(batch: Float32Array, n: number): Promise<EngineOutputs> {
-    if (batch.length < n * per) throw new Error(`run: ${batch.length} values for ${n} images of ${per}`);
-    const d = cfg.outputDim;
-    const c = head?.numClasses ?? 0;
-    const out: EngineOutputs = { embeddings: new Float32Array(n * d) };
-    if (head) {
-      out.logits = new Float32Array(n * c);
-      out.probabilities = new Float32Array(n * c);
-    }
-    for (let i = 0; i < n; i += maxBatch) {
-      const m = Math.min(maxBatch, n - i);
-      const x = new ort.Tensor('float32', batch.subarray(i * per, (i + m) * per), [m, 3, S, S]);
-      const r = await session.run({ [ONNX_INPUT]: x }, fetches);
-      out.embeddings.set(r[ONNX_OUTPUTS.embeddings].data as Float32Array, i * d);
-      if (head) {
-        out.logits!.set(r[ONNX_OUTPUTS.logits].data as Float32Array, i * c);
-        out.probabilities!.set(r[ONNX_OUTPUTS.probabilities].data as Float32Array, i * c);
-      }
-    }
-    return out;
-  }
+  const runAll = (batch: Float32Array, n: number): Promise<EngineOutputs> =>
+    runInChunks(batch, n, per, maxBatch, { embedding: cfg.outputDim, classes: head?.numClasses ?? null }, async (chunk, m) => {
+      const r = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', chunk, [m, 3, S, S]) }, fetches);
+      const data = (name: string) => r[name].data as Float32Array;
+      return head ? [data(ONNX_OUTPUTS.embeddings), data(ONNX_OUTPUTS.logits), data(ONNX_OUTPUTS.probabilities)] : [data(ONNX_OUTPUTS.embeddings)];
+    });
 
   const provider = chosen.provider + (chosen.fallback ? `; not ${chosen.fallback}` : '');
   return {

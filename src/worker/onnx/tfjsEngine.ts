@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MergedLora } from '../lora/merge';
 import { loadEncoder } from '../model/loadEncoder';
 import type { VitEncoder } from '../model/vit';
-import { EngineError, type EngineOptions, type EngineOutputs, type InferenceEngine } from './engineTypes';
+import { EngineError, runInChunks, type ChunkOutputs, type EngineOptions, type EngineOutputs, type InferenceEngine } from './engineTypes';
 
 export function createTfjsEngine(o: EngineOptions, note?: string): InferenceEngine {
   if (!o.encoder === !o.checkpoint) throw new EngineError('invalid-engine-options', 'give either an encoder or a checkpoint path');
@@ -25,33 +25,21 @@ export function createTfjsEngine(o: EngineOptions, note?: string): InferenceEngi
   const maxBatch = o.maxBatch ?? 8;
   const per = 3 * cfg.imageSize * cfg.imageSize;
 
-  async function runAll(batch: Float32Array, n: number): Promise<EngineOutputs> {
-    if (batch.length < n * per) throw new Error(`run: ${batch.length} values for ${n} images of ${per}`);
-    const d = cfg.outputDim;
-    const c = head?.numClasses ?? 0;
-    const out: EngineOutputs = { embeddings: new Float32Array(n * d) };
-    if (head) {
-      out.logits = new Float32Array(n * c);
-      out.probabilities = new Float32Array(n * c);
-    }
-    for (let i = 0; i < n; i += maxBatch) {
-      const m = Math.min(maxBatch, n - i);
+  const runAll = (batch: Float32Array, n: number): Promise<EngineOutputs> =>
+    runInChunks(batch, n, per, maxBatch, { embedding: cfg.outputDim, classes: head?.numClasses ?? null }, async (chunk, m) => {
       const ys = tf.tidy(() => {
-        const x = tf.tensor4d(batch.subarray(i * per, (i + m) * per), [m, 3, cfg.imageSize, cfg.imageSize]);
+        const x = tf.tensor4d(chunk, [m, 3, cfg.imageSize, cfg.imageSize]);
         const e = encoder.embed(x, merged?.hook, false);
         if (!head) return [e];
         const logits = head.apply(e);
         return [e, logits, tf.softmax(logits)];
       });
-      out.embeddings.set(await ys[0].data(), i * d);
-      if (head) {
-        out.logits!.set(await ys[1].data(), i * c);
-        out.probabilities!.set(await ys[2].data(), i * c);
+      try {
+        return (await Promise.all(ys.map((y) => y.data()))) as unknown as ChunkOutputs;
+      } finally {
+        tf.dispose(ys);
       }
-      tf.dispose(ys);
-    }
-    return out;
-  }
+    });
 
   return {
     name: 'tfjs',
