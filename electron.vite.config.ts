@@ -6,7 +6,7 @@ export default defineConfig({
   main: {
     // The app core and the ML worker (run as a utilityProcess); packages stay in node_modules.
     build: {
-      rollupOptions: { input: { index: resolve(__dirname, 'src/main/electron/main.ts'), worker: resolve(__dirname, 'src/worker/main.ts') } },
+      rollupOptions: { input: { index: resolve(__dirname, 'src/electron/main.ts'), worker: resolve(__dirname, 'src/worker/main.ts') } },
     },
   },
   preload: {

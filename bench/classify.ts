@@ -4,15 +4,15 @@
 //   node --import tsx bench/classify.ts [--engine auto|onnx|tfjs] [--patch 224]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { selectBackend } from '../src/worker/backend/selectBackend';
+import { selectBackend } from '../src/ml/backend/selectBackend';
 import { runClassifyJob } from '../src/worker/jobs/classifyJob';
-import { sha256File } from '../src/worker/lora/baseIdentity';
-import { randomStateDict, writeSafetensors } from '../src/worker/model/randomEncoder';
-import { createInferenceEngine, parseEngineChoice } from '../src/worker/onnx/engine';
-import { saveHead } from '../src/worker/train/headFile';
-import { LinearHead } from '../src/worker/train/linearHead';
-import { RUN_FILES, writeJson, type RunConfig } from '../src/worker/train/runDir';
-import { resolveSettings } from '../src/worker/train/settings';
+import { sha256File } from '../src/ml/adapters/baseIdentity';
+import { randomStateDict, writeSafetensors } from '../src/ml/models/randomEncoder';
+import { createInferenceEngine, parseEngineChoice } from '../src/ml/inference/engine';
+import { saveHead } from '../src/ml/adapters/headFile';
+import { LinearHead } from '../src/ml/adapters/linearHead';
+import { RUN_FILES, writeJson, type RunConfig } from '../src/ml/training/runDir';
+import { resolveSettings } from '../src/ml/training/settings';
 import { repoRoot, slidePath, tempDir } from '../test/support/paths';
 
 const arg = (name: string, def: string) => {
@@ -32,7 +32,7 @@ writeSafetensors(checkpoint, randomStateDict({ family: 'openai-clip', imageSize:
 const sha = await sha256File(checkpoint);
 
 // A trained run without training: a random linear head on the frozen encoder (a linear probe's shape).
-const { loadEncoder } = await import('../src/worker/model/loadEncoder');
+const { loadEncoder } = await import('../src/ml/models/loadEncoder');
 const encoder = loadEncoder(checkpoint);
 const config = encoder.config;
 encoder.dispose();

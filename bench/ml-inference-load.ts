@@ -24,7 +24,7 @@ const st = join(dir, 'vit-b16.safetensors');
 const bin = join(dir, 'vit-b16.bin');
 try {
   child(`
-    import { randomStateDict, writeSafetensors } from './src/worker/model/randomEncoder.ts';
+    import { randomStateDict, writeSafetensors } from './src/ml/models/randomEncoder.ts';
     writeSafetensors(${JSON.stringify(st)}, randomStateDict(${JSON.stringify(SPEC)}, 0));
     console.log(JSON.stringify({ maxRssKB: process.resourceUsage().maxRSS }));`);
   // The same tensors as a torch.save zip, when torch is available.
@@ -35,14 +35,14 @@ torch.save({k: torch.randn(v['shape']) for k, v in h.items() if k != '__metadata
   const haveBin = py.status === 0;
 
   const baseline = child(`
-    import { selectBackend } from './src/worker/backend/selectBackend.ts';
+    import { selectBackend } from './src/ml/backend/selectBackend.ts';
     await selectBackend();
     console.log(JSON.stringify({ maxRssKB: process.resourceUsage().maxRSS }));`);
   const rows: { format: string; fileMB: number; maxRssMB: number; extraMB: number; ratio: number; seconds: number }[] = [];
   for (const file of haveBin ? [st, bin] : [st]) {
     const r = child(`
-      import { selectBackend } from './src/worker/backend/selectBackend.ts';
-      import { loadEncoder } from './src/worker/model/loadEncoder.ts';
+      import { selectBackend } from './src/ml/backend/selectBackend.ts';
+      import { loadEncoder } from './src/ml/models/loadEncoder.ts';
       await selectBackend();
       const t = performance.now();
       const enc = loadEncoder(${JSON.stringify(file)});

@@ -7,12 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../src/worker/backend/selectBackend';
-import type { FamilyName } from '../src/worker/model/encoder';
-import { createRandomEncoder } from '../src/worker/model/randomEncoder';
-import { frozenDense } from '../src/worker/model/frozenDense';
-import type { ProjectionHook } from '../src/worker/model/encoder';
-import type { VitEncoder } from '../src/worker/model/vit';
+import { selectBackend } from '../src/ml/backend/selectBackend';
+import type { FamilyName } from '../src/ml/models/encoder';
+import { createRandomEncoder } from '../src/ml/models/randomEncoder';
+import { frozenDense } from '../src/ml/models/frozenDense';
+import type { ProjectionHook } from '../src/ml/models/encoder';
+import type { VitEncoder } from '../src/ml/models/vit';
 
 interface Row {
   runtime: string;

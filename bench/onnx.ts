@@ -81,15 +81,15 @@ function median(xs: number[]): number {
 async function child(job: Job): Promise<void> {
   const def = MODELS[job.model];
   const S = def.spec.imageSize;
-  const { selectBackend } = await import('../src/worker/backend/selectBackend');
+  const { selectBackend } = await import('../src/ml/backend/selectBackend');
   if (job.kind === 'checkpoint') {
-    const { randomStateDict, writeSafetensors } = await import('../src/worker/model/randomEncoder');
+    const { randomStateDict, writeSafetensors } = await import('../src/ml/models/randomEncoder');
     const t = performance.now();
     writeSafetensors(job.path, randomStateDict({ family: def.family, ...def.spec }, 0));
     console.log(JSON.stringify({ seconds: (performance.now() - t) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
     return;
   }
-  const { createInferenceEngine } = await import('../src/worker/onnx/engine');
+  const { createInferenceEngine } = await import('../src/ml/inference/engine');
   // tfjs-wasm runs the model (serve-wasm) or only reads the checkpoint for an ONNX export.
   await selectBackend({ only: 'wasm' });
   const t = performance.now();

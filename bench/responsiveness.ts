@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { randomStateDict, writeSafetensors } from '../src/worker/model/randomEncoder';
+import { randomStateDict, writeSafetensors } from '../src/ml/models/randomEncoder';
 import { launchBrowser } from '../test/support/browser';
 import { herlevDir, repoRoot, tempDir } from '../test/support/paths';
 import { overHttp } from '../test/support/servers';

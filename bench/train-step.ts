@@ -14,8 +14,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openBlasCoreFor } from '../src/worker/backend/blasMatMul';
-import type { RandomModelSpec } from '../src/worker/model/randomEncoder';
+import { openBlasCoreFor } from '../src/ml/backend/blasMatMul';
+import type { RandomModelSpec } from '../src/ml/models/randomEncoder';
 
 interface ModelCase {
   name: string;
@@ -151,7 +151,7 @@ function runTorch(py: string, m: ModelCase, threads: number, runs: number, core:
 }
 
 async function memoryProbes(): Promise<void> {
-  const { probeTrainingMemory } = await import('../src/worker/parallel/memoryProbe');
+  const { probeTrainingMemory } = await import('../src/ml/training/parallel/memoryProbe');
   const out: unknown[] = [];
   for (const blas of [true, false]) {
     if (!blas) process.env.CYTOTUNE_BLAS = 'off';
@@ -216,14 +216,14 @@ async function main(): Promise<void> {
 
 /** One tfjs configuration, in its own process: trainLora on random pixels, time per step from progress events. */
 async function child(req: ChildRequest): Promise<StepResult> {
-  const { selectBackend } = await import('../src/worker/backend/selectBackend');
-  const { createRandomEncoder } = await import('../src/worker/model/randomEncoder');
-  const { ImageBatcher } = await import('../src/worker/train/imageBatcher');
-  const { familyPipeline } = await import('../src/worker/train/imagePipeline');
-  const { trainLora } = await import('../src/worker/train/loraTrainer');
-  const { resolveSettings } = await import('../src/worker/train/settings');
-  const { peakRssBytes } = await import('../src/worker/parallel/rss');
-  const { Rng } = await import('../src/worker/train/random');
+  const { selectBackend } = await import('../src/ml/backend/selectBackend');
+  const { createRandomEncoder } = await import('../src/ml/models/randomEncoder');
+  const { ImageBatcher } = await import('../src/ml/data/imageBatcher');
+  const { familyPipeline } = await import('../src/ml/data/imagePipeline');
+  const { trainLora } = await import('../src/ml/training/loraTrainer');
+  const { resolveSettings } = await import('../src/ml/training/settings');
+  const { peakRssBytes } = await import('../src/ml/training/parallel/rss');
+  const { Rng } = await import('../src/ml/random');
   const choice = await selectBackend({ only: 'wasm' });
   const blas = choice.blas && 'info' in choice.blas ? `BLAS ${choice.blas.info.library}` : 'XNNPACK';
   const base: StepResult = { engine: `tfjs-wasm + ${blas}`, model: req.model.name, lora: `r${req.model.lora.rank} ${req.model.lora.targets.join(',')}`, processes: req.processes, threads: 1, microBatch: null, secondsPerStep: null, steps: [], peakRssBytes: [], notes: [] };

@@ -21,7 +21,7 @@ import type {
   RunRecord,
   RunStatus,
 } from './domain';
-import type { JobKind, WorkerProgress } from './workerProtocol';
+import type { JobKind, WorkerProgress } from './jobs';
 
 const id = z.number().int().positive();
 const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #1f77b4');

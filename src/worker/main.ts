@@ -1,7 +1,7 @@
 // Entry of the ML worker process. Runs one job at a time as main asks; a job reports
 // throttled progress, can be cancelled between steps, and ends with a result or an error
 // value. A crash here never takes the app down: main notices the exit and fails the run.
-import { progressThrottle, type FromWorker, type WorkerError } from '../shared/workerProtocol';
+import { progressThrottle, type FromWorker, type WorkerError } from '../shared/jobs';
 import { jobHandlers, type JobContext } from './jobs/registry';
 import { processPort } from './port';
 

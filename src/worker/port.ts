@@ -1,6 +1,6 @@
 // The one Port the worker talks through, whether it runs as Electron's utilityProcess
 // (process.parentPort) or as a plain Node child process (process.send / 'message').
-import type { FromWorker, ToWorker } from '../shared/workerProtocol';
+import type { FromWorker, ToWorker } from '../shared/jobs';
 
 export interface Port {
   send(message: FromWorker): void;

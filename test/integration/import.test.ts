@@ -1,9 +1,9 @@
 import { cpSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/main/cli/index';
-import { importPaths } from '../../src/main/core/importer';
-import { Project } from '../../src/main/core/project';
+import { main } from '../../src/cli/index';
+import { importPaths } from '../../src/main/import/importer';
+import { Project } from '../../src/main/project/project';
 import { herlevCounts, herlevDir, tempDir } from '../support/paths';
 
 function captureIo() {

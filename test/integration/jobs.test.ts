@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobProgress } from '../../src/shared/api';
 import { patchesOf } from '../../src/worker/jobs/classifyJob';
 import type { FeatureCollection } from '../../src/main/export/geojson';
-import { createMediaRoutes } from '../../src/main/core/mediaRoutes';
+import { createMediaRoutes } from '../../src/main/media/mediaRoutes';
 import { herlevDir, slidePath, tempDir } from '../support/paths';
 import { inProcess, type Harness } from '../support/servers';
 import { writeTinyCheckpoint } from '../support/tinyModel';

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMediaRoutes } from '../../src/main/core/mediaRoutes';
+import { createMediaRoutes } from '../../src/main/media/mediaRoutes';
 import { overHttp, type Harness } from '../support/servers';
 import { slidePath, tempDir } from '../support/paths';
 

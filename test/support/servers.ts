@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { ApiClient } from '../../src/shared/api';
 import { createHttpClient } from '../../src/shared/httpClient';
-import { createInProcessClient } from '../../src/main/core/inProcessClient';
-import { Workspace } from '../../src/main/core/workspace';
+import { createInProcessClient } from '../../src/main/api/inProcessClient';
+import { Workspace } from '../../src/main/api/workspace';
 import { startServer, type RunningServer } from '../../src/main/server/httpServer';
 import { repoRoot } from './paths';
 

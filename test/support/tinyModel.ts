@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { randomStateDict, writeSafetensors } from '../../src/worker/model/randomEncoder';
+import { randomStateDict, writeSafetensors } from '../../src/ml/models/randomEncoder';
 
 /** A tiny random CLIP-layout checkpoint on disk (width 64: one head by the width/64 rule). */
 export function writeTinyCheckpoint(dir: string, seed = 7): string {

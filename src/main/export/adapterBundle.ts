@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../../shared/api';
 import type { ModelRecord } from '../../shared/domain';
-import { readWeightsFile, writeWeightsFile, type DecodedWeights } from '../../worker/lora/safetensorsIo';
-import type { HostTensor } from '../../worker/lora/loraAdapter';
-import { RUN_FILES, writeJson, type RunConfig } from '../../worker/train/runDir';
+import { readWeightsFile, writeWeightsFile, type DecodedWeights } from '../../ml/adapters/safetensorsIo';
+import type { HostTensor } from '../../ml/adapters/loraAdapter';
+import { RUN_FILES, writeJson, type RunConfig } from '../../ml/training/runDir';
 
 const format = 'cytotune-adapter-bundle/1';
 const parts = ['adapter', 'head'] as const;

@@ -1,5 +1,5 @@
 import type { ExportedFile } from '../../shared/api';
-import type { Project } from '../core/project';
+import type { Project } from '../project/project';
 import { toCsv } from './csv';
 import { toGeoJson } from './geojson';
 import { exportRows } from './labelTable';

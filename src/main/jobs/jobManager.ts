@@ -2,9 +2,9 @@
 // It persists each job's state and progress, streams progress events, cancels within one
 // step, and notices a worker that dies: the job fails with the reason and the tail of the
 // worker's error output, the app keeps working, and the next job starts a new worker.
-import type { FromWorker, JobKind, WorkerError, WorkerProgress } from '../../shared/workerProtocol';
+import type { FromWorker, JobKind, WorkerError, WorkerProgress } from '../../shared/jobs';
 import type { JobsRepository, JobRecord } from '../db/repositories/jobs';
-import type { Project } from '../core/project';
+import type { Project } from '../project/project';
 import { nodeWorkerSpawner, type WorkerHandle, type WorkerSpawner } from './workerProcess';
 
 /** What each kind of job does around the worker: persist its progress and its result. */

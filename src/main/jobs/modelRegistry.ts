@@ -5,9 +5,9 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { ApiError } from '../../shared/api';
 import type { ModelInspection } from '../../shared/domain';
-import { openCheckpoint } from '../../worker/checkpoint/openCheckpoint';
-import { elementCount } from '../../worker/checkpoint/types';
-import { detectFamily } from '../../worker/model/families';
+import { openCheckpoint } from '../../ml/checkpoint/openCheckpoint';
+import { elementCount } from '../../ml/checkpoint/types';
+import { detectFamily } from '../../ml/models/families';
 
 
 async function sha256(path: string): Promise<string> {

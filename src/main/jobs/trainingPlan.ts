@@ -3,7 +3,7 @@
 import { ApiError } from '../../shared/api';
 import type { Annotation, PlanClass } from '../../shared/domain';
 import type { LabelledPatch } from '../../worker/jobs/trainJob';
-import type { Project } from '../core/project';
+import type { Project } from '../project/project';
 
 
 export interface TrainingPlan {

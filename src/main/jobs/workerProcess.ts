@@ -4,7 +4,7 @@
 // a crash can be reported with its reason.
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { FromWorker, ToWorker } from '../../shared/workerProtocol';
+import type { FromWorker, ToWorker } from '../../shared/jobs';
 import { repoRoot } from '../paths';
 
 export interface WorkerHandle {

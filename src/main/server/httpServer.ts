@@ -8,9 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Workspace } from '../core/workspace';
-import { contentSecurityPolicy } from '../security';
-import { createMediaRoutes } from '../core/mediaRoutes';
+import type { Workspace } from '../api/workspace';
+import { contentSecurityPolicy } from './security';
+import { createMediaRoutes } from '../media/mediaRoutes';
 
 export interface ServerOptions {
   workspace: Workspace;

@@ -3,16 +3,16 @@
 // while the current one runs through the model.
 import type { Box } from '../../shared/domain';
 import { tissueMask, tissuePatches } from '../../shared/tissueGrid';
-import { openSlide } from '../../main/slides/slideOpener';
-import { slideThumbnail } from '../../main/slides/patches';
-import { selectBackend } from '../backend/selectBackend';
-import { sha256File } from '../lora/baseIdentity';
-import { ImageBatcher } from '../train/imageBatcher';
-import { pipelineFromOptions } from '../train/imagePipeline';
-import { loadTrainedModel, readRunConfig } from '../train/runDir';
+import { openSlide } from '../../slides/slideOpener';
+import { slideThumbnail } from '../../slides/patches';
+import { selectBackend } from '../../ml/backend/selectBackend';
+import { sha256File } from '../../ml/adapters/baseIdentity';
+import { ImageBatcher } from '../../ml/data/imageBatcher';
+import { pipelineFromOptions } from '../../ml/data/imagePipeline';
+import { loadTrainedModel, readRunConfig } from '../../ml/training/runDir';
 import type { JobContext } from './registry';
-import { predictWithEngine } from '../onnx/enginePaths';
-import type { EngineChoice } from '../onnx/engineTypes';
+import { predictWithEngine } from '../../ml/inference/enginePaths';
+import type { EngineChoice } from '../../ml/inference/engineTypes';
 import { PatchSource } from './patchSource';
 
 export interface ClassifyTarget {

@@ -1,9 +1,9 @@
 // The paper's experiment grid started from the workstation: the same options as
 // `cytotune experiment` (parsed by the same function), progress per cell, cancellable.
 import { basename } from 'node:path';
-import { selectBackend } from '../backend/selectBackend';
-import { parseExperimentArgs } from '../commands/experiment';
-import { runExperimentGrid } from '../experiment/runGrid';
+import { selectBackend } from '../../ml/backend/selectBackend';
+import { parseExperimentArgs } from '../../cli/commands/experiment';
+import { runExperimentGrid } from '../../ml/experiment/runGrid';
 import type { JobContext } from './registry';
 
 export interface ExperimentJobSpec {

@@ -1,10 +1,10 @@
 // Pixels of training and classification items: a whole image file, or a box of a slide read
 // through the same readers as the viewer. Slides stay open for the job's lifetime.
 import type { Box } from '../../shared/domain';
-import { decodeImage, type RgbImage } from '../../main/imaging/decodeImage';
-import { openSlide } from '../../main/slides/slideOpener';
-import { extractPatch } from '../../main/slides/patches';
-import type { SlideReader } from '../../main/slides/types';
+import { decodeImage, type RgbImage } from '../../slides/decodeImage';
+import { openSlide } from '../../slides/slideOpener';
+import { extractPatch } from '../../slides/patches';
+import type { SlideReader } from '../../slides/types';
 
 export interface PatchItem {
   /** Unique within the job; what the trainer and the batcher call the item's path. */

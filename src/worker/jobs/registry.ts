@@ -1,6 +1,6 @@
 // The kinds of job the worker runs, each a function of its spec and a context that reports
 // progress, logs and carries the cancellation signal.
-import type { JobKind, WorkerProgress } from '../../shared/workerProtocol';
+import type { JobKind, WorkerProgress } from '../../shared/jobs';
 import { runClassifyJob, type ClassifyJobSpec } from './classifyJob';
 import { runTrainJob, type TrainJobSpec } from './trainJob';
 import { runExperimentJob, type ExperimentJobSpec } from './experimentJob';

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadOpenSlide, resetOpenSlideForTests } from '../../../src/main/slides/openslideLib';
-import { openWithOpenSlide } from '../../../src/main/slides/openslide';
-import { openSlide, openSlideAvailability } from '../../../src/main/slides/slideOpener';
-import { SlideOpenError } from '../../../src/main/slides/types';
-import { SLIDE } from './helpers';
+import { loadOpenSlide, resetOpenSlideForTests } from '../../../src/slides/openslideLib';
+import { openWithOpenSlide } from '../../../src/slides/openslide';
+import { openSlide, openSlideAvailability } from '../../../src/slides/slideOpener';
+import { SlideOpenError } from '../../../src/slides/types';
+import { SLIDE } from '../../support/slideHelpers';
 
 // A real missing library: CYTOTUNE_OPENSLIDE points the loader at a file that does not exist.
 describe('without the OpenSlide library', () => {
@@ -42,7 +42,7 @@ describe('without the OpenSlide library', () => {
   it('an OpenSlide-only format is refused with the reason', async () => {
     const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { tempDir } = await import('./helpers');
+    const { tempDir } = await import('../../support/slideHelpers');
     const path = join(tempDir('ndpi'), 'scan.ndpi');
     writeFileSync(path, 'II*\0');
     await expect(openSlide(path)).rejects.toThrow(/scan\.ndpi: \.ndpi slides need OpenSlide; OpenSlide library not found/);

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boxAroundCenter, extractPatch, PatchError, patchThumbnail, slideThumbnail } from '../../../src/main/slides/patches';
-import { openSlide } from '../../../src/main/slides/slideOpener';
-import type { SlideReader } from '../../../src/main/slides/types';
-import { meanAbsDiff, SLIDE, tempDir, writePyramidTiff } from './helpers';
+import { boxAroundCenter, extractPatch, PatchError, patchThumbnail, slideThumbnail } from '../../../src/slides/patches';
+import { openSlide } from '../../../src/slides/slideOpener';
+import type { SlideReader } from '../../../src/slides/types';
+import { meanAbsDiff, SLIDE, tempDir, writePyramidTiff } from '../../support/slideHelpers';
 
 const PYRAMID = join(tempDir('patches'), 'pyramid.tif');
 let svs: SlideReader;

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allTiles, tileRegion } from '../../../src/shared/deepZoom';
-import { parseSlideRequest, serveSlideRequest } from '../../../src/main/slides/slideRoutes';
-import { TileNotFoundError, TileService, type TileServiceOptions } from '../../../src/main/slides/tileService';
-import { decodeRgb, meanAbsDiff, SLIDE, tempDir, writePyramidTiff } from './helpers';
+import { parseSlideRequest, serveSlideRequest } from '../../../src/main/media/slideRoutes';
+import { TileNotFoundError, TileService, type TileServiceOptions } from '../../../src/slides/tileService';
+import { decodeRgb, meanAbsDiff, SLIDE, tempDir, writePyramidTiff } from '../../support/slideHelpers';
 
 const FIXTURES = new URL('../../fixtures/slides/', import.meta.url);
 const dzFixture = JSON.parse(readFileSync(new URL('deepzoom.json', FIXTURES), 'utf8')) as { cases: { dzi: string }[] };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { argbToRgb } from '../../../src/main/slides/argb';
-import { parseBackground } from '../../../src/main/slides/types';
+import { argbToRgb } from '../../../src/slides/argb';
+import { parseBackground } from '../../../src/slides/types';
 
 describe('premultiplied ARGB from OpenSlide to RGB', () => {
   it('drops alpha of opaque pixels and composites transparent ones on the background colour', () => {

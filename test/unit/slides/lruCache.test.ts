@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LruCache } from '../../../src/main/slides/lruCache';
+import { LruCache } from '../../../src/slides/lruCache';
 
 describe('LruCache with a byte budget', () => {
   it('evicts the least recently used entries once the budget is exceeded', () => {

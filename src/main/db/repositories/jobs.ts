@@ -1,5 +1,5 @@
 import type { Db } from '../database';
-import type { JobKind, WorkerProgress } from '../../../shared/workerProtocol';
+import type { JobKind, WorkerProgress } from '../../../shared/jobs';
 import type { RunStatus } from '../../../shared/domain';
 
 export interface JobRecord {

@@ -1,0 +1,236 @@
+// The application core behind the API contract: holds the open project, implements every
+// channel, validates every input at the boundary and turns failures into typed errors.
+// Both adapters (Electron IPC, HTTP/WebSocket) and the in-process tests call `handle`.
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { EventEmitter } from 'node:events';
+import {
+  api,
+  ApiError,
+  isChannel,
+  type ApiResult,
+  type Channel,
+  type EventName,
+  type Events,
+  type Input,
+  type Output,
+} from '../../shared/api';
+import { importPaths } from '../import/importer';
+import { redoLabel, undoLabel } from '../project/labelHistory';
+import { Project } from '../project/project';
+import { ComputeService } from '../jobs/computeService';
+import { inspectModel } from '../jobs/modelRegistry';
+import { planTraining } from '../jobs/trainingPlan';
+import { exportLabels } from '../export/exportLabels';
+import type { WorkerSpawner } from '../jobs/workerProcess';
+
+type Handlers = { [C in Channel]: (input: Input<C>) => Promise<Output<C>> | Output<C> };
+
+export class Workspace {
+  private project: Project | null = null;
+  private compute: ComputeService | null = null;
+  private readonly events = new EventEmitter();
+  private readonly handlers: Handlers;
+
+  private readonly spawnWorker?: WorkerSpawner;
+
+  constructor(options: { projectPath?: string; spawnWorker?: WorkerSpawner } = {}) {
+    this.spawnWorker = options.spawnWorker;
+    if (options.projectPath) this.project = Project.open(options.projectPath, { create: true });
+    this.handlers = this.createHandlers();
+  }
+
+  /** Training and classification of the open project (the worker starts on first use). */
+  requireCompute(): ComputeService {
+    const project = this.requireProject();
+    if (!this.compute) this.compute = new ComputeService(project, (p) => this.emit('job:progress', p), this.spawnWorker);
+    return this.compute;
+  }
+
+  /** The open project, or a 'no-project' error a user can act on. */
+  requireProject(): Project {
+    if (!this.project) throw new ApiError('no-project', 'No project is open. Create or open a project first.');
+    return this.project;
+  }
+
+  get currentProject(): Project | null {
+    return this.project;
+  }
+
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void {
+    this.events.on(event, listener);
+    return () => this.events.off(event, listener);
+  }
+
+  onAny(listener: (event: EventName, payload: unknown) => void): () => void {
+    const names: EventName[] = ['import:progress', 'job:progress', 'project:changed'];
+    const offs = names.map((n) => this.on(n, (p) => listener(n, p)));
+    return () => offs.forEach((off) => off());
+  }
+
+  emit<E extends EventName>(event: E, payload: Events[E]): void {
+    this.events.emit(event, payload);
+  }
+
+  /** Validates and runs one call. Never throws: failures are values with a kind. */
+  async handle(channel: unknown, rawInput: unknown): Promise<ApiResult<unknown>> {
+    if (!isChannel(channel)) {
+      return { ok: false, error: { kind: 'invalid-input', message: `Unknown API channel ${JSON.stringify(channel)}.` } };
+    }
+    const parsed = api[channel].input.safeParse(rawInput ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue.path.length ? issue.path.join('.') + ': ' : '';
+      return { ok: false, error: { kind: 'invalid-input', message: `${channel}: ${where}${issue.message}` } };
+    }
+    try {
+      const handler = this.handlers[channel] as (input: unknown) => unknown;
+      return { ok: true, value: (await handler(parsed.data)) ?? null };
+    } catch (err) {
+      if (err instanceof ApiError) return { ok: false, error: err.toValue() };
+      const message = (err as Error)?.message ?? String(err);
+      if (/UNIQUE constraint/.test(message)) return { ok: false, error: { kind: 'conflict', message } };
+      if (/SQLITE_FULL|ENOSPC/.test(message)) {
+        return { ok: false, error: { kind: 'io', message: 'The disk is full: nothing was changed. Free some space and try again.' } };
+      }
+      console.error(`[cytotune] ${channel} failed:`, err);
+      return { ok: false, error: { kind: 'internal', message } };
+    }
+  }
+
+  close(): void {
+    this.compute?.dispose();
+    this.compute = null;
+    this.project?.close();
+    this.project = null;
+  }
+
+  private openProject(path: string, create: boolean) {
+    const full = resolve(path.endsWith('.cytotune') ? path : `${path}.cytotune`);
+    if (create && existsSync(full)) throw new ApiError('conflict', `${full} already exists; open it instead.`);
+    if (create && !existsSync(dirname(full))) throw new ApiError('not-found', `Folder ${dirname(full)} does not exist.`);
+    const next = Project.open(full, { create });
+    this.close();
+    this.project = next;
+    this.emit('project:changed', { reason: create ? 'created' : 'opened' });
+    return next.info();
+  }
+
+  private createHandlers(): Handlers {
+    const p = () => this.requireProject();
+    return {
+      'project:create': ({ path }) => this.openProject(path, true),
+      'project:open': ({ path }) => this.openProject(path, false),
+      'project:current': () => this.project?.info() ?? null,
+      'project:close': () => {
+        this.close();
+        return null;
+      },
+      'project:updateSettings': (patch) => p().updateSettings(patch),
+      'project:info': () => ({
+        classes: p().classTree(),
+        counts: { images: p().images.countsByKind(), annotations: p().annotations.liveCount() },
+      }),
+
+      'classes:list': () => p().classTree(),
+      'classes:create': (input) => p().createClass(input),
+      'classes:update': (input) => p().updateClass(input),
+      'classes:move': ({ id, direction }) => p().moveClass(id, direction),
+      'classes:delete': ({ id }) => {
+        p().deleteClass(id);
+        return null;
+      },
+
+      'images:list': ({ offset, limit }) => p().images.list(offset, limit),
+      'images:get': ({ id }) => p().requireImage(id),
+
+      'import:run': ({ paths }) => importPaths(p(), paths, (progress) => this.emit('import:progress', progress)),
+      'fs:list': ({ path }) => listDirectory(path ?? homedir()),
+
+      'annotations:list': ({ imageId }) => p().annotations.listForImage(p().requireImage(imageId).id),
+      'annotations:get': ({ id }) => {
+        const a = p().annotations.get(id);
+        if (!a || a.deletedAt) throw new ApiError('not-found', `No label with id ${id}.`);
+        return a;
+      },
+      'annotations:create': (input) => p().createAnnotation(input),
+      'annotations:update': (input) => p().updateAnnotation(input),
+      'annotations:delete': ({ id }) => {
+        p().deleteAnnotation(id);
+        return null;
+      },
+
+      'annotations:byClass': ({ classId, limit }) => p().annotations.listForClass(p().requireClass(classId).id, limit ?? 60),
+      'annotations:undo': ({ imageId }) => undoLabel(p(), p().requireImage(imageId).id),
+      'annotations:redo': ({ imageId }) => redoLabel(p(), p().requireImage(imageId).id),
+
+      'models:list': () => p().models.list(),
+      'models:inspect': ({ path }) => inspectModel(path),
+      'models:add': async ({ path }) => {
+        const found = await inspectModel(resolve(path));
+        const existing = p().models.list().find((m) => m.sha256 === found.sha256);
+        if (existing) throw new ApiError('conflict', `This checkpoint is already added (model ${existing.id}, ${existing.path}).`);
+        return p().addModel(found);
+      },
+      'training:plan': ({ classIds, seed }) => planTraining(p(), classIds, seed ?? 1).classes,
+      'runs:start': (input) => this.requireCompute().startTraining(input),
+      'runs:cancel': ({ runId }) => (this.requireCompute().cancelRun(runId), null),
+      'runs:resume': ({ runId }) => (this.requireCompute().resumeTraining(runId), null),
+      'runs:get': ({ runId }) => {
+        const run = p().runs.get(runId);
+        if (!run) throw new ApiError('not-found', `No run with id ${runId}.`);
+        return run;
+      },
+      'jobs:list': () => this.requireCompute().jobs.list().map(({ spec: _spec, ...job }) => job),
+      'jobs:cancel': ({ id }) => {
+        if (!this.requireCompute().jobs.cancel(id)) throw new ApiError('conflict', `Job ${id} is not queued or running.`);
+        return null;
+      },
+      'classify:start': ({ runId, imageIds, patchSize, stride }) => {
+        const { spec: _spec, ...job } = this.requireCompute().startClassification(runId, imageIds, patchSize, stride);
+        return job;
+      },
+      'experiments:start': (input) => {
+        const { spec: _spec, ...job } = this.requireCompute().startExperiment(input);
+        return job;
+      },
+      'experiments:summary': async ({ id }) => {
+        const job = p().jobs.get(id);
+        const result = job?.result as { summary?: string; figures?: string[] } | null;
+        if (!job || job.kind !== 'experiment' || !result?.summary) throw new ApiError('not-found', `Experiment ${id} has no results yet.`);
+        return { markdown: await readFile(result.summary, 'utf8'), figures: result.figures ?? [] };
+      },
+      'predictions:review': ({ runId, imageId, limit }) => p().runs.mostUncertain(runId, limit ?? 50, imageId),
+      'predictions:accept': ({ predictionId, classId }) => p().acceptPrediction(predictionId, classId),
+      'runs:list': () => p().runs.list(),
+      'runs:metrics': ({ runId }) => p().runs.metrics(runId),
+      'predictions:list': ({ runId, imageId }) => p().runs.predictions(runId, imageId),
+      'audit:list': ({ limit }) => p().audit.list(limit),
+      'export:labels': ({ format, imageId, runId }) => exportLabels(p(), format, imageId, runId),
+      'runs:exportAdapter': ({ runId, path }) => this.requireCompute().exportAdapter(runId, path),
+      'runs:importAdapter': ({ path }) => this.requireCompute().importAdapter(path),
+    };
+  }
+}
+
+/** The server-side folder picker of browser mode: folders and image files of one directory. */
+async function listDirectory(path: string) {
+  const dir = resolve(path);
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    throw new ApiError('not-found', `Cannot read folder ${dir}.`);
+  }
+  return {
+    path: dir,
+    parent: dirname(dir) === dir ? null : dirname(dir),
+    entries: entries
+      .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || e.isFile()))
+      .map((e) => ({ name: e.name, kind: e.isDirectory() ? ('dir' as const) : ('file' as const) }))
+      .sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'dir' ? -1 : 1)),
+  };
+}
+

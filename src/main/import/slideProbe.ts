@@ -1,0 +1,26 @@
+// Size, microns per pixel and a thumbnail of a whole-slide file, for import, read through
+// the same reader the viewer uses (OpenSlide, or sharp where OpenSlide is missing).
+import sharp from 'sharp';
+import { openSlide } from '../../slides/slideOpener';
+import { slideThumbnail } from '../../slides/patches';
+
+export interface SlideDescription {
+  width: number;
+  height: number;
+  mpp: number | null;
+  thumbnail: Buffer;
+}
+
+export async function describeSlide(path: string, thumbnailSize: number): Promise<SlideDescription> {
+  const reader = await openSlide(path);
+  try {
+    const [width, height] = reader.dimensions;
+    const thumb = await slideThumbnail(reader, thumbnailSize);
+    const thumbnail = await sharp(thumb.data, { raw: { width: thumb.width, height: thumb.height, channels: 3 } })
+      .jpeg({ quality: 80 })
+      .toBuffer();
+    return { width, height, mpp: reader.mpp ? (reader.mpp.x + reader.mpp.y) / 2 : null, thumbnail };
+  } finally {
+    reader.close();
+  }
+}

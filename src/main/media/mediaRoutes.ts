@@ -1,0 +1,69 @@
+// Pixels the UI shows, addressed by database id and never by file path: Deep Zoom
+// descriptors and tiles, label patches, import thumbnails. Both adapters (the HTTP server
+// and Electron's cytotune: protocol) answer through this one function, so they refuse the
+// same requests.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { serveSlideRequest, type SlideResponse } from './slideRoutes';
+import { TileNotFoundError, TileService } from '../../slides/tileService';
+import { patchThumbnail } from '../../slides/patches';
+import type { Project } from '../project/project';
+import type { Workspace } from '../api/workspace';
+
+const notFound: SlideResponse = { status: 404, contentType: 'text/plain; charset=utf-8', body: 'not found', cacheControl: 'no-store' };
+const patchSize = 128;
+
+export function createMediaRoutes(workspace: Workspace): (pathname: string) => Promise<SlideResponse | null> {
+  // One tile service per open project: image ids are only meaningful inside a project.
+  let service: { project: Project; tiles: TileService } | null = null;
+  const tilesFor = (project: Project): TileService => {
+    if (service?.project !== project) {
+      service?.tiles.close();
+      service = {
+        project,
+        tiles: new TileService({ resolvePath: (id) => project.images.get(Number(id))?.path }),
+      };
+    }
+    return service.tiles;
+  };
+
+  return async (pathname) => {
+    const project = workspace.currentProject;
+    if (pathname.startsWith('/slides/')) return project ? serveSlideRequest(tilesFor(project), pathname) : notFound;
+
+    const thumb = /^\/thumbnails\/(\d{1,12})\.jpg$/.exec(pathname);
+    if (thumb) {
+      const jpeg = project?.images.thumbnail(Number(thumb[1]));
+      return jpeg ? { status: 200, contentType: 'image/jpeg', body: jpeg, cacheControl: 'private, max-age=3600' } : notFound;
+    }
+
+    // Experiment figures: only the file names the job itself reported, inside its folder.
+    const figure = /^\/experiments\/(\d{1,12})\/([A-Za-z0-9_-]{1,64}\.(png|svg))$/.exec(pathname);
+    if (figure) {
+      const result = project?.jobs.get(Number(figure[1]))?.result as { outDir?: string; figures?: string[] } | null;
+      if (!result?.outDir || !result.figures?.includes(figure[2])) return notFound;
+      const body = await readFile(join(result.outDir, figure[2])).catch(() => null);
+      return body ? { status: 200, contentType: figure[3] === 'png' ? 'image/png' : 'image/svg+xml', body, cacheControl: 'no-cache' } : notFound;
+    }
+
+    const patch = /^\/patches\/(\d{1,12})\.jpg$/.exec(pathname);
+    if (patch) {
+      const label = project?.annotations.get(Number(patch[1]));
+      if (!project || !label) return notFound;
+      const { x, y, w, h } = label.box;
+      try {
+        const jpeg = await tilesFor(project).withSlide(String(label.imageId), (s) =>
+          patchThumbnail(s.reader, { x, y, width: w, height: h }, patchSize),
+        );
+        // Moving a label changes its pixels: let the browser revalidate.
+        return { status: 200, contentType: 'image/jpeg', body: jpeg, cacheControl: 'no-cache' };
+      } catch (err) {
+        if (err instanceof TileNotFoundError) return notFound;
+        // The reason goes to the log; the response never names a file path.
+        console.error(`[cytotune] patch ${label.id} unreadable:`, (err as Error).message);
+        return { status: 500, contentType: 'text/plain; charset=utf-8', body: 'patch unreadable', cacheControl: 'no-store' };
+      }
+    }
+    return null;
+  };
+}

@@ -1,0 +1,72 @@
+// Engine selection: `--engine auto|tfjs|onnx`. auto = ONNX Runtime when onnxruntime-node loads
+// (and opens the graph), else TensorFlow.js; onnx without the package is a clear error.
+//
+//   const engine = await createInferenceEngine({ checkpoint, adapter, head, engine: 'auto' });
+//   try { const probs = await engine.run(nchw, n); } finally { await engine.dispose(); }
+//
+// GPU: ONNX Runtime uses CUDA when its provider is installed. Offline installs skip it (.npmrc
+// `onnxruntime-node-install=skip`); an online Linux user with CUDA 12 + cuDNN 9 gets it with
+// `npm install onnxruntime-node --onnxruntime-node-install=cuda12` (downloads the CUDA EP).
+import { createOnnxEngine, OrtSessionError } from './onnxEngine';
+import { EngineError, ENGINE_CHOICES, type EngineChoice, type EngineOptions, type InferenceEngine } from './engineTypes';
+import { installedProviders, loadOnnxRuntime, type OrtImporter, type OrtModule } from './ortRuntime';
+import { createTfjsEngine } from './tfjsEngine';
+
+export {
+  EngineError,
+  ENGINE_CHOICES,
+  type EngineChoice,
+  type EngineOptions,
+  type EngineOutputs,
+  type InferenceEngine,
+} from './engineTypes';
+export { checkpointConfig } from '../onnx/checkpointConfig';
+
+/** Parses a command-line value; undefined means 'auto'. Throws EngineError for anything else. */
+export function parseEngineChoice(value: string | undefined): EngineChoice {
+  if (value === undefined) return 'auto';
+  if (!(ENGINE_CHOICES as readonly string[]).includes(value))
+    throw new EngineError('invalid-engine-options', `--engine must be auto, tfjs or onnx (got ${value})`);
+  return value as EngineChoice;
+}
+
+export type EngineResolution = { engine: 'onnx'; ort: OrtModule; version: string; reason: string } | { engine: 'tfjs'; reason: string };
+
+/**
+ * Which runtime `choice` means on this installation, and why. 'onnx' without a loadable
+ * onnxruntime-node throws EngineError kind 'engine-unavailable' (what to install, or use tfjs).
+ */
+export async function resolveEngine(choice: EngineChoice = 'auto', importer?: OrtImporter): Promise<EngineResolution> {
+  if (choice === 'tfjs') return { engine: 'tfjs', reason: 'requested with --engine tfjs' };
+  const ort = await loadOnnxRuntime(importer);
+  if (ort.ok)
+    return {
+      engine: 'onnx',
+      ort: ort.ort,
+      version: ort.version,
+      reason: choice === 'onnx' ? 'requested with --engine onnx' : 'onnxruntime-node is installed',
+    };
+  if (choice === 'onnx') throw new EngineError('engine-unavailable', `--engine onnx: ${ort.reason}; or use --engine tfjs`);
+  return { engine: 'tfjs', reason: ort.reason };
+}
+
+/** For `cytotune doctor`: is ONNX Runtime usable, which version and providers, or why not. */
+export async function onnxRuntimeStatus(
+  importer?: OrtImporter,
+): Promise<{ available: true; version: string; providers: string[] } | { available: false; reason: string }> {
+  const r = await loadOnnxRuntime(importer);
+  return r.ok ? { available: true, version: r.version, providers: installedProviders(r.ort) } : { available: false, reason: r.reason };
+}
+
+/** An inference engine for an encoder or checkpoint, with optional merged LoRA and head. */
+export async function createInferenceEngine(o: EngineOptions): Promise<InferenceEngine> {
+  const r = await resolveEngine(o.engine ?? 'auto', o.importer);
+  if (r.engine === 'tfjs') return createTfjsEngine(o, o.engine === 'tfjs' ? undefined : r.reason);
+  try {
+    return await createOnnxEngine(r.ort, r.version, o);
+  } catch (err) {
+    // Only auto falls back, and only when ONNX Runtime itself refused the graph.
+    if (o.engine !== 'onnx' && err instanceof OrtSessionError) return createTfjsEngine(o, err.message.split('\n')[0]);
+    throw err;
+  }
+}

@@ -1,0 +1,69 @@
+// A training run's folder: config.json (everything needed to reproduce and to predict),
+// adapter.safetensors (LoRA runs), head.safetensors, metrics.json, checkpoint.safetensors.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadAdapter } from '../adapters/adapterFile';
+import type { LoraSpec } from '../adapters/loraConfig';
+import type { EncoderConfig } from '../models/encoder';
+import { loadHead } from '../adapters/headFile';
+import type { SimplePipelineOptions } from '../data/imagePipeline';
+import type { TrainSettings } from './settings';
+import { TrainedModel } from './trainedModel';
+
+export const RUN_FILES = {
+  config: 'config.json',
+  adapter: 'adapter.safetensors',
+  head: 'head.safetensors',
+  metrics: 'metrics.json',
+  checkpoint: 'checkpoint.safetensors',
+} as const;
+
+export interface RunConfig {
+  format: 'cytotune-run/1';
+  method: 'lora' | 'linear';
+  checkpoint: string;
+  checkpointSha256: string;
+  encoder: EncoderConfig;
+  classNames: string[];
+  data: { train: string; val: string | null; test: string | null; trainImages: number; valImages: number; testImages: number };
+  settings: TrainSettings;
+  lora: LoraSpec | null;
+  totalSteps: number;
+  pipeline: SimplePipelineOptions;
+  backend: string;
+  trainableParameters?: number;
+}
+
+export class RunDirError extends Error {
+  readonly kind = 'invalid-run';
+}
+
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFile(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+export async function readRunConfig(runDir: string): Promise<RunConfig> {
+  let text: string;
+  try {
+    text = await readFile(join(runDir, RUN_FILES.config), 'utf8');
+  } catch {
+    throw new RunDirError(`${runDir}: not a training run (no ${RUN_FILES.config}); pass the --out folder of a finished 'cytotune train'`);
+  }
+  const cfg = JSON.parse(text) as RunConfig;
+  if (cfg.format !== 'cytotune-run/1') throw new RunDirError(`${runDir}: ${RUN_FILES.config} is not a CytoTune run configuration`);
+  return cfg;
+}
+
+/** Loads the trained adapter (if any) and head; both are checked against the base's sha256. */
+export async function loadTrainedModel(runDir: string, cfg: RunConfig, baseSha256: string): Promise<TrainedModel> {
+  const base = { baseSha256, family: cfg.encoder.family, width: cfg.encoder.width };
+  const { head } = await loadHead(join(runDir, RUN_FILES.head), { ...base, outputDim: cfg.encoder.outputDim });
+  if (cfg.method !== 'lora') return new TrainedModel(null, head);
+  try {
+    const { adapter } = await loadAdapter(join(runDir, RUN_FILES.adapter), base);
+    return new TrainedModel(adapter, head);
+  } catch (err) {
+    head.dispose();
+    throw err;
+  }
+}

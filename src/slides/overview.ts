@@ -1,0 +1,77 @@
+// Low-resolution Deep Zoom levels from one cached overview image.
+//
+// DeepZoomGenerator renders every tile of a level coarser than the slide's smallest level by
+// reading the whole of that slide level and shrinking it: for CMU-1-Small-Region (one level)
+// that is ten reads of all 6.6 MP, about 0.5 s each, before the viewer shows anything. We read
+// it once instead: the overview is the largest Deep Zoom level whose longer side fits in
+// `maxSide`, built with the same maths, and kept per open slide (<= 12 MB at 2048 px). Tiles
+// of that level and coarser are cut from it and resized with Lanczos; the two-stage resize
+// differs from the reference by about a grey level (the tile service test checks it).
+import sharp, { type Sharp } from 'sharp';
+import type { DeepZoomLayout, TileRegion } from '../shared/deepZoom';
+import type { RgbImage, SlideReader } from './types';
+
+export interface Overview {
+  /** Deep Zoom level the overview is a full image of. */
+  dzLevel: number;
+  image: RgbImage;
+}
+
+/** The DZ level to use as overview, or -1 when even level 0 of Deep Zoom does not need one. */
+export function overviewLevel(layout: DeepZoomLayout, maxSide = 2048): number {
+  let best = -1;
+  for (let d = 0; d < layout.levelCount; d++) {
+    const [w, h] = layout.levelDimensions[d];
+    if (Math.max(w, h) <= maxSide) best = d;
+  }
+  return best;
+}
+
+/** Read the slide level DeepZoomGenerator would use for `dzLevel` whole, resized to that level's size. */
+export async function buildOverview(reader: SlideReader, layout: DeepZoomLayout, dzLevel: number): Promise<Overview | null> {
+  if (dzLevel < 0) return null;
+  const slideLevel = layout.slideLevelForDzLevel[dzLevel];
+  const [lw, lh] = layout.activeLevelDimensions[slideLevel];
+  // A slide level too large to hold at once (a single-level 40x scan): keep the reference path.
+  if (lw * lh > 64 * 1024 * 1024) return null;
+  const [zw, zh] = layout.levelDimensions[dzLevel];
+  const [ox, oy] = layout.l0Offset;
+  const region = await reader.readRegion(slideLevel, ox, oy, lw, lh);
+  if (lw === zw && lh === zh) return { dzLevel, image: region };
+  // Keep the scale an exact power of two (as every tile's own read is): pad odd edges by
+  // repeating the last pixels so 2967 px -> 1484 px scales by 2, not 2967/1484.
+  const k = Math.round(layout.levelToDzDownsample[dzLevel]);
+  let img = sharp(region.data, { raw: { width: lw, height: lh, channels: 3 } });
+  if (Math.abs(k - layout.levelToDzDownsample[dzLevel]) < 1e-9 && (zw * k > lw || zh * k > lh)) {
+    const padded = await img
+      .extend({ right: zw * k - lw, bottom: zh * k - lh, extendWith: 'copy' })
+      .raw()
+      .toBuffer();
+    img = sharp(padded, { raw: { width: zw * k, height: zh * k, channels: 3 } });
+  }
+  const { data } = await img.resize(zw, zh, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer({ resolveWithObject: true });
+  return { dzLevel, image: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: zw, height: zh } };
+}
+
+/** Tile pixels (tile-sized RGB) cut from the overview, for a tile at the overview's level or coarser. */
+export async function tileFromOverview(ov: Overview, layout: DeepZoomLayout, r: TileRegion): Promise<Sharp> {
+  const scale = 2 ** (ov.dzLevel - r.level);
+  const { tileSize, overlap } = layout;
+  const tl = [r.col !== 0 ? overlap : 0, r.row !== 0 ? overlap : 0];
+  const left = (r.col * tileSize - tl[0]) * scale;
+  const top = (r.row * tileSize - tl[1]) * scale;
+  // Level d is ceil(overview / scale): the last tile may ask for a few pixels past the edge.
+  // Clip and stretch to the tile size, as DeepZoomGenerator's own edge tiles do.
+  const width = Math.min(r.tileSize[0] * scale, ov.image.width - left);
+  const height = Math.min(r.tileSize[1] * scale, ov.image.height - top);
+  const img = sharp(ov.image.data, { raw: { width: ov.image.width, height: ov.image.height, channels: 3 } }).extract({
+    left,
+    top,
+    width,
+    height,
+  });
+  if (width === r.tileSize[0] && height === r.tileSize[1]) return img;
+  // Materialise the crop so libvips resizes exactly it (extract and resize order is fixed in sharp).
+  const crop = await img.raw().toBuffer();
+  return sharp(crop, { raw: { width, height, channels: 3 } }).resize(r.tileSize[0], r.tileSize[1], { fit: 'fill', kernel: 'lanczos3' });
+}

@@ -1,0 +1,18 @@
+// Test helper: a small, fixed subset of the real Herlev images (../shared/data, read-only).
+import { resolve } from 'node:path';
+import type { LabeledItem } from '../../src/ml/data/fewShot';
+import { scanImageFolder } from '../../src/ml/data/imageFolder';
+
+export const HERLEV_DIR = resolve('../shared/data/herlev-40px');
+
+/** The first `perClass` images (sorted by name) of each of `classes`, labelled in that order. */
+export async function herlevSubset(classes: string[], perClass: number): Promise<LabeledItem[]> {
+  const ds = await scanImageFolder(HERLEV_DIR);
+  const out: LabeledItem[] = [];
+  classes.forEach((cls, label) => {
+    const c = ds.classNames.indexOf(cls);
+    if (c < 0) throw new Error(`no Herlev class ${cls}`);
+    out.push(...ds.items.filter((it) => it.label === c).slice(0, perClass).map((it) => ({ path: it.path, label })));
+  });
+  return out;
+}
