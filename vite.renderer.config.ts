@@ -7,6 +7,8 @@ export const rendererConfig = {
   root: resolve(__dirname, 'src/renderer'),
   base: './',
   plugins: [react()],
+  // The renderer imports the contract and shared types as '@shared/...', never by '../../..'.
+  resolve: { alias: { '@shared': resolve(__dirname, 'src/shared') } },
   build: {
     outDir: resolve(__dirname, 'out/renderer'),
     emptyOutDir: true,

@@ -12,8 +12,8 @@ import { createInferenceEngine, parseEngineChoice } from '../src/ml/inference/en
 import { saveHead } from '../src/ml/adapters/headFile';
 import { LinearHead } from '../src/ml/adapters/linearHead';
 import { RUN_FILES, writeJson, type RunConfig } from '../src/ml/training/runDir';
-import { resolveSettings } from '../src/ml/training/settings';
 import { repoRoot, slidePath, tempDir } from '../test/support/paths';
+import { resolveSettings } from '../src/shared/training';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);

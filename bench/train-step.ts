@@ -221,7 +221,7 @@ async function child(req: ChildRequest): Promise<StepResult> {
   const { ImageBatcher } = await import('../src/ml/data/imageBatcher');
   const { familyPipeline } = await import('../src/ml/data/imagePipeline');
   const { trainLora } = await import('../src/ml/training/loraTrainer');
-  const { resolveSettings } = await import('../src/ml/training/settings');
+  const { resolveSettings } = await import('../src/shared/training');
   const { peakRssBytes } = await import('../src/ml/training/parallel/rss');
   const { Rng } = await import('../src/ml/random');
   const choice = await selectBackend({ only: 'wasm' });

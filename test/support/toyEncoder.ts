@@ -3,8 +3,9 @@
 // Test-only stand-in for the real families (src/worker/model), used to test LoRA and training.
 import * as tf from '@tensorflow/tfjs-core';
 import { applyDense } from '../../src/ml/models/dense';
-import type { Dense, Encoder, EncoderConfig, ProjectionHook, ProjectionName } from '../../src/ml/models/encoder';
+import type { Dense, Encoder, EncoderConfig, ProjectionHook } from '../../src/ml/models/encoder';
 import { hashSeed, Rng } from '../../src/ml/random';
+import type { ProjectionName } from '../../src/shared/training';
 
 interface Block {
   ln1: { g: tf.Tensor1D; b: tf.Tensor1D };

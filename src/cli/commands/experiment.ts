@@ -7,21 +7,11 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { selectBackend, type BackendName } from '../../ml/backend/selectBackend';
 import { regimeKey } from '../../ml/experiment/grid';
-import {
-  DEFAULTS,
-  formatLr,
-  labelCheckpoints,
-  OptionError,
-  parseBudget,
-  parseCheckpointArg,
-  parseNumberList,
-  parseSplit,
-  type ExperimentOptions,
-  type Method,
-} from '../../ml/experiment/options';
+import { formatLr, labelCheckpoints, OptionError, parseBudget, parseCheckpointArg, parseNumberList, parseSplit } from '../../ml/experiment/options';
 import { runExperimentGrid, type ExperimentEvent } from '../../ml/experiment/runGrid';
 import { parseTargets } from '../../ml/adapters/loraConfig';
 import type { CommandIo } from './train';
+import { PAPER_DEFAULTS, PAPER_PROTOCOL, type ExperimentOptions, type Method } from '../../shared/training';
 
 export const EXPERIMENT_USAGE =
   'usage: cytotune experiment --data DIR --checkpoint [NAME=]FILE [--checkpoint ...] --out DIR [--methods linear,lora] [--shots 1,2,4,8,16,50] ' +
@@ -77,7 +67,7 @@ export function parseExperimentArgs(argv: string[]): (ExperimentOptions & { back
   const a = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
   if (a.help) return 'help';
   for (const req of ['data', 'checkpoint', 'out'] as const) if (!a[req]) throw new OptionError(`--${req} is required`);
-  const methods = (a.methods ?? DEFAULTS.methods.join(','))
+  const methods = (a.methods ?? PAPER_DEFAULTS.grid.methods.join(','))
     .split(',')
     .map((m) => m.trim())
     .filter(Boolean);
@@ -88,7 +78,7 @@ export function parseExperimentArgs(argv: string[]): (ExperimentOptions & { back
     ? parseNumberList(a.shots, 'shots', (n) => Number.isInteger(n) && n >= 1, 'a positive integer')
     : a.percent
       ? []
-      : DEFAULTS.shots;
+      : PAPER_DEFAULTS.grid.shots;
   let tree: unknown = null;
   if (a.tree) {
     try {
@@ -102,9 +92,9 @@ export function parseExperimentArgs(argv: string[]): (ExperimentOptions & { back
       );
     }
   }
-  const alpha = a.alpha === undefined ? DEFAULTS.protocol.alpha : Number(a.alpha);
+  const alpha = a.alpha === undefined ? PAPER_PROTOCOL.alpha : Number(a.alpha);
   if (!(alpha > 0)) throw new OptionError(`--alpha expects a positive number, got "${a.alpha}"`);
-  const batch = int(a.batch, 'batch', 1) ?? DEFAULTS.protocol.batch;
+  const batch = int(a.batch, 'batch', 1) ?? PAPER_PROTOCOL.batch;
   return {
     data: a.data!,
     out: a.out!,
@@ -112,23 +102,23 @@ export function parseExperimentArgs(argv: string[]): (ExperimentOptions & { back
     methods: [...new Set(methods)] as Method[],
     shots,
     percents,
-    seeds: a.seeds ? parseNumberList(a.seeds, 'seeds', Number.isInteger, 'an integer') : DEFAULTS.seeds,
-    lrs: a.lrs ? parseNumberList(a.lrs, 'lrs', (n) => n > 0, 'a positive learning rate') : DEFAULTS.lrs,
+    seeds: a.seeds ? parseNumberList(a.seeds, 'seeds', Number.isInteger, 'an integer') : PAPER_DEFAULTS.grid.seeds,
+    lrs: a.lrs ? parseNumberList(a.lrs, 'lrs', (n) => n > 0, 'a positive learning rate') : PAPER_DEFAULTS.grid.lrs,
     budgetSeconds: a.budget ? parseBudget(a.budget) : null,
-    split: a.split ? parseSplit(a.split) : DEFAULTS.split,
+    split: a.split ? parseSplit(a.split) : PAPER_DEFAULTS.grid.split,
     splitSeed: int(a['split-seed'], 'split-seed', 0) ?? 0,
     tree,
-    separator: a.separator ?? DEFAULTS.separator,
+    separator: a.separator ?? PAPER_DEFAULTS.grid.separator,
     protocol: {
-      iters: int(a.iters, 'iters', 1) ?? DEFAULTS.protocol.iters,
-      warmup: int(a.warmup, 'warmup', 0) ?? DEFAULTS.protocol.warmup,
-      epochs: int(a.epochs, 'epochs', 1) ?? DEFAULTS.protocol.epochs,
+      iters: int(a.iters, 'iters', 1) ?? PAPER_PROTOCOL.iters,
+      warmup: int(a.warmup, 'warmup', 0) ?? PAPER_PROTOCOL.warmup,
+      epochs: int(a.epochs, 'epochs', 1) ?? PAPER_PROTOCOL.epochs,
       batch,
-      rank: int(a.rank, 'rank', 1) ?? DEFAULTS.protocol.rank,
+      rank: int(a.rank, 'rank', 1) ?? PAPER_PROTOCOL.rank,
       alpha,
-      targets: a.targets ? parseTargets(a.targets) : DEFAULTS.protocol.targets,
+      targets: a.targets ? parseTargets(a.targets) : PAPER_PROTOCOL.targets,
       level: int(a.level, 'level', 1) ?? null,
-      probeAugment: DEFAULTS.protocol.probeAugment,
+      probeAugment: PAPER_PROTOCOL.probeAugment,
     },
     microBatch: Math.min(int(a['micro-batch'], 'micro-batch', 1) ?? batch, batch),
     family: a.family,

@@ -7,10 +7,10 @@ import { parseTargets } from '../../ml/adapters/loraConfig';
 import type { FamilyName } from '../../ml/models/encoder';
 import { remaining, sampleFewShot, validationShots, type LabeledItem } from '../../ml/data/fewShot';
 import { scanImageFolder } from '../../ml/data/imageFolder';
-import { resolveSettings, type TrainSettings } from '../../ml/training/settings';
 import { trainRun } from '../../ml/training/trainRun';
 import type { BackendName } from '../../ml/backend/selectBackend';
 import type { TrainProgress } from '../../ml/training/trainingLoop';
+import { resolveSettings, type TrainSettings } from '../../shared/training';
 
 export interface CommandIo {
   out: (s: string) => void;

@@ -4,7 +4,6 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ApiError, type JobProgress } from '../../shared/api';
 import type { RunRecord } from '../../shared/domain';
-import type { TrainSettings } from '../../ml/training/settings';
 import type { TrainJobResult, TrainJobSpec } from '../../worker/jobs/trainJob';
 import type { ClassifyJobResult, ClassifyJobSpec } from '../../worker/jobs/classifyJob';
 import type { JobRecord } from '../db/repositories/jobs';
@@ -13,6 +12,7 @@ import { JobManager, type JobEvent } from './jobManager';
 import { planTraining } from './trainingPlan';
 import { exportAdapterBundle, importAdapterBundle } from '../export/adapterBundle';
 import type { WorkerSpawner } from './workerProcess';
+import { PAPER_DEFAULTS, type TrainSettings } from '../../shared/training';
 
 export interface StartTraining {
   modelId: number;
@@ -89,7 +89,7 @@ export class ComputeService {
   startTraining(req: StartTraining): RunRecord {
     const model = this.project.models.list().find((m) => m.id === req.modelId);
     if (!model) throw new ApiError('not-found', `No foundation model with id ${req.modelId}; add one first.`);
-    const seed = req.seed ?? 1;
+    const seed = req.seed ?? PAPER_DEFAULTS.train.seed;
     const plan = planTraining(this.project, req.classIds, seed);
     const s = req.settings ?? {};
     const settings: Partial<TrainSettings> = {
@@ -98,7 +98,7 @@ export class ComputeService {
       lr: s.lr,
       steps: s.steps ?? null,
       batchSize: s.batchSize,
-      microBatchSize: s.microBatchSize ?? Math.min(s.batchSize ?? 32, 8),
+      microBatchSize: s.microBatchSize ?? Math.min(s.batchSize ?? PAPER_DEFAULTS.train.batchSize, 8),
       epochs: s.epochs,
       lora: { rank: s.rank, alpha: s.alpha, targets: s.targets } as TrainSettings['lora'],
     };

@@ -1,10 +1,11 @@
 // Adapter files: LoRA factors in PyTorch layout (blocks.{i}.{q|k|v|o}.lora_A [r, in], lora_B
 // [out, r]) plus metadata naming the base checkpoint (sha256), family, rank, alpha, targets,
 // blocks, class names in head order and the preprocessing, as safetensors.
-import type { FamilyName, ProjectionName } from '../models/encoder';
+import type { FamilyName } from '../models/encoder';
 import { LoraAdapter } from './loraAdapter';
 import type { LoraSpec } from './loraConfig';
 import { readWeightsFile, writeWeightsFile } from './safetensorsIo';
+import type { ProjectionName } from '../../shared/training';
 
 export const ADAPTER_FORMAT = 'cytotune-lora-adapter/1';
 

@@ -3,8 +3,8 @@
 //  - a resumed run draws the same masks as an uninterrupted one (no RNG state to replay);
 //  - splitting a batch into micro-batches (gradient accumulation) does not change the masks.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ProjectionName } from '../models/encoder';
 import { hashSeed, Rng } from '../random';
+import type { ProjectionName } from '../../shared/training';
 
 export class BranchDropout {
   private step = 0;

@@ -2,9 +2,10 @@
 // (aT = A^T: [in, r], bT = B^T: [r, out]) so the branch is two non-transposed 2-D matMuls,
 // x @ aT @ bT, the fast path of the wasm backend; files keep PyTorch's A [r, in], B [out, r].
 import * as tf from '@tensorflow/tfjs-core';
-import type { EncoderConfig, ProjectionName } from '../models/encoder';
+import type { EncoderConfig } from '../models/encoder';
 import { hashSeed, Rng } from '../random';
 import { layerKey, type LoraSpec } from './loraConfig';
+import type { ProjectionName } from '../../shared/training';
 
 export interface LoraLayer {
   block: number;

@@ -1,18 +1,7 @@
 // What a LoRA adapter is attached to and how it is scaled. Defaults follow the paper's code
 // (CLIP-LoRA loralib): rank 2 on q,v of every block, alpha 1, s = alpha / sqrt(r), dropout 0.25.
-import type { EncoderConfig, ProjectionName } from '../models/encoder';
-
-export const PROJECTIONS: readonly ProjectionName[] = ['q', 'k', 'v', 'o'];
-
-export interface LoraOptions {
-  rank?: number;
-  alpha?: number;
-  /** Dropout probability on the LoRA branch input (training only). */
-  dropout?: number;
-  targets?: ProjectionName[];
-  /** Block indices, or 'all'. */
-  blocks?: number[] | 'all';
-}
+import type { EncoderConfig } from '../models/encoder';
+import { PAPER_DEFAULTS, PROJECTIONS, type LoraOptions, type ProjectionName } from '../../shared/training';
 
 export interface LoraSpec {
   rank: number;
@@ -30,7 +19,8 @@ export class LoraConfigError extends Error {
   readonly kind = 'invalid-lora-config';
 }
 
-export const LORA_DEFAULTS = { rank: 2, alpha: 1, dropout: 0.25, targets: ['q', 'v'] as ProjectionName[] };
+/** The paper's LoRA defaults (shared/training.ts). */
+const LORA_DEFAULTS = PAPER_DEFAULTS.train.lora as Required<LoraOptions>;
 
 export function resolveLoraSpec(opts: LoraOptions, config: Pick<EncoderConfig, 'depth'>): LoraSpec {
   const rank = opts.rank ?? LORA_DEFAULTS.rank;

@@ -3,8 +3,8 @@
 // order of --lrs), then the test accuracy of that learning rate as mean and standard deviation
 // over seeds (population std, as numpy's np.std). Only complete lr sweeps are used.
 import { groupKey, regimeKey, type Regime } from './grid';
-import type { Method } from './options';
 import type { ResultRow } from './resultsCsv';
+import type { Method } from '../../shared/training';
 
 /** The chosen row of one lr sweep: highest val accuracy, then lowest val loss, then first in `lrs`. */
 export function chooseLearningRate(rows: ResultRow[], lrs: number[]): ResultRow {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../adapters/safetensorsIo';
 import type { EncoderConfig } from '../models/encoder';
-import type { Protocol } from './options';
+import type { Protocol } from '../../shared/training';
 
 export const EXPERIMENT_FILE = 'experiment.json';
 

@@ -8,7 +8,8 @@
 // paper's Table 1 and the reference line of its Figure 1.
 import { sampleFewShot, validationShots, type LabeledItem } from '../data/fewShot';
 import { hashSeed, Rng } from '../random';
-import { formatLr, type Method } from './options';
+import { formatLr } from './options';
+import type { Method } from '../../shared/training';
 
 export type Regime = { kind: 'shots'; value: number } | { kind: 'percent'; value: number };
 

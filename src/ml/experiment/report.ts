@@ -7,9 +7,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../adapters/safetensorsIo';
 import { aggregate, find, type Aggregate } from './aggregate';
-import { formatLr, type Method } from './options';
+import { formatLr } from './options';
 import { PALETTE, renderChartSvg, svgToPng, type RefLine, type Series } from './plots';
 import type { ResultRow } from './resultsCsv';
+import type { Method } from '../../shared/training';
 
 export interface ReportContext {
   models: string[];

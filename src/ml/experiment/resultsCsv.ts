@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { cellKey, type Cell, type Regime } from './grid';
-import type { Method } from './options';
+import type { Method } from '../../shared/training';
 
 export const RESULTS_FILE = 'results.csv';
 

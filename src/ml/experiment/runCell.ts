@@ -15,13 +15,13 @@ import type { ImageBatcher } from '../data/imageBatcher';
 import type { LinearHead } from '../adapters/linearHead';
 import { trainLinearProbe } from '../training/linearProbe';
 import { trainLora, type TrainOutcome } from '../training/loraTrainer';
-import { resolveSettings, type TrainSettings } from '../training/settings';
 import type { TrainProgress } from '../training/trainingLoop';
 import { gatherRows, type SplitFeatures } from './featureCache';
 import { cellData, cellKey, type Cell } from './grid';
 import type { LabelView } from './levelLabels';
-import type { Protocol } from './options';
 import type { ResultRow } from './resultsCsv';
+import { resolveSettings, type TrainSettings } from '../../shared/training';
+import type { Protocol } from '../../shared/training';
 
 export interface ModelContext {
   label: string;

@@ -17,10 +17,10 @@ import { checkCompatible, readExperiment, writeExperiment, type ModelRecord } fr
 import { probeFeatures, type SplitFeatures } from './featureCache';
 import { buildGrid, cellKey, type Cell } from './grid';
 import { labelView } from './levelLabels';
-import type { ExperimentOptions } from './options';
 import { writeReport, type ReportFiles } from './report';
 import { appendResult, finishedKeys, readResults, RESULTS_FILE, type ResultRow } from './resultsCsv';
 import { runCell, type GridContext, type ModelContext } from './runCell';
+import type { ExperimentOptions } from '../../shared/training';
 
 export type ExperimentEvent =
   | { type: 'info'; message: string }

@@ -2,11 +2,9 @@
 // adaptation code (LoRA, heads, training). Families implement `Encoder`; LoRA plugs in
 // through `ProjectionHook`, so no family knows about LoRA and LoRA knows no family.
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ProjectionName } from '../../shared/training';
 
 export type FamilyName = 'openai-clip' | 'hf-clip' | 'timm-vit' | 'open-clip-timm' | 'hf-vit';
-
-/** The four attention projections LoRA may target. Packed qkv weights are split by rows. */
-export type ProjectionName = 'q' | 'k' | 'v' | 'o';
 
 /** A frozen dense layer y = x @ w + b, with w stored as [in, out] (already transposed from PyTorch's [out, in]). */
 export interface Dense {

@@ -3,8 +3,9 @@
 // final projection; those are data here, so there is a single forward pass to keep correct.
 import * as tf from '@tensorflow/tfjs-core';
 import { frozenDense, prepareTransposed, releaseTransposed } from './frozenDense';
-import type { Dense, Encoder, EncoderConfig, ProjectionHook, ProjectionName } from './encoder';
+import type { Dense, Encoder, EncoderConfig, ProjectionHook } from './encoder';
 import { attention, geluErf, layerNorm, patchEmbed, quickGelu, type LayerNormWeights } from './layers';
+import type { ProjectionName } from '../../shared/training';
 
 export interface BlockWeights {
   ln1: LayerNormWeights;

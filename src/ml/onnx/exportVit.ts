@@ -4,7 +4,7 @@
 // LayerScale, final norm on CLS, projection; optionally merged LoRA and a linear head.
 // Input `pixel_values` [batch, 3, S, S] (normalised), outputs `embeddings` [batch, D] and,
 // with a head, `logits` and `probabilities` [batch, C].
-import type { EncoderConfig, ProjectionName } from '../models/encoder';
+import type { EncoderConfig } from '../models/encoder';
 import { layerKey } from '../adapters/loraConfig';
 import { GraphBuilder } from './graphBuilder';
 import {
@@ -17,6 +17,7 @@ import {
   type ProjectionOverrides,
 } from './hostWeights';
 import type { ProtoMessage } from './protobuf';
+import type { ProjectionName } from '../../shared/training';
 
 /** [rows, cols] row-major -> [cols, rows]. */
 function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {

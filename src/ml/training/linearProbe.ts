@@ -8,9 +8,9 @@ import { LinearHead } from '../adapters/linearHead';
 import type { TrainInput, TrainOutcome } from './loraTrainer';
 import { hashSeed } from '../random';
 import { scheduleFor } from './schedule';
-import { runFingerprint } from './settings';
 import { TrainedModel } from './trainedModel';
 import { runTrainingLoop } from './trainingLoop';
+import { runFingerprint } from './fingerprint';
 
 export interface LinearProbeInput extends TrainInput {
   /** Features of `items` already computed ([items.length, D], e.g. cached across an experiment grid): not embedded again. */

@@ -22,9 +22,10 @@ import type { ImageBatcher } from '../data/imageBatcher';
 import { LinearHead } from '../adapters/linearHead';
 import { hashSeed } from '../random';
 import { scheduleFor } from './schedule';
-import { loraSteps, runFingerprint, type TrainSettings } from './settings';
 import { TrainedModel } from './trainedModel';
 import { runTrainingLoop, type LoopHooks, type LoopResult } from './trainingLoop';
+import { loraSteps, type TrainSettings } from '../../shared/training';
+import { runFingerprint } from './fingerprint';
 
 export interface TrainInput extends LoopHooks {
   encoder: Encoder;

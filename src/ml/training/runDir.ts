@@ -7,8 +7,8 @@ import type { LoraSpec } from '../adapters/loraConfig';
 import type { EncoderConfig } from '../models/encoder';
 import { loadHead } from '../adapters/headFile';
 import type { SimplePipelineOptions } from '../data/imagePipeline';
-import type { TrainSettings } from './settings';
 import { TrainedModel } from './trainedModel';
+import type { TrainSettings } from '../../shared/training';
 
 export const RUN_FILES = {
   config: 'config.json',

@@ -20,8 +20,8 @@ import { pipelineFromOptions, type SimplePipelineOptions } from '../data/imagePi
 import { trainLinearProbe } from './linearProbe';
 import { trainLora, type TrainOutcome } from './loraTrainer';
 import { RUN_FILES, writeJson, type RunConfig } from './runDir';
-import { loraSteps, type TrainSettings } from './settings';
 import type { LoopHooks } from './trainingLoop';
+import { loraSteps, type TrainSettings } from '../../shared/training';
 
 export interface TrainRunRequest extends LoopHooks {
   outDir: string;

@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'react';
-import type { ProjectInfo } from '../../shared/domain';
+import type { ProjectInfo } from '@shared/domain';
 import { client } from './api/client';
 import { useQuery } from './api/hooks';
 import { StartScreen } from './features/projects/StartScreen';

@@ -1,10 +1,10 @@
 // A training job from the workstation: the labelled patches of a project, split into
 // training and validation by main, trained into the run folder with trainRun.
 import type { FamilyName } from '../../ml/models/encoder';
-import { resolveSettings, type TrainSettings } from '../../ml/training/settings';
 import { trainRun, type RunMetrics } from '../../ml/training/trainRun';
 import type { JobContext } from './registry';
 import { PatchSource, type PatchItem } from './patchSource';
+import { resolveSettings, type TrainSettings } from '../../shared/training';
 
 export interface LabelledPatch extends PatchItem {
   label: number;

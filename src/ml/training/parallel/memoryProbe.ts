@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { blasMatMulInfo } from '../../backend/blasMatMul';
 import { selectBackend } from '../../backend/selectBackend';
-import type { LoraOptions } from '../../adapters/loraConfig';
 import { resolveLoraSpec } from '../../adapters/loraConfig';
 import type { RandomModelSpec } from '../../models/randomEncoder';
 import { peakRssBytes } from './rss';
+import type { LoraOptions } from '../../../shared/training';
 
 export interface ProbeRequest {
   spec: RandomModelSpec;

@@ -1,8 +1,8 @@
 // The renderer's one API client. In Electron the preload exposes `window.cytotune`; in
 // browser mode we talk HTTP/WebSocket to the server that served this page. Components
 // never know which.
-import type { ApiClient } from '../../../shared/api';
-import { createHttpClient } from '../../../shared/httpClient';
+import type { ApiClient } from '@shared/api';
+import { createHttpClient } from '@shared/httpClient';
 
 declare global {
   interface Window {

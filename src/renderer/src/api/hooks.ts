@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { Channel, EventName, Events, Input, Output } from '../../../shared/api';
+import type { Channel, EventName, Events, Input, Output } from '@shared/api';
 import { client } from './client';
 
 /**

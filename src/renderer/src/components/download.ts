@@ -1,4 +1,4 @@
-import type { ExportedFile } from '../../../shared/api';
+import type { ExportedFile } from '@shared/api';
 
 /** Saves text produced by main as a file through the browser's download. */
 export function download(file: ExportedFile): void {

@@ -14,9 +14,9 @@ import type { LabeledItem } from '../../../../src/ml/data/fewShot';
 import { ImageBatcher } from '../../../../src/ml/data/imageBatcher';
 import { familyPipeline } from '../../../../src/ml/data/imagePipeline';
 import { trainLinearProbe } from '../../../../src/ml/training/linearProbe';
-import { resolveSettings } from '../../../../src/ml/training/settings';
 import { herlevSubset } from '../../../support/herlevData';
 import { useBackend } from '../../../support/tfBackend';
+import { resolveSettings } from '../../../../src/shared/training';
 
 let enc: VitEncoder;
 let items: LabeledItem[];

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExperimentArgs, runExperiment } from '../../../../src/cli/commands/experiment';
-import type { ExperimentOptions } from '../../../../src/ml/experiment/options';
 import { readResults, type ResultRow } from '../../../../src/ml/experiment/resultsCsv';
 import { runExperimentGrid, type ExperimentEvent } from '../../../../src/ml/experiment/runGrid';
 import { useBackend } from '../../../support/tfBackend';
 import { capture, herlevFolder, tinyCheckpoint } from '../../../support/experimentFixtures';
+import type { ExperimentOptions } from '../../../../src/shared/training';
 
 let dir: string;
 let ckpt: string;

@@ -15,10 +15,10 @@ import type { LabeledItem } from '../../../../src/ml/data/fewShot';
 import { ImageBatcher } from '../../../../src/ml/data/imageBatcher';
 import { simplePipeline } from '../../../../src/ml/data/imagePipeline';
 import { trainLora, type TrainInput } from '../../../../src/ml/training/loraTrainer';
-import { resolveSettings, type TrainSettings } from '../../../../src/ml/training/settings';
 import type { TrainedModel } from '../../../../src/ml/training/trainedModel';
 import { herlevSubset } from '../../../support/herlevData';
 import { useBackend } from '../../../support/tfBackend';
+import { resolveSettings, type TrainSettings } from '../../../../src/shared/training';
 
 const SPEC: RandomModelSpec = { family: 'openai-clip', imageSize: 16, patchSize: 8, width: 16, depth: 2, heads: 2, outputDim: 8 };
 let dir: string;

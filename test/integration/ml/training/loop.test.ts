@@ -10,11 +10,11 @@ import { ImageBatcher } from '../../../../src/ml/data/imageBatcher';
 import { simplePipeline } from '../../../../src/ml/data/imagePipeline';
 import { trainLinearProbe } from '../../../../src/ml/training/linearProbe';
 import { trainLora, type TrainInput } from '../../../../src/ml/training/loraTrainer';
-import { resolveSettings, type TrainSettings } from '../../../../src/ml/training/settings';
 import type { TrainedModel } from '../../../../src/ml/training/trainedModel';
 import type { TrainProgress } from '../../../../src/ml/training/trainingLoop';
 import { herlevSubset } from '../../../support/herlevData';
 import { useBackend } from '../../../support/tfBackend';
+import { resolveSettings, type TrainSettings } from '../../../../src/shared/training';
 
 let enc: VitEncoder;
 let items: LabeledItem[];

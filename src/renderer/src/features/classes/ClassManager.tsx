@@ -1,7 +1,7 @@
 // Add, rename, recolour, reorder, nest classes and give each a number key for labelling.
 import { useState, type FormEvent } from 'react';
-import { flattenClassTree } from '../../../../shared/classTree';
-import type { ClassNode } from '../../../../shared/domain';
+import { flattenClassTree } from '@shared/classTree';
+import type { ClassNode } from '@shared/domain';
 import { client } from '../../api/client';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { ClassRow } from './ClassRow';

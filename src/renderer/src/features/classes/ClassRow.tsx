@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { ClassNode } from '../../../../shared/domain';
+import type { ClassNode } from '@shared/domain';
 import { client } from '../../api/client';
 
 const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0'];

@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import { flattenClassTree } from '../../../../shared/classTree';
-import type { ClassNode } from '../../../../shared/domain';
+import { flattenClassTree } from '@shared/classTree';
+import type { ClassNode } from '@shared/domain';
 import { client, thumbnailUrl } from '../../api/client';
 import { download } from '../../components/download';
 import { useQuery } from '../../api/hooks';

@@ -1,8 +1,8 @@
 // Import by path (browser mode cannot hand us local file handles): a path field, a
 // server-side picker, live progress, and a summary that names every skipped file.
 import { useCallback, useState } from 'react';
-import type { ImportProgress } from '../../../../shared/api';
-import type { ImportSummary } from '../../../../shared/domain';
+import type { ImportProgress } from '@shared/api';
+import type { ImportSummary } from '@shared/domain';
 import { client } from '../../api/client';
 import { useEvent } from '../../api/hooks';
 import { ErrorBanner } from '../../components/ErrorBanner';

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { Annotation, ProjectInfo } from '../../../../shared/domain';
+import type { Annotation, ProjectInfo } from '@shared/domain';
 import { client } from '../../api/client';
 import { useEvent, useQuery } from '../../api/hooks';
 import { ClassManager } from '../classes/ClassManager';

@@ -1,12 +1,13 @@
 // The paper's experiment grid from the workstation: a labelled folder, some of this
 // project's models, the grid; progress per cell; when done, the summary tables and figures.
 import { useCallback, useState } from 'react';
-import type { JobProgress } from '../../../../shared/api';
-import type { JobSummary, ModelRecord } from '../../../../shared/domain';
+import type { JobProgress } from '@shared/api';
+import type { JobSummary, ModelRecord } from '@shared/domain';
 import { client, experimentFigureUrl } from '../../api/client';
 import { useEvent, useQuery } from '../../api/hooks';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { FolderPicker } from '../../components/FolderPicker';
+import { PAPER_DEFAULTS } from '@shared/training';
 
 const numbers = (s: string) => s.split(',').map((x) => Number(x.trim())).filter((x) => Number.isFinite(x) && x > 0);
 
@@ -16,8 +17,8 @@ export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
   const [modelIds, setModelIds] = useState<number[]>([]);
   const [methods, setMethods] = useState<('lora' | 'linear')[]>(['linear', 'lora']);
   const [shots, setShots] = useState('1,2,4,8,16');
-  const [seeds, setSeeds] = useState('1,2,3');
-  const [lrs, setLrs] = useState('1e-2,3e-3,1e-3,3e-4,1e-4');
+  const [seeds, setSeeds] = useState(PAPER_DEFAULTS.grid.seeds.join(','));
+  const [lrs, setLrs] = useState(PAPER_DEFAULTS.grid.lrs.join(','));
   const [budget, setBudget] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const [version, setVersion] = useState(0);

@@ -1,7 +1,7 @@
 // Foundation models: add a checkpoint by path after seeing what it is (family, size,
 // parameters, sha256); refused files say why; with none installed, say what to download.
 import { useState } from 'react';
-import { modelHelp, type ModelInspection, type ModelRecord } from '../../../../shared/domain';
+import { modelHelp, type ModelInspection, type ModelRecord } from '@shared/domain';
 import { client } from '../../api/client';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { FolderPicker } from '../../components/FolderPicker';

@@ -1,12 +1,13 @@
 // A new training run: model, method, classes (or a level of the tree), the labels that will
 // be used and their split, and the paper's defaults with the rest folded away.
 import { useEffect, useMemo, useState } from 'react';
-import { flattenClassTree } from '../../../../shared/classTree';
-import type { ClassNode, ModelRecord, PlanClass } from '../../../../shared/domain';
+import { flattenClassTree } from '@shared/classTree';
+import type { ClassNode, ModelRecord, PlanClass } from '@shared/domain';
+import { PAPER_DEFAULTS, type ProjectionName } from '@shared/training';
 import { client } from '../../api/client';
 import { ErrorBanner } from '../../components/ErrorBanner';
 
-type Target = 'q' | 'k' | 'v' | 'o';
+const paper = PAPER_DEFAULTS.train;
 
 export function NewRunForm({ models, classes, onStarted }: { models: ModelRecord[]; classes: ClassNode[]; onStarted: () => void }) {
   const flat = useMemo(() => flattenClassTree(classes), [classes]);
@@ -17,11 +18,11 @@ export function NewRunForm({ models, classes, onStarted }: { models: ModelRecord
   const [method, setMethod] = useState<'lora' | 'linear'>('lora');
   const [plan, setPlan] = useState<PlanClass[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const [lr, setLr] = useState('1e-3');
+  const [lr, setLr] = useState(String(paper.lr));
   const [steps, setSteps] = useState('');
-  const [rank, setRank] = useState('2');
-  const [targets, setTargets] = useState<Target[]>(['q', 'v']);
-  const [seed, setSeed] = useState('1');
+  const [rank, setRank] = useState(String(paper.lora.rank));
+  const [targets, setProjectionNames] = useState<ProjectionName[]>(paper.lora.targets ?? []);
+  const [seed, setSeed] = useState(String(paper.seed));
 
   // A level of the tree picks its classes that have labels (leaves of a flat list: level 0).
   useEffect(() => {
@@ -33,7 +34,7 @@ export function NewRunForm({ models, classes, onStarted }: { models: ModelRecord
   }, [models, modelId]);
   useEffect(() => {
     if (chosen.length < 2) return setPlan(null);
-    client.call('training:plan', { classIds: chosen, seed: Number(seed) || 1 }).then(
+    client.call('training:plan', { classIds: chosen, seed: Number(seed) || paper.seed }).then(
       (p) => (setPlan(p), setProblem(null)),
       (e: Error) => (setPlan(null), setProblem(e.message)),
     );
@@ -45,7 +46,7 @@ export function NewRunForm({ models, classes, onStarted }: { models: ModelRecord
         modelId: modelId!,
         method,
         classIds: chosen,
-        seed: Number(seed) || 1,
+        seed: Number(seed) || paper.seed,
         settings: {
           lr: Number(lr),
           ...(steps ? { steps: Number(steps) } : {}),
@@ -142,11 +143,11 @@ export function NewRunForm({ models, classes, onStarted }: { models: ModelRecord
             <>
               <label>LoRA rank</label>
               <input value={rank} onChange={(e) => setRank(e.target.value)} />
-              <label>Targets</label>
+              <label>ProjectionNames</label>
               <div className="row">
-                {(['q', 'k', 'v', 'o'] as Target[]).map((t) => (
+                {(['q', 'k', 'v', 'o'] as ProjectionName[]).map((t) => (
                   <label key={t}>
-                    <input type="checkbox" checked={targets.includes(t)} onChange={(e) => setTargets((x) => (e.target.checked ? [...x, t] : x.filter((y) => y !== t)))} /> {t}
+                    <input type="checkbox" checked={targets.includes(t)} onChange={(e) => setProjectionNames((x) => (e.target.checked ? [...x, t] : x.filter((y) => y !== t)))} /> {t}
                   </label>
                 ))}
               </div>

@@ -1,5 +1,5 @@
 // Live curves of one run: loss, learning rate and training accuracy per step.
-import type { RunMetric } from '../../../../shared/domain';
+import type { RunMetric } from '@shared/domain';
 import { LineChart } from './LineChart';
 
 export function RunCharts({ metrics, color = '#2f6fde' }: { metrics: RunMetric[]; color?: string }) {

@@ -1,8 +1,8 @@
 // One run: its full configuration, data snapshot, metrics, curves and confusion matrix;
 // cancel or resume it; classify slides and images with it.
 import { useCallback, useState } from 'react';
-import type { JobProgress } from '../../../../shared/api';
-import type { ImageSummary, RunRecord } from '../../../../shared/domain';
+import type { JobProgress } from '@shared/api';
+import type { ImageSummary, RunRecord } from '@shared/domain';
 import { client } from '../../api/client';
 import { useEvent, useQuery } from '../../api/hooks';
 import { ErrorBanner } from '../../components/ErrorBanner';

@@ -1,7 +1,7 @@
 // Models, a new run, and the run history; two runs can be put side by side.
 import { useCallback, useState } from 'react';
-import type { JobProgress } from '../../../../shared/api';
-import type { ClassNode } from '../../../../shared/domain';
+import type { JobProgress } from '@shared/api';
+import type { ClassNode } from '@shared/domain';
 import { useEvent, useQuery } from '../../api/hooks';
 import { ModelsPanel } from './ModelsPanel';
 import { NewRunForm } from './NewRunForm';

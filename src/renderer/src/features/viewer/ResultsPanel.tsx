@@ -1,7 +1,7 @@
 // A run's predictions on this image: heatmap settings, patches sorted by a class's
 // probability or by uncertainty, and the review queue (least certain first) where Enter
 // accepts the prediction as a label and a class's number key corrects it.
-import type { ClassNode, Prediction } from '../../../../shared/domain';
+import type { ClassNode, Prediction } from '@shared/domain';
 
 export type HeatMode = { kind: 'predicted' } | { kind: 'probability'; index: number };
 

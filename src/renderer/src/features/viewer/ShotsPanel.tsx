@@ -1,7 +1,7 @@
 // Per class: labels so far against the target, the key that selects it, and a gallery of
 // its patches cut by the main process; a click on a patch flies the viewer to it.
-import { flattenClassTree } from '../../../../shared/classTree';
-import type { Annotation, ClassNode } from '../../../../shared/domain';
+import { flattenClassTree } from '@shared/classTree';
+import type { Annotation, ClassNode } from '@shared/domain';
 import { patchUrl } from '../../api/client';
 import { useQuery } from '../../api/hooks';
 

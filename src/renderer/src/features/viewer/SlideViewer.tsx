@@ -3,8 +3,8 @@
 // click = onClick, Shift+drag = draw a box, drag a selected box = move it, drag = pan.
 import OpenSeadragon from 'openseadragon';
 import { forwardRef, useEffect, useImperativeHandle, useRef } from 'react';
-import { boxFromDrag, contains, translate, type Point } from '../../../../shared/boxGeometry';
-import type { Box } from '../../../../shared/domain';
+import { boxFromDrag, contains, translate, type Point } from '@shared/boxGeometry';
+import type { Box } from '@shared/domain';
 import { drawOverlay, type OverlayState, type ViewTransform } from './overlay';
 
 export interface SlideViewerHandle {

@@ -1,6 +1,6 @@
 // A run's predictions on one image, the heatmap they draw and the review queue.
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { ClassNode, Prediction, RunRecord } from '../../../../shared/domain';
+import type { ClassNode, Prediction, RunRecord } from '@shared/domain';
 import { client } from '../../api/client';
 import type { HeatCell } from './overlay';
 import type { HeatMode } from './ResultsPanel';

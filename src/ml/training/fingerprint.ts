@@ -1,0 +1,14 @@
+// The identity of a training run, so a rerun with the same settings and items resumes it and
+// one with other settings is refused.
+import { createHash } from 'node:crypto';
+import type { TrainSettings } from '../../shared/training';
+import type { LabeledItem } from '../data/fewShot';
+
+/** Stable identity of a run: settings that change the result, and the exact training items. */
+export function runFingerprint(s: TrainSettings, items: LabeledItem[], extra: unknown): string {
+  const { microBatchSize: _m, checkpointEvery: _c, fastGradients: _f, processes: _p, ...relevant } = s;
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ relevant, extra }));
+  for (const it of items) h.update(`${it.label}\t${it.path}\n`);
+  return h.digest('hex');
+}
