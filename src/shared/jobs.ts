@@ -1,7 +1,135 @@
-// Messages between main's job manager and the ML worker process. Discriminated unions;
-// errors are values with a kind. Progress is throttled by the worker (about every 250 ms).
+// The jobs the ML worker runs and the messages between main's job manager and the worker:
+// one spec and one result type per kind, discriminated unions on both sides of the process
+// boundary; errors are values with a kind. Progress is throttled by the worker (~250 ms).
+import type { Box } from './domain';
+import type { ClassificationMetrics } from './metrics';
+import type { ExperimentOptions, TrainSettings } from './training';
 
-export type JobKind = 'train' | 'classify' | 'experiment';
+/** Which inference engine runs a trained model: ONNX Runtime when installed (auto), or one forced. */
+export type EngineChoice = 'auto' | 'tfjs' | 'onnx';
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs', 'onnx'];
+
+/** The tfjs backends a job may be pinned to (ml/backend/selectBackend.ts chooses among them). */
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+/** An item of training or classification: a whole image file, or a level-0 box of a slide. */
+export interface PatchItem {
+  /** Unique within the job; what the trainer and the batcher call the item's path. */
+  key: string;
+  path: string;
+  /** Level-0 box, or null for the whole image. */
+  box: Box | null;
+}
+
+export interface LabelledPatch extends PatchItem {
+  label: number;
+}
+
+export interface TrainJobSpec {
+  runDir: string;
+  checkpoint: string;
+  /** A family name of ml/models/registry.ts, or absent to detect it from the checkpoint. */
+  family?: string;
+  classNames: string[];
+  train: LabelledPatch[];
+  val: LabelledPatch[];
+  settings: Partial<TrainSettings>;
+  resume?: boolean;
+  /** Recorded in the run's config.json: where the data came from. */
+  project: string;
+}
+
+export type SplitMetrics = ClassificationMetrics | null;
+
+export interface RunMetrics {
+  classNames: string[];
+  steps: number;
+  seconds: number;
+  finalTrainLoss: number;
+  trainableParameters: number;
+  train: SplitMetrics;
+  val: SplitMetrics;
+  test: SplitMetrics;
+  /** Predicted class of each validation item, in order (the confusion matrix's cells open them). */
+  valPredicted: number[];
+}
+
+export interface TrainJobResult {
+  status: 'completed';
+  runDir: string;
+  steps: number;
+  metrics: RunMetrics;
+  /** Each validation label (its item key) with its true and predicted class index. */
+  validation: { key: string; label: number; predicted: number }[];
+}
+
+export interface ClassifyTarget {
+  imageId: number;
+  path: string;
+  kind: 'slide' | 'image';
+  width: number;
+  height: number;
+}
+
+export interface ClassifyJobSpec {
+  runDir: string;
+  images: ClassifyTarget[];
+  /** Slides: grid patch side and stride in level-0 pixels. */
+  patchSize: number;
+  stride?: number;
+  /** Slides: least fraction of a patch on tissue for it to be classified. */
+  minTissue?: number;
+  batchSize?: number;
+  engine?: EngineChoice;
+}
+
+export interface PatchPrediction {
+  imageId: number;
+  box: Box;
+  classIndex: number;
+  probabilities: number[];
+  entropy: number;
+}
+
+export interface ClassifyJobResult {
+  predictions: PatchPrediction[];
+  /** Per slide: patches in the grid and patches kept by the tissue mask. */
+  grids: { imageId: number; gridPatches: number; tissuePatches: number }[];
+}
+
+/** The paper's grid, with the options `cytotune experiment` parses (typed, never argv). */
+export interface ExperimentJobSpec {
+  options: ExperimentOptions;
+  backend?: BackendName;
+}
+
+export interface ExperimentJobResult {
+  status: 'complete' | 'budget' | 'interrupted';
+  outDir: string;
+  total: number;
+  done: number;
+  summary: string;
+  figures: string[];
+}
+
+export interface JobSpecs {
+  train: TrainJobSpec;
+  classify: ClassifyJobSpec;
+  experiment: ExperimentJobSpec;
+}
+
+export interface JobResults {
+  train: TrainJobResult;
+  classify: ClassifyJobResult;
+  experiment: ExperimentJobResult;
+}
+
+export type JobKind = keyof JobSpecs;
+
+/** A job to start: its kind and the spec of that kind. */
+export type JobStart = { [K in JobKind]: { kind: K; spec: JobSpecs[K] } }[JobKind];
+/** A finished job: its kind and the result of that kind. */
+export type JobOutcome = { [K in JobKind]: { kind: K; result: JobResults[K] } }[JobKind];
 
 export interface WorkerProgress {
   step: number;
@@ -20,13 +148,13 @@ export interface WorkerError {
   message: string;
 }
 
-export type ToWorker = { type: 'start'; jobId: string; kind: JobKind; spec: unknown } | { type: 'cancel'; jobId: string };
+export type ToWorker = { type: 'start'; jobId: string; job: JobStart } | { type: 'cancel'; jobId: string };
 
 export type FromWorker =
   | { type: 'ready'; pid: number }
   | { type: 'progress'; jobId: string; progress: WorkerProgress }
   | { type: 'log'; jobId: string; level: 'info' | 'warn'; message: string }
-  | { type: 'result'; jobId: string; result: unknown }
+  | { type: 'result'; jobId: string; outcome: JobOutcome }
   | { type: 'error'; jobId: string; error: WorkerError };
 
 /** Lets through the first and last updates and at most one every `intervalMs` between. */

@@ -180,3 +180,25 @@ export interface ExperimentOptions {
   family?: string;
   heads?: number;
 }
+
+/** An experiment with the paper's grid and protocol wherever `given` says nothing. */
+export function experimentOptions(given: Pick<ExperimentOptions, 'data' | 'out' | 'checkpoints'> & Partial<ExperimentOptions>): ExperimentOptions {
+  const g = PAPER_DEFAULTS.grid;
+  const protocol = { ...PAPER_PROTOCOL, ...given.protocol };
+  return {
+    methods: [...g.methods],
+    // With percentages only, no few-shot cells.
+    shots: given.percents?.length ? [] : [...g.shots],
+    percents: [],
+    seeds: [...g.seeds],
+    lrs: [...g.lrs],
+    budgetSeconds: null,
+    split: [...g.split],
+    splitSeed: 0,
+    tree: null,
+    separator: g.separator,
+    microBatch: protocol.batch,
+    ...given,
+    protocol,
+  };
+}

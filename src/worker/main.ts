@@ -2,7 +2,7 @@
 // throttled progress, can be cancelled between steps, and ends with a result or an error
 // value. A crash here never takes the app down: main notices the exit and fails the run.
 import { progressThrottle, type FromWorker, type WorkerError } from '../shared/jobs';
-import { jobHandlers, type JobContext } from './jobs/registry';
+import { runJob, type JobContext } from './jobs/registry';
 import { processPort } from './port';
 
 const port = processPort();
@@ -23,7 +23,7 @@ port.onMessage(async (message) => {
     }
     return;
   }
-  const { jobId, kind, spec } = message;
+  const { jobId } = message;
   const controller = new AbortController();
   const job: RunningJob = { controller, lastStep: 0, cancelledAtStep: null };
   running.set(jobId, job);
@@ -38,9 +38,7 @@ port.onMessage(async (message) => {
   };
   let reply: FromWorker;
   try {
-    const handler = jobHandlers[kind];
-    if (!handler) throw Object.assign(new Error(`This worker cannot run ${kind} jobs.`), { kind: 'invalid-input' });
-    reply = { type: 'result', jobId, result: await handler(spec as never, context) };
+    reply = { type: 'result', jobId, outcome: await runJob(message.job, context) };
   } catch (err) {
     const e = err as Error & { kind?: string };
     const error: WorkerError = controller.signal.aborted

@@ -2,8 +2,9 @@
 // not chosen, versions, and what the CUDA and WebGPU backends would need. Exit 0 when some backend runs.
 import * as tf from '@tensorflow/tfjs-core';
 import { CUDA_REQUIREMENT, probeGpu, type GpuProbe } from '../../ml/backend/gpuProbe';
-import { selectBackend, wasmFeatures, type BackendChoice, type BackendName, type SelectOptions } from '../../ml/backend/selectBackend';
+import { selectBackend, wasmFeatures, type BackendChoice, type SelectOptions } from '../../ml/backend/selectBackend';
 import { describeAdapter } from '../../ml/backend/webgpu';
+import type { BackendName } from '../../shared/jobs';
 
 export interface CommandIo {
   out: (s: string) => void;

@@ -6,15 +6,17 @@
 // --backend; the exported graph is cached by checkpoint sha256 (src/worker/onnx).
 // Bad input ends with exit code 1 (2 for usage errors) and a one-line reason on stderr.
 import { writeFileSync, readFileSync } from 'node:fs';
-import { selectBackend, type BackendName } from '../../ml/backend/selectBackend';
+import { selectBackend } from '../../ml/backend/selectBackend';
 import { isCheckpointError } from '../../ml/checkpoint/errors';
 import type { EncoderConfig, FamilyName } from '../../ml/models/encoder';
 import { FAMILIES } from '../../ml/models/families';
 import { formatNpy, parseNpy } from '../../ml/checkpoint/npy';
-import { checkpointConfig, createInferenceEngine, EngineError, parseEngineChoice, type EngineChoice, type InferenceEngine } from '../../ml/inference/engine';
+import { checkpointConfig, createInferenceEngine, EngineError, parseEngineChoice, type InferenceEngine } from '../../ml/inference/engine';
 import type { OrtImporter } from '../../ml/inference/ortRuntime';
 import { loadImageBatch } from '../../ml/data/loadImages';
 import type { CommandIo } from './doctor';
+import type { EngineChoice } from '../../shared/jobs';
+import type { BackendName } from '../../shared/jobs';
 
 const USAGE = 'usage: cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation gelu|quick_gelu] [--engine auto|tfjs|onnx] [--backend tensorflow|wasm|cpu] [--batch N] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]';
 

@@ -5,13 +5,14 @@
 // 1 on a failure the user can fix, 2 on bad usage.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { selectBackend, type BackendName } from '../../ml/backend/selectBackend';
+import { selectBackend } from '../../ml/backend/selectBackend';
 import { regimeKey } from '../../ml/experiment/grid';
 import { formatLr, labelCheckpoints, OptionError, parseBudget, parseCheckpointArg, parseNumberList, parseSplit } from '../../ml/experiment/options';
 import { runExperimentGrid, type ExperimentEvent } from '../../ml/experiment/runGrid';
 import { parseTargets } from '../../ml/adapters/loraConfig';
 import type { CommandIo } from './train';
 import { PAPER_DEFAULTS, PAPER_PROTOCOL, type ExperimentOptions, type Method } from '../../shared/training';
+import type { BackendName } from '../../shared/jobs';
 
 export const EXPERIMENT_USAGE =
   'usage: cytotune experiment --data DIR --checkpoint [NAME=]FILE [--checkpoint ...] --out DIR [--methods linear,lora] [--shots 1,2,4,8,16,50] ' +

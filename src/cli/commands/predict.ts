@@ -4,7 +4,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { selectBackend, type BackendName } from '../../ml/backend/selectBackend';
+import { selectBackend } from '../../ml/backend/selectBackend';
 import { sha256File } from '../../ml/adapters/baseIdentity';
 import { parseEngineChoice } from '../../ml/inference/engine';
 import { predictWithEngine } from '../../ml/inference/enginePaths';
@@ -12,6 +12,7 @@ import { ImageBatcher } from '../../ml/data/imageBatcher';
 import { pipelineFromOptions } from '../../ml/data/imagePipeline';
 import { loadTrainedModel, readRunConfig } from '../../ml/training/runDir';
 import type { CommandIo } from './train';
+import type { BackendName } from '../../shared/jobs';
 
 export const PREDICT_USAGE = 'usage: cytotune predict --run RUN_DIR (--image IMG... | --folder DIR) [--csv OUT] [--checkpoint FILE] [--batch N] [--engine auto|tfjs|onnx] [--backend wasm|cpu|tensorflow]';
 

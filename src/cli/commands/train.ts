@@ -8,9 +8,9 @@ import type { FamilyName } from '../../ml/models/encoder';
 import { remaining, sampleFewShot, validationShots, type LabeledItem } from '../../ml/data/fewShot';
 import { scanImageFolder } from '../../ml/data/imageFolder';
 import { trainRun } from '../../ml/training/trainRun';
-import type { BackendName } from '../../ml/backend/selectBackend';
 import type { TrainProgress } from '../../ml/training/trainingLoop';
 import { resolveSettings, type TrainSettings } from '../../shared/training';
+import type { BackendName } from '../../shared/jobs';
 
 export interface CommandIo {
   out: (s: string) => void;

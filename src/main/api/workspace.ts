@@ -198,9 +198,9 @@ export class Workspace {
       },
       'experiments:summary': async ({ id }) => {
         const job = p().jobs.get(id);
-        const result = job?.result as { summary?: string; figures?: string[] } | null;
-        if (!job || job.kind !== 'experiment' || !result?.summary) throw new ApiError('not-found', `Experiment ${id} has no results yet.`);
-        return { markdown: await readFile(result.summary, 'utf8'), figures: result.figures ?? [] };
+        const result = job?.kind === 'experiment' ? job.result : null;
+        if (!result?.summary) throw new ApiError('not-found', `Experiment ${id} has no results yet.`);
+        return { markdown: await readFile(result.summary, 'utf8'), figures: result.figures };
       },
       'predictions:review': ({ runId, imageId, limit }) => p().runs.mostUncertain(runId, limit ?? 50, imageId),
       'predictions:accept': ({ predictionId, classId }) => p().acceptPrediction(predictionId, classId),

@@ -4,15 +4,15 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ApiError, type JobProgress } from '../../shared/api';
 import type { RunRecord } from '../../shared/domain';
-import type { TrainJobResult, TrainJobSpec } from '../../worker/jobs/trainJob';
-import type { ClassifyJobResult, ClassifyJobSpec } from '../../worker/jobs/classifyJob';
 import type { JobRecord } from '../db/repositories/jobs';
 import type { Project } from '../project/project';
 import { JobManager, type JobEvent } from './jobManager';
 import { planTraining } from './trainingPlan';
 import { exportAdapterBundle, importAdapterBundle } from '../export/adapterBundle';
 import type { WorkerSpawner } from './workerProcess';
-import { PAPER_DEFAULTS, type TrainSettings } from '../../shared/training';
+import { experimentOptions, PAPER_DEFAULTS, PAPER_PROTOCOL, type TrainSettings } from '../../shared/training';
+import type { TrainJobResult, TrainJobSpec } from '../../shared/jobs';
+import type { ClassifyJobResult, ClassifyJobSpec } from '../../shared/jobs';
 
 export interface StartTraining {
   modelId: number;
@@ -109,7 +109,7 @@ export class ComputeService {
       const runDir = join(this.runsFolder(), `run-${run.id}`);
       const spec: TrainJobSpec = { runDir, checkpoint: model.path, family: model.family as TrainJobSpec['family'], classNames, train: plan.train, val: plan.val, settings, project: this.project.path };
       this.project.audit.record({ action: 'run.start', entity: 'run', entityId: run.id, after: config });
-      this.jobs.submit('train', run.id, spec as unknown as Record<string, unknown>);
+      this.jobs.submit({ kind: 'train', spec }, run.id);
       return this.project.runs.get(run.id)!;
     });
   }
@@ -117,10 +117,10 @@ export class ComputeService {
   /** Continues a cancelled or failed run from its last checkpoint. */
   resumeTraining(runId: number): JobRecord {
     const previous = this.jobs.list().find((j) => j.runId === runId && j.kind === 'train');
-    if (!previous) throw new ApiError('not-found', `Run ${runId} has no training job to resume.`);
+    if (!previous || previous.kind !== 'train') throw new ApiError('not-found', `Run ${runId} has no training job to resume.`);
     if (previous.status === 'running' || previous.status === 'queued') throw new ApiError('conflict', `Run ${runId} is already training.`);
     this.project.runs.setStatus(runId, 'queued');
-    return this.jobs.submit('train', runId, { ...previous.spec, resume: true });
+    return this.jobs.submit({ kind: 'train', spec: { ...previous.spec, resume: true } }, runId);
   }
 
   cancelRun(runId: number): void {
@@ -141,7 +141,7 @@ export class ComputeService {
       patchSize: size,
       stride: stride ?? size,
     };
-    return this.jobs.submit('classify', runId, spec as unknown as Record<string, unknown>);
+    return this.jobs.submit({ kind: 'classify', spec }, runId);
   }
 
   private storePredictions(job: JobRecord, result: ClassifyJobResult): void {
@@ -195,17 +195,20 @@ export class ComputeService {
       return m;
     });
     const out = join(this.runsFolder(), `experiment-${Date.now()}`);
-    const list = (xs: number[]) => xs.join(',');
-    const argv = [
-      '--data', req.dataDir, '--out', out,
-      ...models.flatMap((m) => ['--checkpoint', `${basename(m.path).replace(/\.[^.]+$/, '')}-${m.id}=${m.path}`]),
-      '--methods', req.methods.join(','), '--shots', list(req.shots), '--seeds', list(req.seeds), '--lrs', list(req.lrs),
-      ...(req.percents?.length ? ['--percent', list(req.percents)] : []),
-      ...(req.budgetMinutes ? ['--budget', `${req.budgetMinutes}m`] : []),
-      ...(req.iters ? ['--iters', String(req.iters)] : []),
-    ];
-    const job = this.jobs.submit('experiment', null, { argv, outDir: out });
-    this.project.audit.record({ action: 'experiment.start', entity: 'job', entityId: job.id, after: { argv } });
+    const options = experimentOptions({
+      data: req.dataDir,
+      out,
+      checkpoints: models.map((m) => ({ label: `${basename(m.path).replace(/\.[^.]+$/, '').replace(/[^\w.+-]/g, '_')}-${m.id}`, path: m.path })),
+      methods: req.methods,
+      shots: req.shots,
+      seeds: req.seeds,
+      lrs: req.lrs,
+      percents: req.percents ?? [],
+      budgetSeconds: req.budgetMinutes ? req.budgetMinutes * 60 : null,
+      ...(req.iters ? { protocol: { ...PAPER_PROTOCOL, iters: req.iters } } : {}),
+    });
+    const job = this.jobs.submit({ kind: 'experiment', spec: { options } }, null);
+    this.project.audit.record({ action: 'experiment.start', entity: 'job', entityId: job.id, after: { options } });
     return job;
   }
 

@@ -2,15 +2,15 @@
 // It persists each job's state and progress, streams progress events, cancels within one
 // step, and notices a worker that dies: the job fails with the reason and the tail of the
 // worker's error output, the app keeps working, and the next job starts a new worker.
-import type { FromWorker, JobKind, WorkerError, WorkerProgress } from '../../shared/jobs';
+import type { FromWorker, JobKind, JobOutcome, JobResults, JobStart, WorkerError, WorkerProgress } from '../../shared/jobs';
 import type { JobsRepository, JobRecord } from '../db/repositories/jobs';
 import type { Project } from '../project/project';
 import { nodeWorkerSpawner, type WorkerHandle, type WorkerSpawner } from './workerProcess';
 
 /** What each kind of job does around the worker: persist its progress and its result. */
-export interface JobKindHooks {
+export interface JobKindHooks<K extends JobKind> {
   onProgress?(project: Project, job: JobRecord, progress: WorkerProgress): void;
-  onResult(project: Project, job: JobRecord, result: unknown): void;
+  onResult(project: Project, job: JobRecord, result: JobResults[K]): void;
   onEnd?(project: Project, job: JobRecord, status: 'failed' | 'cancelled', error: string): void;
 }
 
@@ -35,7 +35,7 @@ export class JobManager {
 
   constructor(
     private readonly project: Project,
-    private readonly hooks: Record<JobKind, JobKindHooks>,
+    private readonly hooks: { [K in JobKind]: JobKindHooks<K> },
     private readonly emit: (event: JobEvent) => void,
     private readonly spawn: WorkerSpawner = nodeWorkerSpawner,
   ) {
@@ -43,8 +43,8 @@ export class JobManager {
     this.jobs.markInterrupted();
   }
 
-  submit(kind: JobKind, runId: number | null, spec: Record<string, unknown>): JobRecord {
-    const job = this.jobs.insert(kind, runId, spec);
+  submit(start: JobStart, runId: number | null): JobRecord {
+    const job = this.jobs.insert(start, runId);
     this.queue.push(job);
     this.emit({ job });
     void this.pump();
@@ -125,7 +125,7 @@ export class JobManager {
       this.emit({ job: this.jobs.get(job.id)! });
       void this.ensureWorker().then(() => {
         if (!this.worker) return; // died while starting: onExit failed the job
-        this.worker.send({ type: 'start', jobId: String(job.id), kind: job.kind, spec: job.spec });
+        this.worker.send({ type: 'start', jobId: String(job.id), job: { kind: job.kind, spec: job.spec } as JobStart });
       });
     });
     this.running = null;
@@ -142,7 +142,7 @@ export class JobManager {
       this.emit({ job, progress: m.progress });
     } else if (m.type === 'result') {
       try {
-        this.hooks[job.kind].onResult(this.project, job, m.result);
+        this.storeResult(job, m.outcome);
         this.jobs.setStatus(job.id, 'completed');
         this.finish(job);
       } catch (err) {
@@ -152,6 +152,19 @@ export class JobManager {
     } else if (m.type === 'error') {
       this.end(job, m.error.kind === 'cancelled' ? 'cancelled' : 'failed', describe(m.error));
       current.done();
+    }
+  }
+
+  /** The hook of the outcome's kind; the switch lets the result's type follow its kind. */
+  private storeResult(job: JobRecord, outcome: JobOutcome): void {
+    if (outcome.kind !== job.kind) throw new Error(`the worker answered a ${job.kind} job with a ${outcome.kind} result`);
+    switch (outcome.kind) {
+      case 'train':
+        return this.hooks.train.onResult(this.project, job, outcome.result);
+      case 'classify':
+        return this.hooks.classify.onResult(this.project, job, outcome.result);
+      case 'experiment':
+        return this.hooks.experiment.onResult(this.project, job, outcome.result);
     }
   }
 

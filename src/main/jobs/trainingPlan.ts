@@ -2,8 +2,8 @@
 // training and validation the way the paper validates few-shot runs: min(shots, 4) per class.
 import { ApiError } from '../../shared/api';
 import type { Annotation, PlanClass } from '../../shared/domain';
-import type { LabelledPatch } from '../../worker/jobs/trainJob';
 import type { Project } from '../project/project';
+import type { LabelledPatch } from '../../shared/jobs';
 
 
 export interface TrainingPlan {

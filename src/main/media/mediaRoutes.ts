@@ -40,7 +40,8 @@ export function createMediaRoutes(workspace: Workspace): (pathname: string) => P
     // Experiment figures: only the file names the job itself reported, inside its folder.
     const figure = /^\/experiments\/(\d{1,12})\/([A-Za-z0-9_-]{1,64}\.(png|svg))$/.exec(pathname);
     if (figure) {
-      const result = project?.jobs.get(Number(figure[1]))?.result as { outDir?: string; figures?: string[] } | null;
+      const job = project?.jobs.get(Number(figure[1]));
+      const result = job?.kind === 'experiment' ? job.result : null;
       if (!result?.outDir || !result.figures?.includes(figure[2])) return notFound;
       const body = await readFile(join(result.outDir, figure[2])).catch(() => null);
       return body ? { status: 200, contentType: figure[3] === 'png' ? 'image/png' : 'image/svg+xml', body, cacheControl: 'no-cache' } : notFound;

@@ -15,8 +15,8 @@ import { installBlasMatMul, type BlasInfo } from './blasMatMul';
 import { ensureGradients } from './gradients';
 import { installWasmKernelFixes } from './wasmKernels';
 import { probeAdapterInChild, TFJS_WEBGPU_PACKAGE, tryWebGpu, type AdapterInfo, type AdapterProbe } from './webgpu';
+import type { BackendName } from '../../shared/jobs';
 
-export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 export interface BackendAttempt {
   /** 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu'. */

@@ -8,14 +8,13 @@
 // `onnxruntime-node-install=skip`); an online Linux user with CUDA 12 + cuDNN 9 gets it with
 // `npm install onnxruntime-node --onnxruntime-node-install=cuda12` (downloads the CUDA EP).
 import { createOnnxEngine, OrtSessionError } from './onnxEngine';
-import { EngineError, ENGINE_CHOICES, type EngineChoice, type EngineOptions, type InferenceEngine } from './engineTypes';
+import { EngineError, type EngineOptions, type InferenceEngine } from './engineTypes';
+import { ENGINE_CHOICES, type EngineChoice } from '../../shared/jobs';
 import { installedProviders, loadOnnxRuntime, type OrtImporter, type OrtModule } from './ortRuntime';
 import { createTfjsEngine } from './tfjsEngine';
 
 export {
   EngineError,
-  ENGINE_CHOICES,
-  type EngineChoice,
   type EngineOptions,
   type EngineOutputs,
   type InferenceEngine,

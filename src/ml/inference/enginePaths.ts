@@ -8,7 +8,8 @@ import type { LoadEncoderOptions } from '../models/loadEncoder';
 import type { ImageBatcher } from '../data/imageBatcher';
 import type { TrainedModel } from '../training/trainedModel';
 import { createInferenceEngine } from './engine';
-import type { EngineChoice, EngineOutputs, InferenceEngine } from './engineTypes';
+import type { EngineOutputs, InferenceEngine } from './engineTypes';
+import type { EngineChoice } from '../../shared/jobs';
 
 /** All outputs of `engine` for `paths`, row-major, in order. */
 export async function runPaths(

@@ -6,9 +6,8 @@ import type { LoadEncoderOptions } from '../models/loadEncoder';
 import type { VitEncoder } from '../models/vit';
 import type { LinearHead } from '../adapters/linearHead';
 import type { OrtImporter } from './ortRuntime';
+import type { EngineChoice } from '../../shared/jobs';
 
-export type EngineChoice = 'auto' | 'tfjs' | 'onnx';
-export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs', 'onnx'];
 
 export interface EngineOutputs {
   /** [n, outputDim] row-major. */

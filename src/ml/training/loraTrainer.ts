@@ -3,7 +3,6 @@
 // order, augmentation and dropout all derive from (seed, step, position in batch).
 import * as tf from '@tensorflow/tfjs-core';
 import { blasMatMulInfo } from '../backend/blasMatMul';
-import type { BackendName } from '../backend/selectBackend';
 import type { Dense, Encoder } from '../models/encoder';
 import { hasTransposed } from '../models/frozenDense';
 import { setAttentionKernel } from '../models/layers';
@@ -26,6 +25,7 @@ import { TrainedModel } from './trainedModel';
 import { runTrainingLoop, type LoopHooks, type LoopResult } from './trainingLoop';
 import { loraSteps, type TrainSettings } from '../../shared/training';
 import { runFingerprint } from './fingerprint';
+import type { BackendName } from '../../shared/jobs';
 
 export interface TrainInput extends LoopHooks {
   encoder: Encoder;

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RgbImage } from '../../slides/decodeImage';
 import type { ClassificationMetrics } from '../../shared/metrics';
-import { selectBackend, type BackendName } from '../backend/selectBackend';
+import { selectBackend } from '../backend/selectBackend';
 import { evaluateItems } from '../eval/evaluate';
 import { saveAdapter, type AdapterMetadata } from '../adapters/adapterFile';
 import { sha256File } from '../adapters/baseIdentity';
@@ -22,6 +22,8 @@ import { trainLora, type TrainOutcome } from './loraTrainer';
 import { RUN_FILES, writeJson, type RunConfig } from './runDir';
 import type { LoopHooks } from './trainingLoop';
 import { loraSteps, type TrainSettings } from '../../shared/training';
+import type { BackendName } from '../../shared/jobs';
+import type { RunMetrics, SplitMetrics } from '../../shared/jobs';
 
 export interface TrainRunRequest extends LoopHooks {
   outDir: string;
@@ -40,21 +42,6 @@ export interface TrainRunRequest extends LoopHooks {
   /** Turns an item's `path` into pixels; default: decode the file (items may instead name slide patches). */
   decode?: (key: string) => Promise<RgbImage>;
   log?: (line: string) => void;
-}
-
-export type SplitMetrics = Omit<ClassificationMetrics, never> | null;
-
-export interface RunMetrics {
-  classNames: string[];
-  steps: number;
-  seconds: number;
-  finalTrainLoss: number;
-  trainableParameters: number;
-  train: SplitMetrics;
-  val: SplitMetrics;
-  test: SplitMetrics;
-  /** Predicted class of each validation item, in order (the confusion matrix's cells open them). */
-  valPredicted: number[];
 }
 
 export interface TrainRunOutcome {

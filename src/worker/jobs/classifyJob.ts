@@ -12,43 +12,8 @@ import { pipelineFromOptions } from '../../ml/data/imagePipeline';
 import { loadTrainedModel, readRunConfig } from '../../ml/training/runDir';
 import type { JobContext } from './registry';
 import { predictWithEngine } from '../../ml/inference/enginePaths';
-import type { EngineChoice } from '../../ml/inference/engineTypes';
 import { PatchSource } from './patchSource';
-
-export interface ClassifyTarget {
-  imageId: number;
-  path: string;
-  kind: 'slide' | 'image';
-  width: number;
-  height: number;
-}
-
-export interface ClassifyJobSpec {
-  runDir: string;
-  images: ClassifyTarget[];
-  /** Slides: grid patch side and stride in level-0 pixels. */
-  patchSize: number;
-  stride?: number;
-  /** Slides: least fraction of a patch on tissue for it to be classified. */
-  minTissue?: number;
-  batchSize?: number;
-  /** ONNX Runtime when installed (auto), or force one. */
-  engine?: EngineChoice;
-}
-
-export interface PatchPrediction {
-  imageId: number;
-  box: Box;
-  classIndex: number;
-  probabilities: number[];
-  entropy: number;
-}
-
-export interface ClassifyJobResult {
-  predictions: PatchPrediction[];
-  /** Per slide: patches in the grid and patches kept by the tissue mask. */
-  grids: { imageId: number; gridPatches: number; tissuePatches: number }[];
-}
+import type { ClassifyJobResult, ClassifyJobSpec, ClassifyTarget } from '../../shared/jobs';
 
 const overviewSide = 1024;
 

@@ -1,29 +1,14 @@
-// The paper's experiment grid started from the workstation: the same options as
-// `cytotune experiment` (parsed by the same function), progress per cell, cancellable.
+// The paper's experiment grid started from the workstation: the typed options `cytotune
+// experiment` parses, progress per cell, cancellable.
 import { basename } from 'node:path';
 import { selectBackend } from '../../ml/backend/selectBackend';
-import { parseExperimentArgs } from '../../cli/commands/experiment';
 import { runExperimentGrid } from '../../ml/experiment/runGrid';
 import type { JobContext } from './registry';
-
-export interface ExperimentJobSpec {
-  /** Command-line arguments of `cytotune experiment`. */
-  argv: string[];
-}
-
-export interface ExperimentJobResult {
-  status: 'complete' | 'budget' | 'interrupted';
-  outDir: string;
-  total: number;
-  done: number;
-  summary: string;
-  figures: string[];
-}
+import type { ExperimentJobResult, ExperimentJobSpec } from '../../shared/jobs';
 
 export async function runExperimentJob(spec: ExperimentJobSpec, ctx: JobContext): Promise<ExperimentJobResult> {
-  const options = parseExperimentArgs(spec.argv);
-  if (options === 'help') throw Object.assign(new Error('No experiment options given.'), { kind: 'invalid-input' });
-  await selectBackend(options.backend ? { only: options.backend } : {});
+  const { options } = spec;
+  await selectBackend(spec.backend ? { only: spec.backend } : {});
   let done = 0;
   const r = await runExperimentGrid(options, {
     signal: ctx.signal,

@@ -5,14 +5,7 @@ import { decodeImage, type RgbImage } from '../../slides/decodeImage';
 import { openSlide } from '../../slides/slideOpener';
 import { extractPatch } from '../../slides/patches';
 import type { SlideReader } from '../../slides/types';
-
-export interface PatchItem {
-  /** Unique within the job; what the trainer and the batcher call the item's path. */
-  key: string;
-  path: string;
-  /** Level-0 box, or null for the whole image. */
-  box: Box | null;
-}
+import type { PatchItem } from '../../shared/jobs';
 
 export class PatchSource {
   private readonly items = new Map<string, PatchItem>();

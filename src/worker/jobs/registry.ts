@@ -1,9 +1,10 @@
 // The kinds of job the worker runs, each a function of its spec and a context that reports
-// progress, logs and carries the cancellation signal.
-import type { JobKind, WorkerProgress } from '../../shared/jobs';
-import { runClassifyJob, type ClassifyJobSpec } from './classifyJob';
-import { runTrainJob, type TrainJobSpec } from './trainJob';
-import { runExperimentJob, type ExperimentJobSpec } from './experimentJob';
+// progress, logs and carries the cancellation signal. One switch: the spec's type follows
+// the kind, and so does the result's.
+import type { JobOutcome, JobStart, WorkerProgress } from '../../shared/jobs';
+import { runClassifyJob } from './classifyJob';
+import { runTrainJob } from './trainJob';
+import { runExperimentJob } from './experimentJob';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -11,8 +12,13 @@ export interface JobContext {
   log: (message: string, level?: 'info' | 'warn') => void;
 }
 
-export const jobHandlers: Record<JobKind, (spec: never, ctx: JobContext) => Promise<unknown>> = {
-  train: (spec: TrainJobSpec, ctx) => runTrainJob(spec, ctx),
-  classify: (spec: ClassifyJobSpec, ctx) => runClassifyJob(spec, ctx),
-  experiment: (spec: ExperimentJobSpec, ctx) => runExperimentJob(spec, ctx),
-};
+export async function runJob(job: JobStart, ctx: JobContext): Promise<JobOutcome> {
+  switch (job.kind) {
+    case 'train':
+      return { kind: job.kind, result: await runTrainJob(job.spec, ctx) };
+    case 'classify':
+      return { kind: job.kind, result: await runClassifyJob(job.spec, ctx) };
+    case 'experiment':
+      return { kind: job.kind, result: await runExperimentJob(job.spec, ctx) };
+  }
+}

@@ -1,36 +1,12 @@
 // A training job from the workstation: the labelled patches of a project, split into
 // training and validation by main, trained into the run folder with trainRun.
 import type { FamilyName } from '../../ml/models/encoder';
-import { trainRun, type RunMetrics } from '../../ml/training/trainRun';
+import { FAMILIES } from '../../ml/models/families';
+import { trainRun } from '../../ml/training/trainRun';
 import type { JobContext } from './registry';
-import { PatchSource, type PatchItem } from './patchSource';
+import { PatchSource } from './patchSource';
 import { resolveSettings, type TrainSettings } from '../../shared/training';
-
-export interface LabelledPatch extends PatchItem {
-  label: number;
-}
-
-export interface TrainJobSpec {
-  runDir: string;
-  checkpoint: string;
-  family?: FamilyName;
-  classNames: string[];
-  train: LabelledPatch[];
-  val: LabelledPatch[];
-  settings: Partial<TrainSettings>;
-  resume?: boolean;
-  /** Recorded in the run's config.json: where the data came from. */
-  project: string;
-}
-
-export interface TrainJobResult {
-  status: 'completed';
-  runDir: string;
-  steps: number;
-  metrics: RunMetrics;
-  /** Each validation label (its item key) with its true and predicted class index. */
-  validation: { key: string; label: number; predicted: number }[];
-}
+import type { LabelledPatch, TrainJobResult, TrainJobSpec } from '../../shared/jobs';
 
 export async function runTrainJob(spec: TrainJobSpec, ctx: JobContext): Promise<TrainJobResult> {
   const source = new PatchSource();
@@ -39,7 +15,7 @@ export async function runTrainJob(spec: TrainJobSpec, ctx: JobContext): Promise<
     const outcome = await trainRun({
       outDir: spec.runDir,
       checkpoint: spec.checkpoint,
-      family: spec.family,
+      family: familyOf(spec.family),
       classNames: spec.classNames,
       trainItems: items(spec.train),
       valItems: items(spec.val),
@@ -69,4 +45,12 @@ export async function runTrainJob(spec: TrainJobSpec, ctx: JobContext): Promise<
   } finally {
     await source.close();
   }
+}
+
+/** The spec names a family as a string; the worker checks it against the registry. */
+function familyOf(name: string | undefined): FamilyName | undefined {
+  if (name === undefined) return undefined;
+  const known = FAMILIES.find((f) => f === name);
+  if (!known) throw Object.assign(new Error(`Unknown model family "${name}"; choose one of ${FAMILIES.join(', ')}.`), { kind: 'invalid-input' });
+  return known;
 }

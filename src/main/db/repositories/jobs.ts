@@ -1,20 +1,22 @@
 import type { Db } from '../database';
-import type { JobKind, WorkerProgress } from '../../../shared/jobs';
+import type { JobKind, JobResults, JobSpecs, JobStart, WorkerProgress } from '../../../shared/jobs';
 import type { RunStatus } from '../../../shared/domain';
 
-export interface JobRecord {
+interface JobFields {
   id: number;
-  kind: JobKind;
   runId: number | null;
   status: RunStatus;
-  spec: Record<string, unknown>;
   progress: WorkerProgress | null;
   error: string | null;
-  /** Kept for jobs whose result is small (experiments); predictions go to their own table. */
-  result: unknown;
   createdAt: string;
   updatedAt: string;
 }
+
+/**
+ * A job as stored: its kind, the spec of that kind and, for kinds whose result is small
+ * (experiments), the result of that kind; predictions go to their own table.
+ */
+export type JobRecord = { [K in JobKind]: JobFields & { kind: K; spec: JobSpecs[K]; result: JobResults[K] | null } }[JobKind];
 
 interface JobRow {
   id: number;
@@ -29,27 +31,30 @@ interface JobRow {
   updated_at: string;
 }
 
-const toJob = (r: JobRow): JobRecord => ({
-  id: r.id,
-  kind: r.kind,
-  runId: r.run_id,
-  status: r.status,
-  spec: JSON.parse(r.spec_json),
-  progress: r.progress_json ? JSON.parse(r.progress_json) : null,
-  error: r.error,
-  result: r.result_json ? JSON.parse(r.result_json) : null,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
+// JSON from the database: the row was written by insert() from a JobStart of its kind, and by
+// setResult with a result of that kind, so the parsed values keep the kind's pairing.
+const toJob = (r: JobRow): JobRecord =>
+  ({
+    id: r.id,
+    kind: r.kind,
+    spec: JSON.parse(r.spec_json),
+    result: r.result_json ? JSON.parse(r.result_json) : null,
+    runId: r.run_id,
+    status: r.status,
+    progress: r.progress_json ? JSON.parse(r.progress_json) : null,
+    error: r.error,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }) as JobRecord;
 
 export class JobsRepository {
   constructor(private readonly db: Db) {}
 
-  insert(kind: JobKind, runId: number | null, spec: Record<string, unknown>): JobRecord {
+  insert(job: JobStart, runId: number | null): JobRecord {
     const now = new Date().toISOString();
     const info = this.db
       .prepare(`INSERT INTO jobs (kind, run_id, status, spec_json, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)`)
-      .run(kind, runId, JSON.stringify(spec), now, now);
+      .run(job.kind, runId, JSON.stringify(job.spec), now, now);
     return this.get(Number(info.lastInsertRowid))!;
   }
 
@@ -66,7 +71,7 @@ export class JobsRepository {
     this.db.prepare(`UPDATE jobs SET status = ?, error = ?, updated_at = ? WHERE id = ?`).run(status, error, new Date().toISOString(), id);
   }
 
-  setResult(id: number, result: unknown): void {
+  setResult<K extends JobKind>(id: number, result: JobResults[K]): void {
     this.db.prepare(`UPDATE jobs SET result_json = ?, updated_at = ? WHERE id = ?`).run(JSON.stringify(result), new Date().toISOString(), id);
   }
 

@@ -3,10 +3,10 @@
 // model never crosses: each worker loads it from `EncoderSource` itself. Per optimiser step the
 // parent sends the current trainable values (LoRA + head: 81 k floats for ViT-B r=2) and the
 // pre-processed pixels of the worker's share; the worker answers with its gradient sum.
-import type { BackendName } from '../../backend/selectBackend';
 import type { LoraSpec } from '../../adapters/loraConfig';
 import type { FamilyName } from '../../models/encoder';
 import type { RandomModelSpec } from '../../models/randomEncoder';
+import type { BackendName } from '../../../shared/jobs';
 
 /** Where a worker gets the frozen encoder: the checkpoint file, or (tests, benchmarks) a seeded random model. */
 export type EncoderSource =
