@@ -3,7 +3,7 @@
 import { basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { ApiError } from '../../shared/api';
-import { buildClassTree, classPalette, wouldCreateCycle } from '../../shared/classTree';
+import { buildClassTree, classPalette, wouldCreateCycle } from '../../shared/classes';
 import type { Annotation, Box, ClassNode, ClassRecord, ModelInspection, ModelRecord, ProjectInfo, ProjectSettings } from '../../shared/domain';
 import { openDatabase, schemaVersion, type Db } from '../db/database';
 import { AnnotationsRepository } from '../db/repositories/annotations';

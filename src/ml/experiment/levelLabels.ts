@@ -10,7 +10,7 @@ import {
   unknownClasses,
   HierarchyError,
   type ClassHierarchy,
-} from '../../shared/hierarchy';
+} from '../../shared/classes';
 import type { LabeledItem } from '../data/fewShot';
 
 export interface LabelView {

@@ -7,7 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { argmaxRows, classificationMetrics, type ClassificationMetrics } from '../../shared/metrics';
-import { hierarchicalAccuracy } from '../../shared/hierarchy';
+import { hierarchicalAccuracy } from '../../shared/classes';
 import { evaluateItems } from '../eval/evaluate';
 import type { Encoder } from '../models/encoder';
 import type { LabeledItem } from '../data/fewShot';

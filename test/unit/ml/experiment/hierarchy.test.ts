@@ -9,7 +9,7 @@ import {
   labelsAtLevel,
   maxDepth,
   unknownClasses,
-} from '../../../../src/shared/hierarchy';
+} from '../../../../src/shared/classes';
 import { labelView } from '../../../../src/ml/experiment/levelLabels';
 
 describe('hierarchy: two-level example computed by hand', () => {

@@ -1,6 +1,6 @@
 // Add, rename, recolour, reorder, nest classes and give each a number key for labelling.
 import { useState, type FormEvent } from 'react';
-import { flattenClassTree } from '@shared/classTree';
+import { flattenClassTree } from '@shared/classes';
 import type { ClassNode } from '@shared/domain';
 import { client } from '../../api/client';
 import { ErrorBanner } from '../../components/ErrorBanner';
@@ -36,8 +36,8 @@ export function ClassManager({ classes, onChanged }: { classes: ClassNode[]; onC
       <h2>Classes</h2>
       <ErrorBanner message={problem} onDismiss={() => setProblem(null)} />
       <ul className="class-list" data-testid="class-list">
-        {flat.map(({ node, depth }) => (
-          <ClassRow key={node.id} node={node} depth={depth} all={flat.map((f) => f.node)} act={act} />
+        {flat.map(({ node, level }) => (
+          <ClassRow key={node.id} node={node} depth={level - 1} all={flat.map((f) => f.node)} act={act} />
         ))}
         {flat.length === 0 && <li className="muted">No classes yet. Add one below, or import a labelled folder.</li>}
       </ul>
@@ -50,9 +50,9 @@ export function ClassManager({ classes, onChanged }: { classes: ClassNode[]; onC
           onChange={(e) => setParentId(e.target.value ? Number(e.target.value) : null)}
         >
           <option value="">(top level)</option>
-          {flat.map(({ node, depth }) => (
+          {flat.map(({ node, level }) => (
             <option key={node.id} value={node.id}>
-              {'  '.repeat(depth) + node.name}
+              {'  '.repeat(level - 1) + node.name}
             </option>
           ))}
         </select>

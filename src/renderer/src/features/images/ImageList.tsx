@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { flattenClassTree } from '@shared/classTree';
+import { flattenClassTree } from '@shared/classes';
 import type { ClassNode } from '@shared/domain';
 import { client, thumbnailUrl } from '../../api/client';
 import { download } from '../../components/download';

@@ -1,7 +1,7 @@
 // A new training run: model, method, classes (or a level of the tree), the labels that will
 // be used and their split, and the paper's defaults with the rest folded away.
 import { useEffect, useMemo, useState } from 'react';
-import { flattenClassTree } from '@shared/classTree';
+import { flattenClassTree } from '@shared/classes';
 import type { ClassNode, ModelRecord, PlanClass } from '@shared/domain';
 import { PAPER_DEFAULTS, type ProjectionName } from '@shared/training';
 import { client } from '../../api/client';
@@ -11,8 +11,8 @@ const paper = PAPER_DEFAULTS.train;
 
 export function NewRunForm({ models, classes, onStarted }: { models: ModelRecord[]; classes: ClassNode[]; onStarted: () => void }) {
   const flat = useMemo(() => flattenClassTree(classes), [classes]);
-  const depths = [...new Set(flat.map((f) => f.depth))];
-  const [level, setLevel] = useState<number | 'custom'>(Math.max(0, ...depths));
+  const levels = [...new Set(flat.map((f) => f.level))].sort((a, b) => a - b);
+  const [level, setLevel] = useState<number | 'custom'>(Math.max(1, ...levels));
   const [chosen, setChosen] = useState<number[]>([]);
   const [modelId, setModelId] = useState<number | null>(null);
   const [method, setMethod] = useState<'lora' | 'linear'>('lora');
@@ -27,7 +27,7 @@ export function NewRunForm({ models, classes, onStarted }: { models: ModelRecord
   // A level of the tree picks its classes that have labels (leaves of a flat list: level 0).
   useEffect(() => {
     if (level === 'custom') return;
-    setChosen(flat.filter((f) => f.depth === level && f.node.totalCount > 0).map((f) => f.node.id));
+    setChosen(flat.filter((f) => f.level === level && f.node.totalCount > 0).map((f) => f.node.id));
   }, [level, flat]);
   useEffect(() => {
     if (modelId === null && models.length) setModelId(models[0].id);
@@ -82,19 +82,19 @@ export function NewRunForm({ models, classes, onStarted }: { models: ModelRecord
         </div>
         <label>Classes</label>
         <div>
-          {depths.length > 1 && (
+          {levels.length > 1 && (
             <select value={level} onChange={(e) => setLevel(e.target.value === 'custom' ? 'custom' : Number(e.target.value))}>
-              {depths.map((d) => (
+              {levels.map((d) => (
                 <option key={d} value={d}>
-                  level {d + 1} of the tree
+                  level {d} of the tree
                 </option>
               ))}
               <option value="custom">choose…</option>
             </select>
           )}
           <div className="class-checks">
-            {flat.map(({ node, depth }) => (
-              <label key={node.id} style={{ paddingLeft: depth * 12 }}>
+            {flat.map(({ node, level: nodeLevel }) => (
+              <label key={node.id} style={{ paddingLeft: (nodeLevel - 1) * 12 }}>
                 <input
                   type="checkbox"
                   data-testid={`train-class-${node.name}`}

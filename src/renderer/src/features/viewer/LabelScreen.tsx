@@ -2,7 +2,7 @@
 // project's patch size, Shift+drag draws a box, Delete removes the selection, Ctrl+Z and
 // Ctrl+Shift+Z undo and redo. Every change is committed at once.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { flattenClassTree } from '@shared/classTree';
+import { flattenClassTree } from '@shared/classes';
 import { boxAround, hitTest, type Point } from '@shared/boxGeometry';
 import type { Annotation, ClassNode, ImageRecord, ProjectSettings } from '@shared/domain';
 import { client, tileSourceUrl } from '../../api/client';

@@ -1,6 +1,6 @@
 // Per class: labels so far against the target, the key that selects it, and a gallery of
 // its patches cut by the main process; a click on a patch flies the viewer to it.
-import { flattenClassTree } from '@shared/classTree';
+import { flattenClassTree } from '@shared/classes';
 import type { Annotation, ClassNode } from '@shared/domain';
 import { patchUrl } from '../../api/client';
 import { useQuery } from '../../api/hooks';
@@ -20,12 +20,12 @@ export function ShotsPanel({ classes, target, activeClassId, version, onPickClas
     <section className="shots" aria-label="Shots">
       <h2>Shots (target {target})</h2>
       <ul className="shot-list">
-        {flattenClassTree(classes).map(({ node, depth }) => (
+        {flattenClassTree(classes).map(({ node, level }) => (
           <li
             key={node.id}
             data-testid={`shots-${node.name}`}
             className={node.id === activeClassId ? 'active' : ''}
-            style={{ paddingLeft: 6 + depth * 12 }}
+            style={{ paddingLeft: 6 + (level - 1) * 12 }}
             onClick={() => onPickClass(node.id)}
           >
             <span className="key">{node.shortcut ?? '·'}</span>

@@ -1,10 +1,53 @@
-// Hierarchical class labels (e.g. the three-level HiCervix/Bethesda tree): a forest of named
-// nodes, the ancestor of a class at a given level, the class list a model is trained on at a
-// level, and accuracy at that level and every coarser one (a prediction maps to its ancestors).
-// Levels are 1-based: level 1 is the roots. A class that sits above the chosen level (an image
-// labelled only "ASC" when training at level 3) stays its own class at the deeper levels, as
-// the paper's HiCervix level-3 label set keeps parents such as "ADC" and "AGC-NOS".
+// The class tree, in both of its forms: the project's classes (ClassNode forest with label
+// counts, for the sidebar, forms and training plans) and a hierarchy of class names (from a
+// JSON tree or folder names, for the experiment grid and hierarchical scoring). One level
+// numbering everywhere: level 1 is the roots, level 2 their children, and so on.
+//
+// A class that sits above the chosen level (an image labelled only "ASC" when training at
+// level 3) stays its own class at the deeper levels, as the paper's HiCervix level-3 label set
+// keeps parents such as "ADC" and "AGC-NOS"; a prediction maps to its ancestors for accuracy
+// at coarser levels.
+import type { ClassNode, ClassRecord } from './domain';
 import { classificationMetrics } from './metrics';
+
+/** A palette that stays distinguishable on H&E and Pap stains (Tableau 10). */
+export const classPalette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+/** Builds the class forest (ordered by position) with own and subtree label counts. */
+export function buildClassTree(classes: ClassRecord[], labelCounts: Map<number, number>): ClassNode[] {
+  const nodes = new Map<number, ClassNode>();
+  for (const c of classes) nodes.set(c.id, { ...c, children: [], labelCount: labelCounts.get(c.id) ?? 0, totalCount: 0 });
+  const roots: ClassNode[] = [];
+  for (const node of nodes.values()) {
+    const parent = node.parentId === null ? undefined : nodes.get(node.parentId);
+    (parent ? parent.children : roots).push(node);
+  }
+  const sortAndTotal = (list: ClassNode[]): number => {
+    list.sort((a, b) => a.position - b.position || a.id - b.id);
+    let sum = 0;
+    for (const n of list) {
+      n.totalCount = n.labelCount + sortAndTotal(n.children);
+      sum += n.totalCount;
+    }
+    return sum;
+  };
+  sortAndTotal(roots);
+  return roots;
+}
+
+/** Depth-first list of a forest, each with its level (1 for roots), for indented lists and selects. */
+export function flattenClassTree(roots: ClassNode[], level = 1): { node: ClassNode; level: number }[] {
+  return roots.flatMap((node) => [{ node, level }, ...flattenClassTree(node.children, level + 1)]);
+}
+
+/** True when moving class `id` under `newParentId` would make it its own ancestor. */
+export function wouldCreateCycle(classes: ClassRecord[], id: number, newParentId: number): boolean {
+  const byId = new Map(classes.map((c) => [c.id, c]));
+  for (let cur = byId.get(newParentId); cur; cur = cur.parentId === null ? undefined : byId.get(cur.parentId)) {
+    if (cur.id === id) return true;
+  }
+  return false;
+}
 
 /** JSON form: {"Abnormal": {"Squamous": ["HSIL", "LSIL"]}, "Normal": ["NILM"]}; a leaf may also be null, {} or []. */
 export type TreeSpec = { [name: string]: TreeSpec | (string | TreeSpec)[] | null };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildClassTree, flattenClassTree, wouldCreateCycle } from '../../../src/shared/classTree';
+import { buildClassTree, flattenClassTree, wouldCreateCycle } from '../../../src/shared/classes';
 import type { ClassRecord } from '../../../src/shared/domain';
 
 const c = (id: number, parentId: number | null, name: string, position = 0): ClassRecord => ({
@@ -22,13 +22,13 @@ describe('class tree', () => {
     expect(abnormal.totalCount).toBe(6);
     expect(abnormal.labelCount).toBe(0);
     expect(abnormal.children[0].children.map((n) => n.name)).toEqual(['LSIL', 'HSIL']);
-    expect(flattenClassTree(roots).map(({ node, depth }) => `${depth}:${node.name}`)).toEqual([
-      '0:Normal',
-      '1:NILM',
-      '0:Abnormal',
-      '1:Squamous',
-      '2:LSIL',
-      '2:HSIL',
+    expect(flattenClassTree(roots).map(({ node, level }) => `${level}:${node.name}`)).toEqual([
+      '1:Normal',
+      '2:NILM',
+      '1:Abnormal',
+      '2:Squamous',
+      '3:LSIL',
+      '3:HSIL',
     ]);
   });
 
