@@ -1,5 +1,5 @@
+import type { Box } from './image';
 // Geometry of label boxes in level-0 pixels, shared by the viewer overlay and tests.
-import type { Box } from './domain';
 
 export interface Point {
   x: number;

@@ -9,8 +9,8 @@
 //   l_  pixel within a slide level
 //   l0_ pixel within slide level 0
 // Deep Zoom level 0 is 1x1 pixel; the last level is the full slide (or its bounded area).
+import type { Size } from './image';
 
-export type Size = readonly [number, number];
 
 /** What the maths needs to know about a slide (any reader gives this). */
 export interface SlideGeometry {

@@ -1,16 +1,9 @@
 // Domain types shared by main, renderer, worker and CLI. Plain data only.
+import type { Box } from './image';
 
 export type ImageKind = 'slide' | 'image';
 export type AnnotationSource = 'manual' | 'import' | 'accepted-prediction';
 export type RunStatus = 'queued' | 'running' | 'cancelled' | 'failed' | 'completed';
-
-/** A box in level-0 pixels of its image. */
-export interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
 
 export interface ClassRecord {
   id: number;

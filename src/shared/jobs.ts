@@ -1,9 +1,9 @@
 // The jobs the ML worker runs and the messages between main's job manager and the worker:
 // one spec and one result type per kind, discriminated unions on both sides of the process
 // boundary; errors are values with a kind. Progress is throttled by the worker (~250 ms).
-import type { Box } from './domain';
 import type { ClassificationMetrics } from './metrics';
 import type { ExperimentOptions, TrainSettings } from './training';
+import type { Box } from './image';
 
 /** Which inference engine runs a trained model: ONNX Runtime when installed (auto), or one forced. */
 export type EngineChoice = 'auto' | 'tfjs' | 'onnx';

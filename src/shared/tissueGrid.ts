@@ -1,7 +1,7 @@
+import type { Box } from './image';
 // Which patches of a slide to classify: a grid at the patch size and stride, keeping only
 // patches on tissue or cells. The mask is Otsu's threshold on HSV saturation of a
 // low-resolution overview (glass is bright and grey, stained material is saturated).
-import type { Box } from './domain';
 
 export interface Overview {
   /** Interleaved RGB of the whole slide at `downsample` (level-0 pixels per overview pixel). */

@@ -1,15 +1,10 @@
 // A small BMP decoder: sharp (libvips) does not read BMP, and SIPaKMeD and Herlev ship BMP.
 // Supports BITMAPINFOHEADER and later headers, 1/4/8-bit palettes, 24-bit and 32-bit
 // uncompressed (BI_RGB and BI_BITFIELDS with the usual masks), bottom-up and top-down rows.
+import type { RgbImage } from '../shared/image';
+
 export class BmpError extends Error {
   readonly kind = 'unsupported-bmp';
-}
-
-export interface RgbImage {
-  /** Interleaved RGB, row-major, 3 bytes per pixel. */
-  data: Uint8Array;
-  width: number;
-  height: number;
 }
 
 export function isBmp(bytes: Uint8Array): boolean {

@@ -2,9 +2,10 @@
 // Used by import (hash, size, thumbnail), the training data pipeline and patch extraction.
 import { readFile } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
-import { decodeBmp, isBmp, type RgbImage } from './bmp';
+import { decodeBmp, isBmp } from './bmp';
+import type { RgbImage } from '../shared/image';
+import { fromRgb, toRgb } from './sharpRgb';
 
-export type { RgbImage } from './bmp';
 
 export class ImageDecodeError extends Error {
   readonly kind = 'unreadable-image';
@@ -20,13 +21,7 @@ export class ImageDecodeError extends Error {
 export async function decodeImageBytes(bytes: Uint8Array, path = '<memory>'): Promise<RgbImage> {
   try {
     if (isBmp(bytes)) return decodeBmp(bytes);
-    const { data, info } = await sharp(bytes, { failOn: 'error' })
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+    return await toRgb(sharp(bytes, { failOn: 'error' }).removeAlpha());
   } catch (err) {
     throw new ImageDecodeError(path, (err as Error).message.split('\n')[0]);
   }
@@ -45,8 +40,7 @@ export async function decodeImage(path: string): Promise<RgbImage> {
 /** A sharp pipeline over any supported image (BMP decoded by us first), for resizing and encoding. */
 export async function sharpOf(bytes: Uint8Array, path = '<memory>'): Promise<Sharp> {
   if (isBmp(bytes)) {
-    const img = await decodeImageBytes(bytes, path);
-    return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
+    return fromRgb(await decodeImageBytes(bytes, path));
   }
   return sharp(bytes, { failOn: 'error' });
 }

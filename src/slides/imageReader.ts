@@ -7,7 +7,9 @@ import { decodeImageBytes, ImageDecodeError } from './decodeImage';
 import { isBmp } from './bmp';
 import { assertReadableFile } from './openslide';
 import { solid } from './sharpReader';
-import { checkRegion, SlideOpenError, SlideReadError, type RgbImage, type SlideReader, type Size } from './types';
+import { checkRegion, SlideOpenError, SlideReadError, type SlideReader } from './types';
+import type { RgbImage, Size } from '../shared/image';
+import { toRgb } from './sharpRgb';
 
 const KEEP_DECODED_MAX_PIXELS = 64 * 1024 * 1024;
 
@@ -84,13 +86,7 @@ export class PlainImageReader implements SlideReader {
 
   private async cutLarge(left: number, top: number, width: number, height: number): Promise<RgbImage> {
     try {
-      const { data, info } = await sharp(this.path, { limitInputPixels: false, failOn: 'error' })
-        .extract({ left, top, width, height })
-        .flatten({ background: '#ffffff' })
-        .toColourspace('srgb')
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+      return await toRgb(sharp(this.path, { limitInputPixels: false, failOn: 'error' }).extract({ left, top, width, height }).flatten({ background: '#ffffff' }));
     } catch (err) {
       throw new SlideReadError(this.path, (err as Error).message.split('\n')[0]);
     }

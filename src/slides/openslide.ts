@@ -4,17 +4,8 @@
 import { stat } from 'node:fs/promises';
 import { argbToRgb, argbToRgbYielding } from './argb';
 import { loadOpenSlide, type OpenSlideLib, type OsrPointer } from './openslideLib';
-import {
-  checkRegion,
-  parseBackground,
-  positiveNumber,
-  SlideOpenError,
-  SlideReadError,
-  type Mpp,
-  type RgbImage,
-  type SlideReader,
-  type Size,
-} from './types';
+import { checkRegion, parseBackground, positiveNumber, SlideOpenError, SlideReadError, type Mpp, type SlideReader } from './types';
+import type { RgbImage, Size } from '../shared/image';
 
 export { loadOpenSlide } from './openslideLib';
 

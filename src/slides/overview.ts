@@ -9,7 +9,9 @@
 // differs from the reference by about a grey level (the tile service test checks it).
 import sharp, { type Sharp } from 'sharp';
 import type { DeepZoomLayout, TileRegion } from '../shared/deepZoom';
-import type { RgbImage, SlideReader } from './types';
+import type { SlideReader } from './types';
+import type { RgbImage } from '../shared/image';
+import { fromRgb, toRgb } from './sharpRgb';
 
 export interface Overview {
   /** Deep Zoom level the overview is a full image of. */
@@ -41,7 +43,7 @@ export async function buildOverview(reader: SlideReader, layout: DeepZoomLayout,
   // Keep the scale an exact power of two (as every tile's own read is): pad odd edges by
   // repeating the last pixels so 2967 px -> 1484 px scales by 2, not 2967/1484.
   const k = Math.round(layout.levelToDzDownsample[dzLevel]);
-  let img = sharp(region.data, { raw: { width: lw, height: lh, channels: 3 } });
+  let img = fromRgb(region);
   if (Math.abs(k - layout.levelToDzDownsample[dzLevel]) < 1e-9 && (zw * k > lw || zh * k > lh)) {
     const padded = await img
       .extend({ right: zw * k - lw, bottom: zh * k - lh, extendWith: 'copy' })
@@ -49,8 +51,7 @@ export async function buildOverview(reader: SlideReader, layout: DeepZoomLayout,
       .toBuffer();
     img = sharp(padded, { raw: { width: zw * k, height: zh * k, channels: 3 } });
   }
-  const { data } = await img.resize(zw, zh, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer({ resolveWithObject: true });
-  return { dzLevel, image: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: zw, height: zh } };
+  return { dzLevel, image: await toRgb(img.resize(zw, zh, { fit: 'fill', kernel: 'lanczos3' })) };
 }
 
 /** Tile pixels (tile-sized RGB) cut from the overview, for a tile at the overview's level or coarser. */
@@ -64,7 +65,7 @@ export async function tileFromOverview(ov: Overview, layout: DeepZoomLayout, r: 
   // Clip and stretch to the tile size, as DeepZoomGenerator's own edge tiles do.
   const width = Math.min(r.tileSize[0] * scale, ov.image.width - left);
   const height = Math.min(r.tileSize[1] * scale, ov.image.height - top);
-  const img = sharp(ov.image.data, { raw: { width: ov.image.width, height: ov.image.height, channels: 3 } }).extract({
+  const img = fromRgb(ov.image).extract({
     left,
     top,
     width,

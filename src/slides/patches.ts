@@ -2,17 +2,10 @@
 // microns per pixel, at a requested output size. One function for the shots-panel gallery,
 // the training data pipeline and export, so all three see the same pixels for a label.
 // Reads come from the coarsest slide level that still has enough resolution, as tiles do.
-import sharp from 'sharp';
 import { bestLevelForDownsample } from '../shared/deepZoom';
-import type { RgbImage, SlideReader, Size } from './types';
-
-/** A rectangle in level-0 pixels. */
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+import type { Box, RgbImage, Size } from '../shared/image';
+import type { SlideReader } from './types';
+import { fromRgb, toRgb } from './sharpRgb';
 
 export interface PatchSpec {
   box: Box;
@@ -53,12 +46,12 @@ export function boxAroundCenter(
   }
   const width = Math.max(1, Math.round(ow * sx));
   const height = Math.max(1, Math.round(oh * sy));
-  return { x: Math.round(cx - width / 2), y: Math.round(cy - height / 2), width, height };
+  return { x: Math.round(cx - width / 2), y: Math.round(cy - height / 2), w: width, h: height };
 }
 
 function checkBox(box: Box): Box {
-  const b = { x: Math.round(box.x), y: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) };
-  if (![b.x, b.y].every(Number.isSafeInteger) || !(b.width >= 1 && b.height >= 1) || b.width * b.height > 2 ** 28) {
+  const b = { x: Math.round(box.x), y: Math.round(box.y), w: Math.round(box.w), h: Math.round(box.h) };
+  if (![b.x, b.y].every(Number.isSafeInteger) || !(b.w >= 1 && b.h >= 1) || b.w * b.h > 2 ** 28) {
     throw new RangeError(`invalid patch box ${JSON.stringify(box)}`);
   }
   return b;
@@ -67,43 +60,39 @@ function checkBox(box: Box): Box {
 /** RGB pixels of `spec.box` (level-0 pixels; outside the slide is background) at the requested size. */
 export async function extractPatch(reader: SlideReader, spec: PatchSpec): Promise<RgbImage> {
   const box = checkBox(spec.box);
-  let natural: Size = [box.width, box.height];
+  let natural: Size = [box.w, box.h];
   if (spec.targetMpp !== undefined) {
     if (!(spec.targetMpp > 0)) throw new RangeError(`targetMpp must be > 0, got ${spec.targetMpp}`);
     if (!reader.mpp) throw new PatchError('slide-has-no-mpp', `${reader.path} has no microns-per-pixel; extract the patch in pixels`);
     natural = [
-      Math.max(1, Math.round((box.width * reader.mpp.x) / spec.targetMpp)),
-      Math.max(1, Math.round((box.height * reader.mpp.y) / spec.targetMpp)),
+      Math.max(1, Math.round((box.w * reader.mpp.x) / spec.targetMpp)),
+      Math.max(1, Math.round((box.h * reader.mpp.y) / spec.targetMpp)),
     ];
   }
   const [ow, oh] = spec.outputSize === undefined ? natural : sizeOf(spec.outputSize);
   if (!(Number.isInteger(ow) && Number.isInteger(oh) && ow >= 1 && oh >= 1)) throw new RangeError(`invalid output size ${ow}x${oh}`);
 
   // Level-0 pixels per output pixel decides the slide level, as DeepZoomGenerator does per tile.
-  const level = bestLevelForDownsample(reader.levelDownsamples, Math.min(box.width / ow, box.height / oh));
+  const level = bestLevelForDownsample(reader.levelDownsamples, Math.min(box.w / ow, box.h / oh));
   const ds = reader.levelDownsamples[level];
-  const lw = Math.max(1, Math.ceil(box.width / ds));
-  const lh = Math.max(1, Math.ceil(box.height / ds));
+  const lw = Math.max(1, Math.ceil(box.w / ds));
+  const lh = Math.max(1, Math.ceil(box.h / ds));
   const region = await reader.readRegion(level, box.x, box.y, lw, lh);
   if (lw === ow && lh === oh) return region;
-  const { data } = await sharp(region.data, { raw: { width: lw, height: lh, channels: 3 } })
-    .resize(ow, oh, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: ow, height: oh };
+  return toRgb(fromRgb(region).resize(ow, oh, { fit: 'fill', kernel: 'lanczos3' }));
 }
 
 /** Encode RGB pixels for the gallery or export. */
 export async function encodeRgb(img: RgbImage, format: 'jpeg' | 'png' = 'jpeg', quality = 90): Promise<Buffer> {
-  const s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
+  const s = fromRgb(img);
   return format === 'png' ? s.png().toBuffer() : s.jpeg({ quality }).toBuffer();
 }
 
 /** A gallery thumbnail of a label box: the box fitted into `size` x `size`, aspect kept. */
 export async function patchThumbnail(reader: SlideReader, box: Box, size = 128, format: 'jpeg' | 'png' = 'jpeg'): Promise<Buffer> {
   const b = checkBox(box);
-  const scale = size / Math.max(b.width, b.height);
-  const out: Size = [Math.max(1, Math.round(b.width * scale)), Math.max(1, Math.round(b.height * scale))];
+  const scale = size / Math.max(b.w, b.h);
+  const out: Size = [Math.max(1, Math.round(b.w * scale)), Math.max(1, Math.round(b.h * scale))];
   return encodeRgb(await extractPatch(reader, { box: b, outputSize: out }), format);
 }
 
@@ -112,7 +101,7 @@ export async function slideThumbnail(reader: SlideReader, maxSide = 512): Promis
   const [w, h] = reader.dimensions;
   const scale = Math.min(1, maxSide / Math.max(w, h));
   return extractPatch(reader, {
-    box: { x: 0, y: 0, width: w, height: h },
+    box: { x: 0, y: 0, w, h },
     outputSize: [Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale))],
   });
 }

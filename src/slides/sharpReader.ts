@@ -4,7 +4,9 @@
 import sharp from 'sharp';
 import { assertReadableFile } from './openslide';
 import { readTiffPages, type TiffPage } from './tiffDirectory';
-import { checkRegion, positiveNumber, SlideOpenError, SlideReadError, type Mpp, type RgbImage, type SlideReader, type Size } from './types';
+import { checkRegion, positiveNumber, SlideOpenError, SlideReadError, type Mpp, type SlideReader } from './types';
+import type { RgbImage, Size } from '../shared/image';
+import { toRgb } from './sharpRgb';
 
 /** Aperio's ImageDescription: 'Aperio Image Library ...\r\n<summary>|Key = Value|Key = Value'. */
 export function parseAperioDescription(desc: string): Record<string, string> {
@@ -147,10 +149,9 @@ export class SharpSlideReader implements SlideReader {
           background: { r, g, b },
         });
       }
-      const { data, info } = await img.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-      if (info.channels !== 3 || info.width !== w || info.height !== h)
-        throw new Error(`unexpected ${info.width}x${info.height}x${info.channels} region`);
-      return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: w, height: h };
+      const region = await toRgb(img);
+      if (region.width !== w || region.height !== h) throw new Error(`unexpected ${region.width}x${region.height} region`);
+      return region;
     } catch (err) {
       throw new SlideReadError(this.path, (err as Error).message.split('\n')[0]);
     }
@@ -160,12 +161,7 @@ export class SharpSlideReader implements SlideReader {
     const page = this.associatedPages.get(name);
     if (page === undefined) throw new SlideReadError(this.path, `no associated image named '${name}'`);
     try {
-      const { data, info } = await sharp(this.path, { page, failOn: 'error' })
-        .flatten({ background: '#ffffff' })
-        .toColourspace('srgb')
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+      return await toRgb(sharp(this.path, { page, failOn: 'error' }).flatten({ background: '#ffffff' }));
     } catch (err) {
       throw new SlideReadError(this.path, (err as Error).message.split('\n')[0]);
     }

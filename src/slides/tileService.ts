@@ -3,12 +3,14 @@
 // pyramid, is a 'not-found' error. Tiles follow openslide-python's DeepZoomGenerator: read the
 // region at the best slide level, resize with Lanczos to the tile size, encode JPEG.
 // Encoded tiles live in a byte-budgeted LRU; open slides in a small LRU of handles.
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
 import { createDeepZoom, dziXml, tileRegion, type DeepZoomLayout, type TileRegion } from '../shared/deepZoom';
 import { LruCache } from './lruCache';
 import { buildOverview, overviewLevel, tileFromOverview, type Overview } from './overview';
 import { openSlide } from './slideOpener';
-import type { RgbImage, SlideReader } from './types';
+import type { SlideReader } from './types';
+import type { RgbImage } from '../shared/image';
+import { fromRgb, toRgb } from './sharpRgb';
 
 export class TileNotFoundError extends Error {
   readonly kind = 'not-found';
@@ -186,12 +188,7 @@ export class TileService {
   /** The tile's RGB pixels before JPEG encoding (tests against the reference; PNG export). */
   async getTileRgb(imageId: string, level: number, col: number, row: number): Promise<RgbImage> {
     return this.withSlide(imageId, async (s) => {
-      const { data, info } = await (
-        await this.tilePixels(s, this.regionOf(s, level, col, row))
-      )
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+      return toRgb(await this.tilePixels(s, this.regionOf(s, level, col, row)));
     });
   }
 
@@ -211,7 +208,7 @@ export class TileService {
     const [lw, lh] = r.levelSize;
     const [tw, th] = r.tileSize;
     const rgb = await s.reader.readRegion(r.slideLevel, r.l0Location[0], r.l0Location[1], lw, lh);
-    const img = sharp(rgb.data, { raw: { width: lw, height: lh, channels: 3 } });
+    const img = fromRgb(rgb);
     // DeepZoomGenerator: Image.thumbnail(z_size, LANCZOS) when the region is not already tile-sized.
     return lw !== tw || lh !== th ? img.resize(tw, th, { fit: 'fill', kernel: 'lanczos3' }) : img;
   }

@@ -1,10 +1,6 @@
 // The one interface every slide reader implements (OpenSlide, sharp/libvips, plain image),
 // and the expected failures of opening and reading slides, as values with a kind.
-import type { RgbImage } from './decodeImage';
-import type { Size } from '../shared/deepZoom';
-
-export type { RgbImage } from './decodeImage';
-export type { Size } from '../shared/deepZoom';
+import type { RgbImage, Size } from '../shared/image';
 
 export type ReaderName = 'openslide' | 'sharp' | 'image';
 

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { RgbImage } from '../../src/slides/types';
+import type { RgbImage } from '../../src/shared/image';
 
 /** Real Aperio SVS, 2220 x 2967, one level, 240 px JPEG tiles (see ../shared/data/slides/SOURCE.md). */
 export const SLIDE = '../shared/data/slides/CMU-1-Small-Region.svs';

@@ -1,6 +1,6 @@
 // Labels and predictions of a project as one list of rows: what CSV and GeoJSON export.
-import type { Box } from '../../shared/domain';
 import type { Project } from '../project/project';
+import type { Box } from '../../shared/image';
 
 export interface ExportRow {
   type: 'label' | 'prediction';

@@ -10,7 +10,7 @@ import { decodeImageBytes } from '../../slides/decodeImage';
 import { planImport, type ImportItem } from './importFiles';
 import type { Project } from '../project/project';
 import { describeSlide } from './slideProbe';
-import sharp from 'sharp';
+import { fromRgb } from '../../slides/sharpRgb';
 
 const thumbnailSize = 128;
 const progressIntervalMs = 250;
@@ -33,7 +33,7 @@ async function prepareImage(path: string): Promise<Prepared> {
   const bytes = await readFile(path);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const rgb = await decodeImageBytes(bytes, path);
-  const thumbnail = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
+  const thumbnail = await fromRgb(rgb)
     .resize(thumbnailSize, thumbnailSize, { fit: 'inside', withoutEnlargement: true })
     .jpeg({ quality: 80 })
     .toBuffer();

@@ -1,8 +1,8 @@
 // Size, microns per pixel and a thumbnail of a whole-slide file, for import, read through
 // the same reader the viewer uses (OpenSlide, or sharp where OpenSlide is missing).
-import sharp from 'sharp';
 import { openSlide } from '../../slides/slideOpener';
 import { slideThumbnail } from '../../slides/patches';
+import { fromRgb } from '../../slides/sharpRgb';
 
 export interface SlideDescription {
   width: number;
@@ -16,7 +16,7 @@ export async function describeSlide(path: string, thumbnailSize: number): Promis
   try {
     const [width, height] = reader.dimensions;
     const thumb = await slideThumbnail(reader, thumbnailSize);
-    const thumbnail = await sharp(thumb.data, { raw: { width: thumb.width, height: thumb.height, channels: 3 } })
+    const thumbnail = await fromRgb(thumb)
       .jpeg({ quality: 80 })
       .toBuffer();
     return { width, height, mpp: reader.mpp ? (reader.mpp.x + reader.mpp.y) / 2 : null, thumbnail };

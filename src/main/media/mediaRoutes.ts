@@ -51,10 +51,9 @@ export function createMediaRoutes(workspace: Workspace): (pathname: string) => P
     if (patch) {
       const label = project?.annotations.get(Number(patch[1]));
       if (!project || !label) return notFound;
-      const { x, y, w, h } = label.box;
       try {
         const jpeg = await tilesFor(project).withSlide(String(label.imageId), (s) =>
-          patchThumbnail(s.reader, { x, y, width: w, height: h }, patchSize),
+          patchThumbnail(s.reader, label.box, patchSize),
         );
         // Moving a label changes its pixels: let the browser revalidate.
         return { status: 200, contentType: 'image/jpeg', body: jpeg, cacheControl: 'no-cache' };

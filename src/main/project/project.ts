@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { ApiError } from '../../shared/api';
 import { buildClassTree, classPalette, wouldCreateCycle } from '../../shared/classes';
-import type { Annotation, Box, ClassNode, ClassRecord, ModelInspection, ModelRecord, ProjectInfo, ProjectSettings } from '../../shared/domain';
+import type { Annotation, ClassNode, ClassRecord, ModelInspection, ModelRecord, ProjectInfo, ProjectSettings } from '../../shared/domain';
 import { openDatabase, schemaVersion, type Db } from '../db/database';
 import { AnnotationsRepository } from '../db/repositories/annotations';
 import { AuditRepository } from '../db/repositories/audit';
@@ -13,6 +13,7 @@ import { ImagesRepository } from '../db/repositories/images';
 import { ModelsRepository, RunsRepository } from '../db/repositories/runs';
 import { SettingsRepository } from '../db/repositories/settings';
 import { JobsRepository } from '../db/repositories/jobs';
+import type { Box } from '../../shared/image';
 
 export function currentActor(): string {
   try {

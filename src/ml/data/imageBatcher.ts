@@ -1,8 +1,9 @@
 // Loads batches of images as [N, 3, S, S] tensors: decodes each file once (few-shot sets are
 // small; the cache is bounded) and runs the pipeline per image with its own augmentation seed.
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeImage, type RgbImage } from '../../slides/decodeImage';
+import { decodeImage } from '../../slides/decodeImage';
 import type { ImagePipeline } from './imagePipeline';
+import type { RgbImage } from '../../shared/image';
 
 export class ImageBatcher {
   private readonly cache = new Map<string, RgbImage>();

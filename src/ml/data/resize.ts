@@ -4,13 +4,6 @@
 // fixed-point weights with 22 fractional bits, horizontal pass first, rounding to uint8
 // between the passes (Pillow's libImaging/Resample.c).
 
-export interface RgbImage {
-  /** Interleaved RGB, row-major, width * height * 3 bytes. */
-  data: Uint8Array;
-  width: number;
-  height: number;
-}
-
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 2 ** PRECISION_BITS;
 

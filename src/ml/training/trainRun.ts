@@ -4,7 +4,6 @@
 // the workstation's training jobs and the experiment grid, so all three produce the same runs.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RgbImage } from '../../slides/decodeImage';
 import type { ClassificationMetrics } from '../../shared/metrics';
 import { selectBackend } from '../backend/selectBackend';
 import { evaluateItems } from '../eval/evaluate';
@@ -16,7 +15,7 @@ import { loadEncoder } from '../models/loadEncoder';
 import type { LabeledItem } from '../data/fewShot';
 import { saveHead } from '../adapters/headFile';
 import { ImageBatcher } from '../data/imageBatcher';
-import { pipelineFromOptions, type SimplePipelineOptions } from '../data/imagePipeline';
+import { pipelineFromOptions, pipelineOptionsFor } from '../data/imagePipeline';
 import { trainLinearProbe } from './linearProbe';
 import { trainLora, type TrainOutcome } from './loraTrainer';
 import { RUN_FILES, writeJson, type RunConfig } from './runDir';
@@ -24,6 +23,7 @@ import type { LoopHooks } from './trainingLoop';
 import { loraSteps, type TrainSettings } from '../../shared/training';
 import type { BackendName } from '../../shared/jobs';
 import type { RunMetrics, SplitMetrics } from '../../shared/jobs';
+import type { RgbImage } from '../../shared/image';
 
 export interface TrainRunRequest extends LoopHooks {
   outDir: string;
@@ -57,7 +57,7 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
   const encoder = loadEncoder(r.checkpoint, { family: r.family, heads: r.heads });
   try {
     const sha = await sha256File(r.checkpoint);
-    const pipelineOptions: SimplePipelineOptions = { kind: 'bicubic', size: encoder.config.imageSize, mean: encoder.config.mean, std: encoder.config.std, scale: [0.7, 1], flip: true };
+    const pipelineOptions = pipelineOptionsFor(encoder.config);
     const batcher = new ImageBatcher(pipelineFromOptions(pipelineOptions), undefined, r.decode);
     const spec = s.method === 'lora' ? resolveLoraSpec(s.lora, encoder.config) : null;
     const totalSteps = s.method === 'lora' ? loraSteps(s, r.trainItems.length) : (s.steps ?? s.epochs * Math.ceil(r.trainItems.length / s.batchSize));

@@ -1,7 +1,6 @@
 // Batch classification with a trained run: a whole slide as a grid of patches on tissue
 // (Otsu mask of an overview), or an image as one patch. Patches of the next batch are read
 // while the current one runs through the model.
-import type { Box } from '../../shared/domain';
 import { tissueMask, tissuePatches } from '../../shared/tissueGrid';
 import { openSlide } from '../../slides/slideOpener';
 import { slideThumbnail } from '../../slides/patches';
@@ -14,6 +13,7 @@ import type { JobContext } from './registry';
 import { predictWithEngine } from '../../ml/inference/enginePaths';
 import { PatchSource } from './patchSource';
 import type { ClassifyJobResult, ClassifyJobSpec, ClassifyTarget } from '../../shared/jobs';
+import type { Box } from '../../shared/image';
 
 const overviewSide = 1024;
 

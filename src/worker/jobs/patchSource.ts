@@ -1,11 +1,12 @@
 // Pixels of training and classification items: a whole image file, or a box of a slide read
 // through the same readers as the viewer. Slides stay open for the job's lifetime.
-import type { Box } from '../../shared/domain';
-import { decodeImage, type RgbImage } from '../../slides/decodeImage';
+import { decodeImage } from '../../slides/decodeImage';
 import { openSlide } from '../../slides/slideOpener';
 import { extractPatch } from '../../slides/patches';
 import type { SlideReader } from '../../slides/types';
 import type { PatchItem } from '../../shared/jobs';
+import type { Box } from '../../shared/image';
+import type { RgbImage } from '../../shared/image';
 
 export class PatchSource {
   private readonly items = new Map<string, PatchItem>();
@@ -25,8 +26,7 @@ export class PatchSource {
       reader = openSlide(item.path);
       this.slides.set(item.path, reader);
     }
-    const { x, y, w, h } = item.box;
-    return extractPatch(await reader, { box: { x, y, width: w, height: h } });
+    return extractPatch(await reader, { box: item.box });
   };
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { allTiles, bestLevelForDownsample, createDeepZoom, dziXml, tileRegion, type Size } from '../../../src/shared/deepZoom';
+import { allTiles, bestLevelForDownsample, createDeepZoom, dziXml, tileRegion } from '../../../src/shared/deepZoom';
+import type { Size } from '../../../src/shared/image';
 
 // Expected values come from openslide-python's DeepZoomGenerator (test/fixtures/slides/make_deepzoom_fixture.py).
 interface FixtureTile {

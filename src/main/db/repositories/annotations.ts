@@ -1,5 +1,6 @@
 import type { Db } from '../database';
-import type { Annotation, AnnotationSource, Box } from '../../../shared/domain';
+import type { Annotation, AnnotationSource } from '../../../shared/domain';
+import type { Box } from '../../../shared/image';
 
 interface AnnotationRow {
   id: number;

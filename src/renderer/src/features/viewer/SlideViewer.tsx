@@ -4,7 +4,7 @@
 import OpenSeadragon from 'openseadragon';
 import { forwardRef, useEffect, useImperativeHandle, useRef } from 'react';
 import { boxFromDrag, contains, translate, type Point } from '@shared/boxGeometry';
-import type { Box } from '@shared/domain';
+import type { Box } from '@shared/image';
 import { drawOverlay, type OverlayState, type ViewTransform } from './overlay';
 
 export interface SlideViewerHandle {

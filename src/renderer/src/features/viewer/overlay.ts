@@ -1,7 +1,7 @@
 // Draws every label box, the box being drawn or moved, and the scale bar on one canvas
 // over the viewer: a single layer, redrawn per frame, so thousands of boxes stay smooth.
 import { scaleBar } from '@shared/boxGeometry';
-import type { Box } from '@shared/domain';
+import type { Box } from '@shared/image';
 
 export interface OverlayBox {
   id: number;

@@ -1,7 +1,8 @@
 // The labels of one image and every labelling action on them; each action is committed at
 // once (one API call, one transaction) and the list reloads from the database after undo/redo.
 import { useCallback, useEffect, useState } from 'react';
-import type { Annotation, Box } from '@shared/domain';
+import type { Annotation } from '@shared/domain';
+import type { Box } from '@shared/image';
 import { client } from '../../api/client';
 
 export function useLabels(imageId: number, onChanged: () => void) {
