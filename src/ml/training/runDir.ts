@@ -1,13 +1,11 @@
 // A training run's folder: config.json (everything needed to reproduce and to predict),
 // adapter.safetensors (LoRA runs), head.safetensors, metrics.json, checkpoint.safetensors.
+// File formats only (no tfjs): the app core reads run folders too; trainedModel.ts loads them.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadAdapter } from '../adapters/adapterFile';
 import type { LoraSpec } from '../adapters/loraConfig';
 import type { EncoderConfig } from '../models/encoder';
-import { loadHead } from '../adapters/headFile';
-import type { SimplePipelineOptions } from '../data/imagePipeline';
-import { TrainedModel } from './trainedModel';
+import type { PipelineOptions } from '../data/imagePipeline';
 import type { TrainSettings } from '../../shared/training';
 
 export const RUN_FILES = {
@@ -29,7 +27,7 @@ export interface RunConfig {
   settings: TrainSettings;
   lora: LoraSpec | null;
   totalSteps: number;
-  pipeline: SimplePipelineOptions;
+  pipeline: PipelineOptions;
   backend: string;
   trainableParameters?: number;
 }
@@ -52,18 +50,4 @@ export async function readRunConfig(runDir: string): Promise<RunConfig> {
   const cfg = JSON.parse(text) as RunConfig;
   if (cfg.format !== 'cytotune-run/1') throw new RunDirError(`${runDir}: ${RUN_FILES.config} is not a CytoTune run configuration`);
   return cfg;
-}
-
-/** Loads the trained adapter (if any) and head; both are checked against the base's sha256. */
-export async function loadTrainedModel(runDir: string, cfg: RunConfig, baseSha256: string): Promise<TrainedModel> {
-  const base = { baseSha256, family: cfg.encoder.family, width: cfg.encoder.width };
-  const { head } = await loadHead(join(runDir, RUN_FILES.head), { ...base, outputDim: cfg.encoder.outputDim });
-  if (cfg.method !== 'lora') return new TrainedModel(null, head);
-  try {
-    const { adapter } = await loadAdapter(join(runDir, RUN_FILES.adapter), base);
-    return new TrainedModel(adapter, head);
-  } catch (err) {
-    head.dispose();
-    throw err;
-  }
 }

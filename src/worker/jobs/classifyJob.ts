@@ -8,12 +8,13 @@ import { selectBackend } from '../../ml/backend/selectBackend';
 import { sha256File } from '../../ml/adapters/baseIdentity';
 import { ImageBatcher } from '../../ml/data/imageBatcher';
 import { pipelineFromOptions } from '../../ml/data/imagePipeline';
-import { loadTrainedModel, readRunConfig } from '../../ml/training/runDir';
+import { readRunConfig } from '../../ml/training/runDir';
 import type { JobContext } from './registry';
 import { predictWithEngine } from '../../ml/inference/enginePaths';
 import { PatchSource } from './patchSource';
 import type { ClassifyJobResult, ClassifyJobSpec, ClassifyTarget } from '../../shared/jobs';
 import type { Box } from '../../shared/image';
+import { loadTrainedModel } from '../../ml/training/trainedModel';
 
 const overviewSide = 1024;
 
