@@ -219,7 +219,7 @@ async function child(req: ChildRequest): Promise<StepResult> {
   const { selectBackend } = await import('../src/ml/backend/selectBackend');
   const { createRandomEncoder } = await import('../src/ml/models/randomEncoder');
   const { ImageBatcher } = await import('../src/ml/data/imageBatcher');
-  const { familyPipeline } = await import('../src/ml/data/imagePipeline');
+  const { pipelineFromOptions } = await import('../src/ml/data/imagePipeline');
   const { trainLora } = await import('../src/ml/training/loraTrainer');
   const { resolveSettings } = await import('../src/shared/training');
   const { peakRssBytes } = await import('../src/ml/training/parallel/rss');
@@ -236,7 +236,7 @@ async function child(req: ChildRequest): Promise<StepResult> {
     const data = new Uint8Array(256 * 256 * 3).map(() => rng.int(256));
     return { width: 256, height: 256, data };
   };
-  const batcher = new ImageBatcher(familyPipeline({ size: 224, mean: enc.config.mean, std: enc.config.std }), undefined, decode as never);
+  const batcher = new ImageBatcher(pipelineFromOptions({ size: 224, mean: enc.config.mean, std: enc.config.std }), undefined, decode as never);
   const settings = resolveSettings({ steps, batchSize: req.batch, microBatchSize: req.batch, warmupSteps: 1, lr: 1e-3, checkpointEvery: 0, seed: 1, processes: req.processes, lora: { ...req.model.lora, dropout: 0.25 } });
   const marks: number[] = [];
   let workerRss: number[] = [];

@@ -44,6 +44,7 @@ export function createToyEncoder(opts: ToyOptions = {}): ToyEncoder {
     width,
     depth,
     heads,
+    headsSource: 'option',
     mlpDim,
     outputDim,
     layerNormEps: 1e-5,

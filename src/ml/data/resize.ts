@@ -3,6 +3,7 @@
 // saw in training): separable, antialiased (the kernel widens when downscaling), a = -0.5,
 // fixed-point weights with 22 fractional bits, horizontal pass first, rounding to uint8
 // between the passes (Pillow's libImaging/Resample.c).
+import type { RgbImage } from '../../shared/image';
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 2 ** PRECISION_BITS;

@@ -3,8 +3,9 @@
 //   train: RandomResizedCrop(size, scale, ratio, BICUBIC) -> RandomHorizontalFlip -> ToTensor -> Normalize
 // following torchvision's arithmetic (int() and Python's round-half-even), output Float32Array CHW.
 import type { EncoderConfig } from '../models/encoder';
-import { crop, flipHorizontal, resizeBicubic, type RgbImage } from './resize';
-import type { Rng } from './rng';
+import { crop, flipHorizontal, resizeBicubic } from './resize';
+import type { SeededRandom } from '../random';
+import type { RgbImage } from '../../shared/image';
 
 export type { RgbImage };
 
@@ -50,13 +51,23 @@ export function preprocessEval(img: RgbImage, cfg: Normalisation, out?: Float32A
 }
 
 export interface AugmentOptions {
-  /** Fraction of the image area kept, default [0.7, 1] (the paper's setting). */
+  /** Fraction of the image area kept. */
   scale?: [number, number];
-  /** Aspect ratio range, default [3/4, 4/3]. */
+  /** Aspect ratio range. */
   ratio?: [number, number];
-  /** Probability of a horizontal flip, default 0.5. */
+  /** Probability of a horizontal flip. */
   flipProbability?: number;
 }
+
+/**
+ * The training augmentation of the paper's code (RandomResizedCrop(scale=(0.7, 1)) +
+ * RandomHorizontalFlip()): the one place these defaults live; pipelines and callers refer here.
+ */
+export const DEFAULT_AUGMENT: Readonly<Required<AugmentOptions>> = {
+  scale: [0.7, 1],
+  ratio: [3 / 4, 4 / 3],
+  flipProbability: 0.5,
+};
 
 export interface CropBox {
   top: number;
@@ -66,7 +77,7 @@ export interface CropBox {
 }
 
 /** torchvision RandomResizedCrop.get_params with our RNG: 10 tries, then a central fallback. */
-export function randomResizedCropBox(width: number, height: number, rng: Rng, scale: [number, number] = [0.7, 1], ratio: [number, number] = [3 / 4, 4 / 3]): CropBox {
+export function randomResizedCropBox(width: number, height: number, rng: SeededRandom, scale: [number, number] = DEFAULT_AUGMENT.scale, ratio: [number, number] = DEFAULT_AUGMENT.ratio): CropBox {
   const area = width * height;
   const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])];
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -75,7 +86,7 @@ export function randomResizedCropBox(width: number, height: number, rng: Rng, sc
     const w = roundHalfEven(Math.sqrt(target * aspect));
     const h = roundHalfEven(Math.sqrt(target / aspect));
     if (w > 0 && w <= width && h > 0 && h <= height) {
-      return { top: rng.int(0, height - h + 1), left: rng.int(0, width - w + 1), height: h, width: w };
+      return { top: rng.int(height - h + 1), left: rng.int(width - w + 1), height: h, width: w };
     }
   }
   const inRatio = width / height;
@@ -87,9 +98,9 @@ export function randomResizedCropBox(width: number, height: number, rng: Rng, sc
 }
 
 /** Training transform: random resized crop + horizontal flip, drawn from `rng` (same state, same output). */
-export function preprocessTrain(img: RgbImage, cfg: Normalisation, rng: Rng, opts: AugmentOptions = {}, out?: Float32Array, offset = 0): Float32Array {
+export function preprocessTrain(img: RgbImage, cfg: Normalisation, rng: SeededRandom, opts: AugmentOptions = {}, out?: Float32Array, offset = 0): Float32Array {
   const box = randomResizedCropBox(img.width, img.height, rng, opts.scale, opts.ratio);
   let x = resizeBicubic(crop(img, box.left, box.top, box.width, box.height), cfg.imageSize, cfg.imageSize);
-  if (rng.float() < (opts.flipProbability ?? 0.5)) x = flipHorizontal(x);
+  if (rng.next() < (opts.flipProbability ?? DEFAULT_AUGMENT.flipProbability)) x = flipHorizontal(x);
   return toNormalisedChw(x, cfg.mean, cfg.std, out, offset);
 }

@@ -10,7 +10,7 @@ import type { FamilyName } from '../models/encoder';
 import { loadEncoder } from '../models/loadEncoder';
 import { DatasetError } from '../data/imageFolder';
 import { ImageBatcher } from '../data/imageBatcher';
-import { pipelineFromOptions } from '../data/imagePipeline';
+import { pipelineFromOptions, pipelineOptionsFor } from '../data/imagePipeline';
 import type { TrainProgress } from '../training/trainingLoop';
 import { resolveSplit } from './dataSplit';
 import { checkCompatible, readExperiment, writeExperiment, type ModelRecord } from './experimentFile';
@@ -150,9 +150,7 @@ export async function runExperimentGrid(o: ExperimentOptions, hooks: ExperimentH
         type: 'info',
         message: `model ${ck.label}: ${cfg.family}, width ${cfg.width}, ${cfg.depth} blocks, ${cfg.imageSize} px, embedding ${cfg.outputDim}`,
       });
-      const batcher = new ImageBatcher(
-        pipelineFromOptions({ kind: 'bicubic', size: cfg.imageSize, mean: cfg.mean, std: cfg.std, scale: [0.7, 1], flip: true }),
-      );
+      const batcher = new ImageBatcher(pipelineFromOptions(pipelineOptionsFor(cfg)));
       const loadFeatures = async (label: string, sha: string) => {
         const uniq = (items: { path: string }[]) => [...new Set(items.map((it) => it.path))];
         const paths = { train: uniq(ctx.train), val: uniq(ctx.val), test: uniq(ctx.test) };

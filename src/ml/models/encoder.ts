@@ -3,8 +3,12 @@
 // through `ProjectionHook`, so no family knows about LoRA and LoRA knows no family.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ProjectionName } from '../../shared/training';
+import type { FamilyName } from './registry';
 
-export type FamilyName = 'openai-clip' | 'hf-clip' | 'timm-vit' | 'open-clip-timm' | 'hf-vit';
+export type { FamilyName };
+
+/** Where the attention head count came from (embed and doctor print it). */
+export type HeadsSource = 'option' | 'config.json' | 'open_clip_config.json' | 'width/64 guess';
 
 /** A frozen dense layer y = x @ w + b, with w stored as [in, out] (already transposed from PyTorch's [out, in]). */
 export interface Dense {
@@ -26,6 +30,8 @@ export interface EncoderConfig {
   width: number;
   depth: number;
   heads: number;
+  /** Why `heads` has its value: checkpoints do not record it (see headCount.ts). */
+  headsSource: HeadsSource;
   mlpDim: number;
   /** Size of the embedding `embed` returns (projection dim for CLIP families, width for ViTs). */
   outputDim: number;

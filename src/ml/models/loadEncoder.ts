@@ -2,8 +2,8 @@
 import { openCheckpoint } from '../checkpoint/openCheckpoint';
 import type { Checkpoint } from '../checkpoint/types';
 import type { Encoder } from './encoder';
-import { detectFamily, type DetectOptions } from './families';
-import { loadVitWeights } from './familyWeights';
+import { detectFamily, type DetectOptions } from './registry';
+import { loadVitWeights } from './weightReader';
 import { VitEncoder } from './vit';
 
 export type LoadEncoderOptions = DetectOptions;

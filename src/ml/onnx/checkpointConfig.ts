@@ -2,7 +2,7 @@
 // and shapes only), so commands can check inputs and find a cached graph before any export.
 import { openCheckpoint } from '../checkpoint/openCheckpoint';
 import type { EncoderConfig } from '../models/encoder';
-import { detectFamily } from '../models/families';
+import { detectFamily } from '../models/registry';
 import type { LoadEncoderOptions } from '../models/loadEncoder';
 
 export function checkpointConfig(path: string, opts: LoadEncoderOptions = {}): EncoderConfig {

@@ -12,7 +12,7 @@ import { createRandomEncoder } from '../../../../src/ml/models/randomEncoder';
 import type { VitEncoder } from '../../../../src/ml/models/vit';
 import type { LabeledItem } from '../../../../src/ml/data/fewShot';
 import { ImageBatcher } from '../../../../src/ml/data/imageBatcher';
-import { familyPipeline } from '../../../../src/ml/data/imagePipeline';
+import { pipelineFromOptions } from '../../../../src/ml/data/imagePipeline';
 import { trainLinearProbe } from '../../../../src/ml/training/linearProbe';
 import { herlevSubset } from '../../../support/herlevData';
 import { useBackend } from '../../../support/tfBackend';
@@ -27,7 +27,7 @@ beforeAll(async () => {
   await useBackend('wasm');
   enc = createRandomEncoder({ family: 'openai-clip', imageSize: 32, patchSize: 8, width: 32, depth: 1, heads: 2, outputDim: 16 }, 3);
   items = await herlevSubset(['normal_superficiel', 'severe_dysplastic'], 6);
-  batcher = new ImageBatcher(familyPipeline({ size: 32, mean: enc.config.mean, std: enc.config.std }));
+  batcher = new ImageBatcher(pipelineFromOptions({ size: 32, mean: enc.config.mean, std: enc.config.std }));
 });
 afterAll(() => {
   enc.dispose();

@@ -13,7 +13,7 @@ import { GradientPool, splitShares } from '../../../../src/ml/training/parallel/
 import type { EncoderSource } from '../../../../src/ml/training/parallel/protocol';
 import type { LabeledItem } from '../../../../src/ml/data/fewShot';
 import { ImageBatcher } from '../../../../src/ml/data/imageBatcher';
-import { simplePipeline } from '../../../../src/ml/data/imagePipeline';
+import { pipelineFromOptions } from '../../../../src/ml/data/imagePipeline';
 import { trainLora, type TrainInput } from '../../../../src/ml/training/loraTrainer';
 import type { TrainedModel } from '../../../../src/ml/training/trainedModel';
 import { herlevSubset } from '../../../support/herlevData';
@@ -35,7 +35,7 @@ beforeAll(async () => {
   source = { kind: 'checkpoint', path, heads: 2 };
   enc = loadEncoder(path, { heads: 2 });
   items = await herlevSubset(['normal_superficiel', 'severe_dysplastic'], 3);
-  batcher = new ImageBatcher(simplePipeline({ size: 16, mean: enc.config.mean, std: enc.config.std }));
+  batcher = new ImageBatcher(pipelineFromOptions({ size: 16, mean: enc.config.mean, std: enc.config.std }));
 });
 afterAll(() => {
   enc.dispose();

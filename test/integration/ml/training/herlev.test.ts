@@ -7,7 +7,7 @@ import { createRandomEncoder } from '../../../../src/ml/models/randomEncoder';
 import type { VitEncoder } from '../../../../src/ml/models/vit';
 import type { LabeledItem } from '../../../../src/ml/data/fewShot';
 import { ImageBatcher } from '../../../../src/ml/data/imageBatcher';
-import { simplePipeline } from '../../../../src/ml/data/imagePipeline';
+import { pipelineFromOptions } from '../../../../src/ml/data/imagePipeline';
 import { trainLora } from '../../../../src/ml/training/loraTrainer';
 import { herlevSubset } from '../../../support/herlevData';
 import { useBackend } from '../../../support/tfBackend';
@@ -21,7 +21,7 @@ beforeAll(async () => {
   await useBackend('wasm');
   enc = createRandomEncoder({ family: 'openai-clip', imageSize: 32, patchSize: 8, width: 32, depth: 2, heads: 2, outputDim: 32 }, 11);
   items = await herlevSubset(['normal_superficiel', 'severe_dysplastic'], 10);
-  batcher = new ImageBatcher(simplePipeline({ size: 32, mean: enc.config.mean, std: enc.config.std }));
+  batcher = new ImageBatcher(pipelineFromOptions({ size: 32, mean: enc.config.mean, std: enc.config.std }));
 });
 afterAll(() => enc.dispose());
 

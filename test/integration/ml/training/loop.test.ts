@@ -7,7 +7,7 @@ import { createRandomEncoder } from '../../../../src/ml/models/randomEncoder';
 import type { VitEncoder } from '../../../../src/ml/models/vit';
 import type { LabeledItem } from '../../../../src/ml/data/fewShot';
 import { ImageBatcher } from '../../../../src/ml/data/imageBatcher';
-import { simplePipeline } from '../../../../src/ml/data/imagePipeline';
+import { pipelineFromOptions } from '../../../../src/ml/data/imagePipeline';
 import { trainLinearProbe } from '../../../../src/ml/training/linearProbe';
 import { trainLora, type TrainInput } from '../../../../src/ml/training/loraTrainer';
 import type { TrainedModel } from '../../../../src/ml/training/trainedModel';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   await useBackend('wasm');
   enc = createRandomEncoder({ family: 'openai-clip', imageSize: 16, patchSize: 8, width: 16, depth: 2, heads: 2, outputDim: 8 }, 3);
   items = await herlevSubset(['normal_superficiel', 'severe_dysplastic'], 3);
-  batcher = new ImageBatcher(simplePipeline({ size: 16, mean: enc.config.mean, std: enc.config.std }));
+  batcher = new ImageBatcher(pipelineFromOptions({ size: 16, mean: enc.config.mean, std: enc.config.std }));
   dir = mkdtempSync(join(tmpdir(), 'cytotune-train-'));
 });
 afterAll(() => {

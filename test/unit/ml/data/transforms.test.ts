@@ -3,12 +3,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../../../src/slides/decodeImage';
-import { familyNormalisation } from '../../../../src/ml/data/normalisation';
-import { crop, resizeBicubic, type RgbImage } from '../../../../src/ml/data/resize';
-import { Rng } from '../../../../src/ml/data/rng';
+import { crop, resizeBicubic } from '../../../../src/ml/data/resize';
+import { familyByName, type FamilyName } from '../../../../src/ml/models/registry';
+import { Xoshiro128 as Rng } from '../../../../src/ml/random';
 import { centerCrop, preprocessEval, preprocessTrain, randomResizedCropBox, resizeShorterSide, roundHalfEven } from '../../../../src/ml/data/transforms';
 import { loadImageBatch } from '../../../../src/ml/data/loadImages';
 import { fixturePath } from '../../../support/encoderFixtures';
+import type { RgbImage } from '../../../../src/shared/image';
+
+/** What the removed familyNormalisation returned: the family's constants, as fresh arrays. */
+function familyNormalisation(family: FamilyName): { mean: [number, number, number]; std: [number, number, number] } {
+  const f = familyByName(family);
+  return { mean: [...f.mean], std: [...f.std] };
+}
 
 interface PreCase { op: string; size: number; resized?: [number, number]; box?: [number, number, number, number]; rgb: number[] }
 const expected: { width: number; height: number; cases: PreCase[] } = JSON.parse(readFileSync(fixturePath('pre-expected.json'), 'utf8'));
@@ -117,7 +124,7 @@ describe('seeded augmentation', () => {
   it('the RNG is uniform enough and its state is four uint32 words', () => {
     const r = new Rng(9);
     let s = 0;
-    for (let i = 0; i < 10000; i++) s += r.float();
+    for (let i = 0; i < 10000; i++) s += r.next();
     expect(s / 10000).toBeGreaterThan(0.48);
     expect(s / 10000).toBeLessThan(0.52);
     expect(r.getState().every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)).toBe(true);

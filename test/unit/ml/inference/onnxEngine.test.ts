@@ -22,7 +22,7 @@ import { installedProviders, loadOnnxRuntime, openSession, type OrtModule } from
 import { buildVitModel } from '../../../../src/ml/onnx/exportVit';
 import { hostWeightsOf } from '../../../../src/ml/onnx/hostWeights';
 import { ImageBatcher } from '../../../../src/ml/data/imageBatcher';
-import { simplePipeline } from '../../../../src/ml/data/imagePipeline';
+import { pipelineFromOptions } from '../../../../src/ml/data/imagePipeline';
 import { LinearHead } from '../../../../src/ml/adapters/linearHead';
 import { TrainedModel } from '../../../../src/ml/training/trainedModel';
 import { fixturePath, loadNpy, manifest, maxAbsDiff } from '../../../support/encoderFixtures';
@@ -196,7 +196,7 @@ describe('batch classification through an engine', () => {
     expect(paths).toHaveLength(6);
     const enc = loadEncoder(ckpt, { heads: 2 });
     const model = new TrainedModel(adapterWithB(5), LinearHead.create(16, 3, 5));
-    const batcher = new ImageBatcher(simplePipeline({ size: 32, mean: enc.config.mean, std: enc.config.std }));
+    const batcher = new ImageBatcher(pipelineFromOptions({ size: 32, mean: enc.config.mean, std: enc.config.std }));
     try {
       const want = await predictPaths(enc, model, batcher, paths, { batchSize: 4 });
       const engine = await createInferenceEngine({

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError } from '../../../../src/ml/checkpoint/errors';
 import type { TensorInfo } from '../../../../src/ml/checkpoint/types';
-import { detectFamily } from '../../../../src/ml/models/families';
+import { detectFamily } from '../../../../src/ml/models/registry';
 import { loadEncoder } from '../../../../src/ml/models/loadEncoder';
 import { createRandomEncoder, randomStateDict, writeSafetensors, type RandomModelSpec } from '../../../../src/ml/models/randomEncoder';
 
