@@ -3,6 +3,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
+import { layerPlugin } from './scripts/lint/layers.js';
 
 const nodeOnly = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'net', 'url', 'worker_threads', 'stream', 'events'];
 const nativeOrHeavy = ['electron', 'better-sqlite3', 'sharp', 'koffi', 'onnxruntime-node', 'ws', '@tensorflow/*', 'playwright-core'];
@@ -20,6 +22,21 @@ export default tseslint.config(
     },
   },
   {
+    // Imports run one way between the layers of src/ (scripts/lint/layers.js).
+    files: ['src/**/*.{ts,tsx}'],
+    plugins: { layers: layerPlugin },
+    rules: { 'layers/one-way': 'error' },
+  },
+  {
+    files: ['src/main/**/*.ts', 'src/electron/**/*.ts', 'src/preload/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@tensorflow/*', 'onnxruntime-node', 'webgpu'], message: 'The app core never loads an ML runtime: run it in the worker through a job.' }] },
+      ],
+    },
+  },
+  {
     files: ['src/shared/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -27,6 +44,12 @@ export default tseslint.config(
         { patterns: [{ group: [...nodeOnly, ...nativeOrHeavy], message: 'src/shared is pure TypeScript: no Node, Electron, native or tfjs imports.' }] },
       ],
     },
+  },
+  {
+    // The rules of hooks and complete effect dependencies (the compiler-era rules of v7 are not on).
+    files: ['src/renderer/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
   {
     files: ['src/renderer/**/*.{ts,tsx}'],

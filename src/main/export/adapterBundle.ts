@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { ApiError } from '../../shared/api';
 import type { ModelRecord } from '../../shared/domain';
 import { readWeightsFile, writeWeightsFile, type DecodedWeights } from '../../ml/adapters/safetensorsIo';
-import type { HostTensor } from '../../ml/adapters/loraAdapter';
 import { RUN_FILES, writeJson, type RunConfig } from '../../ml/training/runDir';
+import type { HostTensor } from '../../ml/adapters/safetensorsIo';
 
 const format = 'cytotune-adapter-bundle/1';
 const parts = ['adapter', 'head'] as const;

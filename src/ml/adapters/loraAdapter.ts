@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncoderConfig } from '../models/encoder';
 import { hashSeed, Rng } from '../random';
+import type { HostTensor } from './safetensorsIo';
 import { layerKey, type LoraSpec } from './loraConfig';
 import type { ProjectionName } from '../../shared/training';
 
@@ -17,12 +18,6 @@ export interface LoraLayer {
 }
 
 /** Named host copy of a tensor in PyTorch layout (for files and checkpoints). */
-export interface HostTensor {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
-
 export class LoraAdapter {
   private constructor(
     readonly spec: LoraSpec,

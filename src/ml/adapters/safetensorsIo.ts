@@ -4,7 +4,13 @@
 // Checkpoints of foundation models are read by src/worker/checkpoint, not here.
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
-import type { HostTensor } from './loraAdapter';
+
+/** A float32 tensor on the host (not tfjs): what adapter, head and checkpoint files hold. */
+export interface HostTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
 
 export class WeightsFileError extends Error {
   constructor(

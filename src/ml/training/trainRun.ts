@@ -4,7 +4,6 @@
 // the workstation's training jobs and the experiment grid, so all three produce the same runs.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ClassificationMetrics } from '../../shared/metrics';
 import { selectBackend } from '../backend/selectBackend';
 import { evaluateItems } from '../eval/evaluate';
 import { saveAdapter, type AdapterMetadata } from '../adapters/adapterFile';

@@ -5,7 +5,6 @@ import { openSlide } from '../../slides/slideOpener';
 import { extractPatch } from '../../slides/patches';
 import type { SlideReader } from '../../slides/types';
 import type { PatchItem } from '../../shared/jobs';
-import type { Box } from '../../shared/image';
 import type { RgbImage } from '../../shared/image';
 
 export class PatchSource {

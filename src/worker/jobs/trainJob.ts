@@ -5,7 +5,7 @@ import { FAMILIES } from '../../ml/models/families';
 import { trainRun } from '../../ml/training/trainRun';
 import type { JobContext } from './registry';
 import { PatchSource } from './patchSource';
-import { resolveSettings, type TrainSettings } from '../../shared/training';
+import { resolveSettings } from '../../shared/training';
 import type { LabelledPatch, TrainJobResult, TrainJobSpec } from '../../shared/jobs';
 
 export async function runTrainJob(spec: TrainJobSpec, ctx: JobContext): Promise<TrainJobResult> {

@@ -130,6 +130,8 @@ export const SlideViewer = forwardRef<SlideViewerHandle, Props>(function SlideVi
       viewer.destroy();
       viewerRef.current = null;
     };
+    // The viewer is created once per mount (DESIGN.md 7); redraw reads props through refs.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   useEffect(() => {
