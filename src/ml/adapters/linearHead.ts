@@ -2,8 +2,8 @@
 // w [D, C], b [C]. Initialised like torch.nn.Linear (kaiming_uniform_(a=sqrt 5) on the
 // [C, D] weight, i.e. U(+-1/sqrt(D)), and the bias U(+-1/sqrt(D))); files use torch's layout.
 import * as tf from '@tensorflow/tfjs-core';
-import type { HostTensor } from './loraAdapter';
 import { hashSeed, Rng } from '../random';
+import type { HostTensor } from './safetensorsIo';
 
 export class LinearHead {
   private constructor(

@@ -4,7 +4,7 @@
 //   m <- b1 m + (1 - b1) g ;  v <- b2 v + (1 - b2) g^2
 //   p <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 import * as tf from '@tensorflow/tfjs-core';
-import type { HostTensor } from '../adapters/loraAdapter';
+import type { HostTensor } from '../adapters/safetensorsIo';
 
 export interface AdamWOptions {
   beta1?: number;

@@ -2,10 +2,10 @@
 // and the loop state (step, sampler position, seed) with a fingerprint of the run's settings,
 // written atomically. Resuming with other settings or data is refused (kind 'checkpoint-mismatch').
 import * as tf from '@tensorflow/tfjs-core';
-import type { HostTensor } from '../adapters/loraAdapter';
 import { readWeightsFile, writeWeightsFile } from '../adapters/safetensorsIo';
 import type { AdamW } from './adamw';
 import type { SamplerState } from '../data/epochSampler';
+import type { HostTensor } from '../adapters/safetensorsIo';
 
 export const CHECKPOINT_FORMAT = 'cytotune-train-checkpoint/1';
 
