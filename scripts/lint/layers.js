@@ -11,7 +11,7 @@ export const LAYERS = {
   ml: ['ml', 'slides', 'shared'],
   worker: ['worker', 'ml', 'slides', 'shared'],
   // The application core reads ML file formats only; everything else of the ML goes through a job.
-  main: ['main', 'slides', 'shared', 'ml/checkpoint', 'ml/models/registry.ts', 'ml/models/families', 'ml/models/familyDefinition.ts', 'ml/models/encoder.ts', 'ml/training/runDir.ts', 'ml/adapters/safetensorsIo.ts'],
+  main: ['main', 'slides', 'shared', 'ml/checkpoint', 'ml/models/registry.ts', 'ml/random.ts', 'ml/training/runDir.ts', 'ml/adapters/safetensorsIo.ts'],
   electron: ['electron', 'main', 'shared'],
   preload: ['preload', 'shared'],
   cli: ['cli', 'main', 'ml', 'slides', 'shared'],

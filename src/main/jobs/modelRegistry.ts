@@ -7,7 +7,7 @@ import { ApiError } from '../../shared/api';
 import type { ModelInspection } from '../../shared/domain';
 import { openCheckpoint } from '../../ml/checkpoint/openCheckpoint';
 import { elementCount } from '../../ml/checkpoint/types';
-import { detectFamily } from '../../ml/models/families';
+import { detectFamily } from '../../ml/models/registry';
 
 
 async function sha256(path: string): Promise<string> {

@@ -4,7 +4,7 @@ import { ApiError } from '../../shared/api';
 import type { Annotation, PlanClass } from '../../shared/domain';
 import type { Project } from '../project/project';
 import type { LabelledPatch } from '../../shared/jobs';
-
+import { Rng } from '../../ml/random';
 
 export interface TrainingPlan {
   classes: PlanClass[];
@@ -12,22 +12,9 @@ export interface TrainingPlan {
   val: LabelledPatch[];
 }
 
-/** Deterministic shuffle (mulberry32) so a plan shown before training is the plan trained. */
+/** Deterministic shuffle (the one seeded RNG) so a plan shown before training is the plan trained. */
 function shuffled<T>(items: T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
+  return new Rng(seed).shuffle([...items]);
 }
 
 /** Validation labels per class: min(shots, 4) as in the paper, never the last training label. */

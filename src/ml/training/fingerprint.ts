@@ -8,7 +8,9 @@ import type { LabeledItem } from '../data/fewShot';
 export function runFingerprint(s: TrainSettings, items: LabeledItem[], extra: unknown): string {
   const { microBatchSize: _m, checkpointEvery: _c, fastGradients: _f, processes: _p, ...relevant } = s;
   const h = createHash('sha256');
-  h.update(JSON.stringify({ relevant, extra }));
+  // How the head count was found (option, config file or guess) is provenance, not identity: a
+  // run resumes whatever said its head count.
+  h.update(JSON.stringify({ relevant, extra }, (key, value: unknown) => (key === 'headsSource' ? undefined : value)));
   for (const it of items) h.update(`${it.label}\t${it.path}\n`);
   return h.digest('hex');
 }

@@ -1,7 +1,6 @@
 // A training job from the workstation: the labelled patches of a project, split into
 // training and validation by main, trained into the run folder with trainRun.
-import type { FamilyName } from '../../ml/models/encoder';
-import { FAMILIES } from '../../ml/models/families';
+import { FAMILY_NAMES, isFamilyName, type FamilyName } from '../../ml/models/registry';
 import { trainRun } from '../../ml/training/trainRun';
 import type { JobContext } from './registry';
 import { PatchSource } from './patchSource';
@@ -49,8 +48,6 @@ export async function runTrainJob(spec: TrainJobSpec, ctx: JobContext): Promise<
 
 /** The spec names a family as a string; the worker checks it against the registry. */
 function familyOf(name: string | undefined): FamilyName | undefined {
-  if (name === undefined) return undefined;
-  const known = FAMILIES.find((f) => f === name);
-  if (!known) throw Object.assign(new Error(`Unknown model family "${name}"; choose one of ${FAMILIES.join(', ')}.`), { kind: 'invalid-input' });
-  return known;
+  if (name === undefined || isFamilyName(name)) return name;
+  throw Object.assign(new Error(`Unknown model family "${name}"; choose one of ${FAMILY_NAMES.join(', ')}.`), { kind: 'invalid-input' });
 }
