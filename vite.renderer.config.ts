@@ -7,7 +7,7 @@ export const rendererConfig = {
   root: resolve(__dirname, 'src/renderer'),
   base: './',
   plugins: [react()],
-  // The renderer imports the contract and shared types as '@shared/...', never by '../../..'.
+  // The renderer imports the contract and shared types as @shared/..., not by long relative paths.
   resolve: { alias: { '@shared': resolve(__dirname, 'src/shared') } },
   build: {
     outDir: resolve(__dirname, 'out/renderer'),

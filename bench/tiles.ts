@@ -16,7 +16,7 @@ import { TileService } from '../src/slides/tileService';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : def);
-const SLIDE = opt('--slide', '../shared/data/slides/CMU-1-Small-Region.svs');
+const SLIDE = opt('--slide', 'test/fixtures/data/slides/CMU-1-Small-Region.svs');
 const REPEAT = Number(opt('--repeat', '3'));
 
 interface Row {

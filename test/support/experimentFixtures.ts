@@ -1,5 +1,5 @@
 // Test helpers for the experiment tests: a small ImageFolder of links to real Herlev images
-// (../shared/data, read-only, never copied) and a tiny random CLIP-layout checkpoint written
+// (test/fixtures/data/herlev-40px) and a tiny random CLIP-layout checkpoint written
 // as a real safetensors file, so everything goes through the real loaders.
 import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,9 +1,10 @@
-// Test helper: a small, fixed subset of the real Herlev images (../shared/data, read-only).
-import { resolve } from 'node:path';
+// Test helper: a small, fixed subset of the real Herlev images (test/fixtures/data/herlev-40px).
+
 import type { LabeledItem } from '../../src/ml/data/fewShot';
 import { scanImageFolder } from '../../src/ml/data/imageFolder';
+import { herlevDir } from './paths';
 
-export const HERLEV_DIR = resolve('../shared/data/herlev-40px');
+export const HERLEV_DIR = herlevDir;
 
 /** The first `perClass` images (sorted by name) of each of `classes`, labelled in that order. */
 export async function herlevSubset(classes: string[], perClass: number): Promise<LabeledItem[]> {

@@ -4,10 +4,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** Real public data next to the checkout (read-only). */
-export const sharedData = resolve(repoRoot, '../shared/data');
-export const herlevDir = join(sharedData, 'herlev-40px');
-export const slidePath = join(sharedData, 'slides/CMU-1-Small-Region.svs');
+/** Real public data the suite needs, carried in the repository (each folder has its SOURCE.md). */
+export const fixtureData = join(repoRoot, 'test/fixtures/data');
+export const herlevDir = join(fixtureData, 'herlev-40px');
+export const slidePath = join(fixtureData, 'slides/CMU-1-Small-Region.svs');
 
 export function tempDir(prefix = 'cytotune-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { RgbImage } from '../../src/shared/image';
+import { slidePath } from './paths';
 
-/** Real Aperio SVS, 2220 x 2967, one level, 240 px JPEG tiles (see ../shared/data/slides/SOURCE.md). */
-export const SLIDE = '../shared/data/slides/CMU-1-Small-Region.svs';
+/** Real Aperio SVS, 2220 x 2967, one level, 240 px JPEG tiles (see test/fixtures/data/slides/SOURCE.md). */
+export const SLIDE = slidePath;
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `cytotune-${prefix}-`));

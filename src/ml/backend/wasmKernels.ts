@@ -4,7 +4,7 @@
 // Slice: the stock kernel starts with `backend.readSync(x)`, which copies the WHOLE input out of
 // the wasm heap (HEAPU8.slice) before taking the slice. Taking the 96 per-head [197, 197] blocks
 // of a batch-8 ViT-B attention matrix [96 * 197, 197] that way copies 96 x 15 MB = 1.4 GB per
-// layer (the "unstack is slow" of ../shared/reference/compute-measurements.md section 5). This
+// layer (tfjs-wasm's unstack is slow: bench/train-step.ts). This
 // kernel reads heap views instead, so a slice costs only the bytes it returns.
 //
 // Identity: tfjs-core clones every tensor it saves for the backward pass (engine

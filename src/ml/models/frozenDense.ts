@@ -1,7 +1,7 @@
 // A frozen dense layer whose backward is fast on wasm. tfjs-wasm runs only 2-D, non-transposed
 // matMul on its XNNPACK fast path (~29 GFLOP/s); the stock gradient of x @ w is dy @ w^T, a
 // transposed matMul at ~2 GFLOP/s, which makes a LoRA backward ~7x its forward
-// (../shared/reference/compute-measurements.md section 5). With w^T prepared once, the backward
+// (bench/train-step.ts measures the difference). With w^T prepared once, the backward
 // is a plain dy @ wT. Forward values are identical to applyDense. No gradient flows to w or b.
 import * as tf from '@tensorflow/tfjs-core';
 import { applyDense } from './dense';

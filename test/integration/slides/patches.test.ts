@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { fixtureData } from '../../support/paths';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boxAroundCenter, extractPatch, PatchError, patchThumbnail, slideThumbnail } from '../../../src/slides/patches';
@@ -14,7 +15,7 @@ beforeAll(async () => {
   await writePyramidTiff(PYRAMID);
   svs = await openSlide(SLIDE);
   pyr = await openSlide(PYRAMID);
-  png = await openSlide('../shared/data/cric-cervix-100px-noisy/LSIL/37.png');
+  png = await openSlide(join(fixtureData, 'cric-cervix-100px/LSIL/37.png'));
 });
 afterAll(() => [svs, pyr, png].forEach((r) => r.close()));
 

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fixtureData, herlevDir } from '../../support/paths';
 import koffi from 'koffi';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,8 +156,8 @@ describe('sharp fallback reader agrees with OpenSlide', () => {
 
 describe('plain images open as one-level slides', () => {
   it('PNG, BMP, JPEG and untiled TIFF give reader "image" and the decoded pixels', async () => {
-    const png = '../shared/data/cric-cervix-100px-noisy/LSIL/37.png';
-    const bmpDir = '../shared/data/herlev-40px/normal_columnar';
+    const png = join(fixtureData, 'cric-cervix-100px/LSIL/37.png');
+    const bmpDir = join(herlevDir, 'normal_columnar');
     const { readdirSync } = await import('node:fs');
     const bmp = join(
       bmpDir,

@@ -1,5 +1,5 @@
 // Data-parallel gradients over N worker processes (tfjs-wasm cannot use threads in Node, and two
-// processes give ~1.9x on two cores: ../shared/reference/compute-measurements.md section 5).
+// processes give ~1.9x on two cores: bench/train-step.ts measures it).
 // Each optimiser batch is cut into N contiguous shares; worker w computes the gradient sum of
 // share w; the parent adds the N results in worker order (a fixed order, so a run does not depend
 // on which worker finishes first) and the trainer applies AdamW once. Same seeded augmentation

@@ -1,5 +1,5 @@
 // Measures whether one LoRA training micro-batch of a model fits the wasm heap (4 GiB: wasm32,
-// see ../shared/reference/compute-measurements.md section 6). Each trial runs in a fresh child
+// measured on this machine kind: see bench/train-step.ts). Each trial runs in a fresh child
 // process because an out-of-heap `RuntimeError: Aborted()` leaves that wasm instance unusable.
 // Used by bench/train-step.ts --memory; its results are the numbers in memoryModel.ts.
 //   node --import tsx src/worker/parallel/memoryProbe.ts '{"spec":{...},"lora":{...},"microBatch":2}'

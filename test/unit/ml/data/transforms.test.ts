@@ -10,6 +10,8 @@ import { centerCrop, preprocessEval, preprocessTrain, randomResizedCropBox, resi
 import { loadImageBatch } from '../../../../src/ml/data/loadImages';
 import { fixturePath } from '../../../support/encoderFixtures';
 import type { RgbImage } from '../../../../src/shared/image';
+import { herlevDir } from '../../../support/paths';
+import { join } from 'node:path';
 
 /** What the removed familyNormalisation returned: the family's constants, as fresh arrays. */
 function familyNormalisation(family: FamilyName): { mean: [number, number, number]; std: [number, number, number] } {
@@ -62,7 +64,7 @@ describe('preprocessing', () => {
   });
 
   it('loads a real Herlev BMP (40x40) into a batch at 32 px', async () => {
-    const dir = '../shared/data/herlev-40px/normal_columnar';
+    const dir = join(herlevDir, 'normal_columnar');
     const { readdirSync } = await import('node:fs');
     const files = readdirSync(dir).filter((f) => /\.bmp$/i.test(f)).slice(0, 2).map((f) => `${dir}/${f}`);
     expect(files.length).toBe(2);

@@ -4,7 +4,7 @@
 // cannot be uninstalled inside a test run); everything else runs the real onnxruntime-node.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,7 @@ import { pipelineFromOptions } from '../../../../src/ml/data/imagePipeline';
 import { LinearHead } from '../../../../src/ml/adapters/linearHead';
 import { TrainedModel } from '../../../../src/ml/training/trainedModel';
 import { fixturePath, loadNpy, manifest, maxAbsDiff } from '../../../support/encoderFixtures';
+import { herlevDir } from '../../../support/paths';
 
 const dir = mkdtempSync(join(tmpdir(), 'onnx-engine-'));
 const ckpt = fixturePath('timm-vit.safetensors');
@@ -183,7 +184,7 @@ describe('graph cache', () => {
 
 describe('batch classification through an engine', () => {
   it('predictPathsWithEngine (ONNX, LoRA + head in the graph) equals predictPaths (tfjs) on real Herlev images', async () => {
-    const root = resolve('../shared/data/herlev-40px');
+    const root = herlevDir;
     const paths = readdirSync(root, { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .slice(0, 3)
