@@ -25,7 +25,7 @@ export interface CommandDefinition<O extends OptionSpecs, D> {
 }
 
 /** A command whose `run` parses argv, answers --help and reports failures as one line each. */
-export function defineCommand<O extends OptionSpecs, D = Record<string, never>>(
+export function defineCommand<const O extends OptionSpecs, D = Record<string, never>>(
   def: CommandDefinition<O, D>,
 ): Command & { run(argv: string[], io: Io, deps?: D): Promise<number> } {
   const run = async (argv: string[], io: Io, deps?: D): Promise<number> => {

@@ -1,61 +1,71 @@
-// The `cytotune` command: headless use of the same core as the workstation.
-import { UsageError } from './args';
+// The `cytotune` command: headless use of the same core as the workstation. Commands are imported
+// only when they run: each pulls in tfjs, sharp or SQLite, which `cytotune --help` and `--version`
+// must not pay for. A command's options and notes live in its own file (`cytotune <command> --help`).
+import { readFileSync } from 'node:fs';
+import type { Command } from './command';
 import { processIo, type Io } from './io';
-import { runExport, runImport, runInfo, runInit } from './commands/project';
-import { runServe } from './commands/serve';
-import { runSlideInfo } from './commands/slideInfo';
-import { runDoctor } from './commands/doctor';
-import { runEmbed } from './commands/embed';
-import { runPredict } from './commands/predict';
-import { runTrain } from './commands/train';
-import { runExperiment } from './commands/experiment';
 
-type Command = (argv: string[], io: Io) => Promise<number>;
+interface Entry {
+  /** The same line as the command's own `summary` (test/unit/cli/index.test.ts compares them). */
+  summary: string;
+  load: () => Promise<{ command: Command }>;
+}
 
-const commands: Record<string, { run: Command; help: string }> = {
-  init: { run: runInit, help: 'init --project FILE                      create an empty project' },
-  import: { run: runImport, help: 'import --project FILE PATH... [--json]   import images, slides and ImageFolder trees' },
-  info: { run: runInfo, help: 'info --project FILE [--json]             classes (tree, label counts) and image counts' },
-  export: { run: runExport, help: 'export --project FILE --format csv|geojson [--image ID] [--run ID] [--out FILE]' },
-  serve: { run: runServe, help: 'serve [--project FILE] [--port N]        browser mode on 127.0.0.1' },
-  doctor: { run: runDoctor, help: 'doctor                                   ML backend chosen, why not the others, versions, GPU' },
-  embed: {
-    run: runEmbed,
-    help: 'embed --checkpoint FILE [--family F] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]',
-  },
-  train: {
-    run: runTrain,
-    help: 'train --data DIR --checkpoint FILE --method lora|linear [--shots N] [--seed S] [--rank R] [--targets q,v] [--lr X] [--iters N] [--val DIR] [--test DIR] --out RUN_DIR',
-  },
-  experiment: {
-    run: runExperiment,
-    help: 'experiment --data DIR --checkpoint [NAME=]FILE... --out DIR [--methods] [--shots] [--seeds] [--lrs] [--percent] [--budget] [--split] [--tree] [--level]',
-  },
-  predict: { run: runPredict, help: 'predict --run RUN_DIR (--image IMG... | --folder DIR) [--csv OUT]' },
-  'slide-info': { run: runSlideInfo, help: 'slide-info FILE [--json]                 reader, levels, downsamples, mpp, vendor' },
+// In `cytotune --help` order: projects, the ML workflow, then diagnostics.
+export const COMMANDS: Record<string, Entry> = {
+  init: { summary: 'create an empty project', load: () => import('./commands/init') },
+  import: { summary: 'import images, slides and ImageFolder trees into a project', load: () => import('./commands/import') },
+  info: { summary: 'classes (tree, label counts) and image counts of a project', load: () => import('./commands/info') },
+  export: { summary: 'labels and predictions as CSV or QuPath GeoJSON', load: () => import('./commands/export') },
+  serve: { summary: 'browser mode: the workstation on 127.0.0.1', load: () => import('./commands/serve') },
+  train: { summary: 'fine-tune (LoRA) or probe (linear) a checkpoint on an ImageFolder', load: () => import('./commands/train') },
+  predict: { summary: 'classify images with a trained run (CSV; accuracy on a labelled folder)', load: () => import('./commands/predict') },
+  experiment: { summary: "the paper's grid: checkpoints x methods x shots x seeds x learning rates", load: () => import('./commands/experiment') },
+  embed: { summary: 'embeddings of images or of a normalised .npy batch', load: () => import('./commands/embed') },
+  'slide-info': { summary: 'what a slide is: reader, levels, downsamples, mpp, vendor', load: () => import('./commands/slideInfo') },
+  doctor: { summary: 'the ML backend chosen, why not the others, versions, GPU', load: () => import('./commands/doctor') },
 };
 
 export function usage(): string {
-  return ['usage: cytotune <command> [options]', '', ...Object.values(commands).map((c) => '  ' + c.help)].join('\n');
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    'usage: cytotune <command> [options]',
+    '',
+    ...Object.entries(COMMANDS).map(([name, e]) => `  ${name.padEnd(width)}  ${e.summary}`),
+    '',
+    'Run `cytotune <command> --help` for its options. `cytotune --version` prints the version.',
+  ].join('\n');
+}
+
+/** From package.json, two folders up from both src/cli/index.ts and the built out/cli/index.js. */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
+    if (name === 'help' && rest[0] && COMMANDS[rest[0]]) return main([rest[0], '--help'], io);
     io.out(usage());
     return name ? 0 : 2;
   }
-  const command = commands[name];
-  if (!command) {
+  if (name === '--version' || name === '-v') {
+    io.out(version());
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
     io.err(`cytotune: unknown command "${name}". Run \`cytotune --help\`.`);
     return 2;
   }
   try {
+    const { command } = await entry.load();
     return await command.run(rest, io);
   } catch (err) {
-    const e = err as Error & { kind?: string };
-    io.err(`cytotune ${name}: ${e.message}`);
-    if (!(err instanceof UsageError) && !e.kind) io.err(e.stack ?? '');
-    return err instanceof UsageError ? 2 : 1;
+    // Commands report usage errors and expected failures themselves: this is a bug (or a broken install).
+    const e = err as Error;
+    io.err(`cytotune ${name}: ${e?.message ?? String(err)}`);
+    io.err(e?.stack ?? '');
+    return 1;
   }
 }

@@ -4,42 +4,29 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CUDA_REQUIREMENT, probeGpu, type GpuProbe } from '../../ml/backend/gpuProbe';
 import { selectBackend, wasmFeatures, type BackendChoice, type SelectOptions } from '../../ml/backend/selectBackend';
 import { describeAdapter } from '../../ml/backend/webgpu';
+import { defineCommand } from '../command';
+import type { Io } from '../io';
 import type { BackendName } from '../../shared/jobs';
-
-export interface CommandIo {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
 
 export interface DoctorDeps {
   select?: SelectOptions;
   probe?: () => GpuProbe;
 }
 
-const USAGE = 'usage: cytotune doctor [--backend tensorflow|webgpu|wasm|cpu] [--json]';
-const NAMES: BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+const NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
-export async function runDoctor(argv: string[], io: CommandIo, deps: DoctorDeps = {}): Promise<number> {
-  let only: BackendName | undefined;
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') json = true;
-    else if (a === '--backend') {
-      const v = argv[++i];
-      if (!NAMES.includes(v as BackendName)) {
-        io.err(`doctor: --backend must be tensorflow, webgpu, wasm or cpu (got ${v ?? 'nothing'})`);
-        return 2;
-      }
-      only = v as BackendName;
-    } else if (a === '--help' || a === '-h') {
-      io.out(USAGE);
-      return 0;
-    } else {
-      io.err(`doctor: unknown option ${a}. ${USAGE}`);
-      return 2;
-    }
-  }
+export const command = defineCommand({
+  name: 'doctor',
+  summary: 'the ML backend chosen, why not the others, versions, GPU',
+  usage: 'usage: cytotune doctor [--backend tensorflow|webgpu|wasm|cpu] [--json]\nExit 0 when a backend starts and passes a small self-test.',
+  options: { backend: { type: 'string', choices: NAMES }, json: { type: 'switch' } },
+  main: ({ values }, io, deps: DoctorDeps) => doctor(values.backend, values.json, io, deps),
+});
+
+/** `runDoctor(argv, io, deps)`: tests inject the backend importer and the GPU probe. */
+export const runDoctor = command.run;
+
+async function doctor(only: BackendName | undefined, json: boolean, io: Io, deps: DoctorDeps): Promise<number> {
   let choice;
   try {
     choice = await selectBackend({ ...deps.select, only: only ?? deps.select?.only });

@@ -1,24 +1,19 @@
-// `cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation A] [--engine E] [--backend B]
-//                 [--batch N] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]`
-// Embeddings of images (evaluation preprocessing of the detected family) or of an already
-// normalised float32 NCHW .npy batch, one row per input. Without --output, prints JSON.
-// --engine auto (default) runs ONNX Runtime when onnxruntime-node is installed, else tfjs on
-// --backend; the exported graph is cached by checkpoint sha256 (src/worker/onnx).
+// `cytotune embed`: embeddings of images or of an already normalised NCHW .npy batch, one row per
+// input, from any supported checkpoint; the exported ONNX graph is cached by checkpoint sha256.
 // Bad input ends with exit code 1 (2 for usage errors) and a one-line reason on stderr.
 import { writeFileSync, readFileSync } from 'node:fs';
 import { selectBackend } from '../../ml/backend/selectBackend';
 import { isCheckpointError } from '../../ml/checkpoint/errors';
-import type { EncoderConfig, FamilyName } from '../../ml/models/encoder';
+import type { EncoderConfig } from '../../ml/models/encoder';
 import { FAMILIES } from '../../ml/models/families';
 import { formatNpy, parseNpy } from '../../ml/checkpoint/npy';
-import { checkpointConfig, createInferenceEngine, EngineError, parseEngineChoice, type InferenceEngine } from '../../ml/inference/engine';
+import { checkpointConfig, createInferenceEngine, EngineError, type InferenceEngine } from '../../ml/inference/engine';
 import type { OrtImporter } from '../../ml/inference/ortRuntime';
 import { loadImageBatch } from '../../ml/data/loadImages';
-import type { CommandIo } from './doctor';
-import type { EngineChoice } from '../../shared/jobs';
-import type { BackendName } from '../../shared/jobs';
-
-const USAGE = 'usage: cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation gelu|quick_gelu] [--engine auto|tfjs|onnx] [--backend tensorflow|wasm|cpu] [--batch N] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]';
+import { ENGINE_CHOICES, type BackendName } from '../../shared/jobs';
+import { UsageError, type Values } from '../args';
+import { defineCommand } from '../command';
+import type { Io } from '../io';
 
 /** Injection points for tests (onnxruntime-node cannot be uninstalled inside a test run). */
 export interface EmbedDeps {
@@ -27,81 +22,41 @@ export interface EmbedDeps {
   onnxCacheDir?: string | null;
 }
 
-interface EmbedArgs {
-  checkpoint: string;
-  family?: FamilyName;
-  heads?: number;
-  activation?: 'gelu' | 'quick_gelu';
-  backend?: BackendName;
-  engine: EngineChoice;
-  batch: number;
-  images: string[];
-  tensor?: string;
-  output?: string;
-}
+const OPTIONS = {
+  checkpoint: { type: 'string', required: true },
+  family: { type: 'string', choices: FAMILIES },
+  heads: { type: 'int', min: 1 },
+  activation: { type: 'string', choices: ['gelu', 'quick_gelu'] },
+  engine: { type: 'string', choices: ENGINE_CHOICES },
+  backend: { type: 'string', choices: ['tensorflow', 'wasm', 'cpu'] },
+  batch: { type: 'int', min: 1 },
+  image: { type: 'repeated', greedy: true },
+  tensor: { type: 'string' },
+  output: { type: 'string' },
+} as const;
 
-class UsageError extends Error {}
+type EmbedArgs = Values<typeof OPTIONS>;
+
 class InputError extends Error {}
 
-function parseArgs(argv: string[]): EmbedArgs {
-  const a: Partial<EmbedArgs> & { images: string[] } = { images: [], batch: 8, engine: 'auto' };
-  const value = (i: number, flag: string) => {
-    const v = argv[i];
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const f = argv[i];
-    switch (f) {
-      case '--checkpoint': a.checkpoint = value(++i, f); break;
-      case '--family': {
-        const v = value(++i, f);
-        if (!FAMILIES.includes(v as FamilyName)) throw new UsageError(`--family must be one of ${FAMILIES.join(', ')} (got ${v})`);
-        a.family = v as FamilyName;
-        break;
-      }
-      case '--heads': case '--batch': {
-        const v = Number(value(++i, f));
-        if (!Number.isInteger(v) || v < 1) throw new UsageError(`${f} must be a positive integer`);
-        if (f === '--heads') a.heads = v;
-        else a.batch = v;
-        break;
-      }
-      case '--activation': {
-        const v = value(++i, f);
-        if (v !== 'gelu' && v !== 'quick_gelu') throw new UsageError(`--activation must be gelu or quick_gelu (got ${v})`);
-        a.activation = v;
-        break;
-      }
-      case '--backend': {
-        const v = value(++i, f);
-        if (v !== 'tensorflow' && v !== 'wasm' && v !== 'cpu') throw new UsageError(`--backend must be tensorflow, wasm or cpu (got ${v})`);
-        a.backend = v;
-        break;
-      }
-      case '--engine': {
-        const v = value(++i, f);
-        try {
-          a.engine = parseEngineChoice(v);
-        } catch (err) {
-          throw new UsageError((err as Error).message);
-        }
-        break;
-      }
-      case '--image':
-        a.images.push(value(++i, f));
-        while (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) a.images.push(argv[++i]);
-        break;
-      case '--tensor': a.tensor = value(++i, f); break;
-      case '--output': a.output = value(++i, f); break;
-      default: throw new UsageError(`unknown argument ${f}`);
-    }
-  }
-  if (!a.checkpoint) throw new UsageError('--checkpoint is required');
-  if ((a.images.length > 0) === (a.tensor !== undefined)) throw new UsageError('give either --image IMG... or --tensor X.npy');
-  if (a.output && !/\.(npy|json)$/i.test(a.output)) throw new UsageError('--output must end in .npy or .json');
-  return a as EmbedArgs;
-}
+export const command = defineCommand({
+  name: 'embed',
+  summary: 'embeddings of images or of a normalised .npy batch',
+  usage:
+    'usage: cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation gelu|quick_gelu] [--engine auto|tfjs|onnx] ' +
+    '[--backend tensorflow|wasm|cpu] [--batch N] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]\n' +
+    'Images get the evaluation preprocessing of the detected family; --tensor takes normalised float32 (N, 3, S, S). Without --output, prints JSON.\n' +
+    '--engine auto (default) runs ONNX Runtime when onnxruntime-node is installed, else tfjs on --backend. --batch: images per forward pass (8).',
+  options: OPTIONS,
+  async main({ values }, io, deps: EmbedDeps) {
+    if ((values.image.length > 0) === (values.tensor !== undefined)) throw new UsageError('give either --image IMG... or --tensor X.npy');
+    if (values.output && !/\.(npy|json)$/i.test(values.output)) throw new UsageError('--output must end in .npy or .json');
+    return embed(values, io, deps);
+  },
+});
+
+/** `runEmbed(argv, io, deps)`: tests inject the ONNX Runtime importer and cache folder. */
+export const runEmbed = command.run;
 
 /** Reads the input batch: [N, 3, S, S] float32, checked against the encoder's image size. */
 async function readInputs(args: EmbedArgs, cfg: EncoderConfig): Promise<{ data: Float32Array; n: number }> {
@@ -120,40 +75,33 @@ async function readInputs(args: EmbedArgs, cfg: EncoderConfig): Promise<{ data: 
     return { data: arr.data, n: shape[0] };
   }
   try {
-    return { data: await loadImageBatch(args.images, cfg), n: args.images.length };
+    return { data: await loadImageBatch(args.image, cfg), n: args.image.length };
   } catch (err) {
     throw new InputError((err as Error).message);
   }
 }
 
-export async function runEmbed(argv: string[], io: CommandIo, deps: EmbedDeps = {}): Promise<number> {
-  let args: EmbedArgs;
-  try {
-    args = parseArgs(argv);
-  } catch (err) {
-    io.err(`embed: ${(err as Error).message}. ${USAGE}`);
-    return 2;
-  }
+async function embed(args: EmbedArgs, io: Io, deps: EmbedDeps): Promise<number> {
   let engine: InferenceEngine | undefined;
   try {
     // tfjs runs the model (--engine tfjs or fallback) or reads the weights for an ONNX export.
-    const choice = await selectBackend({ only: args.backend });
+    const choice = await selectBackend({ only: args.backend as BackendName | undefined });
     const loadOptions = { family: args.family, heads: args.heads, activation: args.activation };
     // Inputs are checked against the detected configuration before any weights are loaded.
-    const cfg = checkpointConfig(args.checkpoint, loadOptions);
+    const cfg = checkpointConfig(args.checkpoint!, loadOptions);
     const { data, n } = await readInputs(args, cfg);
     engine = await createInferenceEngine({
-      engine: args.engine,
-      checkpoint: args.checkpoint,
+      engine: args.engine ?? 'auto',
+      checkpoint: args.checkpoint!,
       loadOptions,
-      maxBatch: args.batch,
+      maxBatch: args.batch ?? 8,
       importer: deps.importOnnx,
       cacheDir: deps.onnxCacheDir,
     });
     const emb = await engine.run(data, n);
     const d = cfg.outputDim;
     const rows = Array.from({ length: n }, (_, i) => Array.from(emb.subarray(i * d, (i + 1) * d)));
-    const inputs = args.tensor ? rows.map((_, i) => `${args.tensor}[${i}]`) : args.images;
+    const inputs = args.tensor ? rows.map((_, i) => `${args.tensor}[${i}]`) : args.image;
     if (args.output?.toLowerCase().endsWith('.npy')) {
       writeFileSync(args.output, formatNpy({ shape: [n, d], data: emb }));
     } else {

@@ -1,30 +1,38 @@
+// `cytotune serve`: the workstation in a browser (browser mode), on 127.0.0.1 only.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Workspace } from '../../main/api/workspace';
 import { startServer } from '../../main/server/httpServer';
 import { repoRoot } from '../../main/paths';
-import { parseArgs, UsageError } from '../args';
-import type { Io } from '../io';
+import { defineCommand } from '../command';
 
-export async function runServe(argv: string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, { values: ['project', 'port', 'renderer'] });
-  const portText = args.flags.get('port')?.[0];
-  const port = portText === undefined ? 0 : Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a number 0-65535, not ${portText}`);
-  const rendererDir = args.flags.get('renderer')?.[0] ?? join(repoRoot, 'out', 'renderer');
-  if (!existsSync(join(rendererDir, 'index.html'))) {
-    io.err(`warning: the UI is not built (${rendererDir}); run \`npm run build:renderer\` first. The API still works.`);
-  }
-  const workspace = new Workspace({ projectPath: args.flags.get('project')?.[0] });
-  const server = await startServer({ workspace, rendererDir, port });
-  io.out(`CytoTune is running in browser mode: open ${server.url}`);
-  const stop = async () => {
-    await server.close();
-    workspace.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  await new Promise(() => {}); // serve until stopped
-  return 0;
-}
+export const command = defineCommand({
+  name: 'serve',
+  summary: 'browser mode: the workstation on 127.0.0.1',
+  usage:
+    'usage: cytotune serve [--project FILE] [--port N] [--renderer DIR]\n' +
+    '--port 0 (default) picks a free port; --renderer serves another build of the UI (default out/renderer).',
+  options: {
+    project: { type: 'string' },
+    port: { type: 'int', min: 0, max: 65535 },
+    renderer: { type: 'string' },
+  },
+  async main({ values: v }, io) {
+    const rendererDir = v.renderer ?? join(repoRoot, 'out', 'renderer');
+    if (!existsSync(join(rendererDir, 'index.html'))) {
+      io.err(`warning: the UI is not built (${rendererDir}); run \`npm run build:renderer\` first. The API still works.`);
+    }
+    const workspace = new Workspace({ projectPath: v.project });
+    const server = await startServer({ workspace, rendererDir, port: v.port ?? 0 });
+    io.out(`CytoTune is running in browser mode: open ${server.url}`);
+    const stop = async () => {
+      await server.close();
+      workspace.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await new Promise(() => {}); // serve until stopped
+    return 0;
+  },
+});

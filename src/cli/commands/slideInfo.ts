@@ -3,13 +3,8 @@
 // 1 with a one-line reason when the file cannot be opened, 2 on a usage error.
 import { openSlide, openSlideAvailability } from '../../slides/slideOpener';
 import type { SlideReader } from '../../slides/types';
-
-export interface CommandIo {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
-
-const USAGE = 'usage: cytotune slide-info FILE [--json] [--reader openslide|sharp]';
+import { defineCommand } from '../command';
+import type { Io } from '../io';
 
 export function describeSlide(reader: SlideReader) {
   const os = openSlideAvailability();
@@ -28,29 +23,21 @@ export function describeSlide(reader: SlideReader) {
   };
 }
 
-export async function runSlideInfo(argv: string[], io: CommandIo): Promise<number> {
-  let json = false;
-  let prefer: 'openslide' | 'sharp' | undefined;
-  const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') json = true;
-    else if (a === '--reader' && (argv[i + 1] === 'openslide' || argv[i + 1] === 'sharp')) prefer = argv[++i] as 'openslide' | 'sharp';
-    else if (a === '-h' || a === '--help') {
-      io.out(USAGE);
-      return 0;
-    } else if (a.startsWith('-')) {
-      io.err(`slide-info: unknown option ${a}\n${USAGE}`);
-      return 2;
-    } else files.push(a);
-  }
-  if (files.length !== 1) {
-    io.err(`slide-info: expected one FILE\n${USAGE}`);
-    return 2;
-  }
+export const command = defineCommand({
+  name: 'slide-info',
+  summary: 'what a slide is: reader, levels, downsamples, mpp, vendor',
+  usage: 'usage: cytotune slide-info FILE [--json] [--reader openslide|sharp]\n--reader sharp skips OpenSlide (the fallback the app uses when OpenSlide is missing).',
+  options: { json: { type: 'switch' }, reader: { type: 'string', choices: ['openslide', 'sharp'] } },
+  positionals: { name: 'FILE', min: 1, max: 1 },
+  main: ({ values, positionals }, io) => slideInfo(positionals[0], values.reader, values.json, io),
+});
+
+export const runSlideInfo = command.run;
+
+async function slideInfo(file: string, prefer: 'openslide' | 'sharp' | undefined, json: boolean, io: Io): Promise<number> {
   let reader: SlideReader;
   try {
-    reader = await openSlide(files[0], { prefer });
+    reader = await openSlide(file, { prefer });
   } catch (err) {
     // Expected failures (kind 'unreadable-slide') already name the file and the reason.
     io.err(`slide-info: ${(err as Error).message.split('\n')[0]}`);

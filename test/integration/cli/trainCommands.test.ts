@@ -9,6 +9,7 @@ import { runPredict } from '../../../src/cli/commands/predict';
 import { runTrain } from '../../../src/cli/commands/train';
 import { randomStateDict, writeSafetensors } from '../../../src/ml/models/randomEncoder';
 import { herlevSubset, HERLEV_DIR } from '../../support/herlevData';
+import { SLIDE } from '../../support/slideHelpers';
 import { useBackend } from '../../support/tfBackend';
 
 let dir: string;
@@ -54,7 +55,9 @@ describe('cytotune train / predict', () => {
     const code = await runTrain(trainArgs(run, ["--method", "lora", "--rank", "2", "--targets", "q,v"]), c.io);
     expect(code).toBe(0);
     expect(c.err).toEqual([]);
-    expect(c.out[0]).toMatch(/training lora on 14 images, 7 classes/);
+    // The run length comes first, with how it was set, then the trainer's own summary.
+    expect(c.out[0]).toBe('run length: 12 steps (--steps)');
+    expect(c.out[1]).toMatch(/training lora on 14 images, 7 classes.*, 12 steps/);
     expect(c.out.some((l) => /^step 12\/12 epoch \d+ loss \d/.test(l))).toBe(true);
     for (const f of ['config.json', 'adapter.safetensors', 'head.safetensors', 'metrics.json']) expect(existsSync(join(run, f))).toBe(true);
     const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
@@ -77,6 +80,10 @@ describe('cytotune train / predict', () => {
     // The CSV's accuracy on the test folder equals the test top-1 the training run reported.
     const correct = rows.slice(1).filter((r) => r.split(',')[0].includes(`/${r.split(',')[1]}/`)).length;
     expect(correct / 6).toBeCloseTo(metrics.test.top1, 12);
+    // The folder's class subfolders are the run's classes: predict reports that accuracy itself.
+    expect(p.out[0]).toBe(`wrote 6 predictions to ${csvPath}`);
+    expect(p.out[1]).toBe(`top-1 accuracy ${(100 * metrics.test.top1).toFixed(2)} % (${correct} of 6 images; labels from the class folders)`);
+    for (const cls of ['normal_superficiel', 'severe_dysplastic']) expect(p.out.find((l) => l.trim().startsWith(`${cls} `))).toMatch(/ 3 images, \d correct \(\d+\.\d\d %\), \d predicted$/);
     const probs = rows[1].split(',').slice(2).map(Number);
     expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
 
@@ -108,7 +115,7 @@ describe('cytotune train / predict', () => {
     const cases: [string[], number, RegExp][] = [
       [['--checkpoint', ckpt, '--method', 'lora', '--out', join(dir, 'x')], 2, /--data is required/],
       [['--data', HERLEV_DIR, '--checkpoint', ckpt, '--method', 'svm', '--out', join(dir, 'x')], 2, /--method must be lora or linear/],
-      [trainArgs(join(dir, 'x'), ['--method', 'lora', '--shots', 'many']), 2, /--shots expects an integer/],
+      [trainArgs(join(dir, 'x'), ['--method', 'lora', '--shots', 'many']), 2, /--shots expects a positive integer, got "many"/],
       [trainArgs(join(dir, 'x'), ['--method', 'lora', '--targets', 'q,z']), 2, /unknown target "z"/],
       [['--data', join(dir, 'nope'), '--checkpoint', ckpt, '--method', 'lora', '--out', join(dir, 'x')], 1, /folder not found/],
       [['--data', HERLEV_DIR, '--checkpoint', join(dir, 'junk.safetensors'), '--method', 'lora', '--out', join(dir, 'x'), '--backend', 'wasm'], 1, /junk/],
@@ -126,6 +133,69 @@ describe('cytotune train / predict', () => {
     const q = capture();
     expect(await runPredict(['--run', join(dir, 'nope'), '--folder', testDir], q.io)).toBe(1);
     expect(q.err[0]).toMatch(/not a training run/);
+  });
+});
+
+describe('cytotune train / predict: fixes from the walk-through', () => {
+  // Like trainArgs, but the run length is left to each case.
+  const lengthArgs = (out: string, extra: string[]) => [
+    '--data', HERLEV_DIR, '--checkpoint', ckpt, '--out', out, '--shots', '2', '--seed', '3', '--heads', '2', '--backend', 'wasm', ...extra,
+  ];
+  let run: string;
+  const first = capture();
+  beforeAll(async () => {
+    run = join(dir, 'run-epochs');
+    expect(await runTrain(lengthArgs(run, ['--method', 'lora', '--epochs', '2']), first.io)).toBe(0);
+  });
+
+  it('--epochs N is N passes for LoRA too, and the run length is printed with its formula first', () => {
+    expect(first.out[0]).toBe('run length: 2 epochs x 1 batch per epoch (14 images / batch 32) = 2 steps');
+    expect(JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')).steps).toBe(2);
+  });
+
+  it('--iters with the linear probe, or two run-length options, are usage errors', async () => {
+    const linear = capture();
+    expect(await runTrain(lengthArgs(join(dir, 'y'), ['--method', 'linear', '--iters', '30']), linear.io)).toBe(2);
+    expect(linear.err).toHaveLength(1);
+    expect(linear.err[0]).toMatch(/--iters sets a LoRA run's length .*the linear probe trains for --epochs N/);
+    const both = capture();
+    expect(await runTrain(lengthArgs(join(dir, 'y'), ['--method', 'lora', '--iters', '30', '--steps', '5']), both.io)).toBe(2);
+    expect(both.err[0]).toMatch(/--iters and --steps both set the run length: give one/);
+    expect(existsSync(join(dir, 'y'))).toBe(false);
+  });
+
+  it('--out holding a run is refused unless --force (which replaces it) or --resume', async () => {
+    const refused = capture();
+    expect(await runTrain(lengthArgs(run, ['--method', 'linear', '--epochs', '1']), refused.io)).toBe(1);
+    expect(refused.err).toHaveLength(1);
+    expect(refused.err[0]).toMatch(/run-epochs already holds a training run \(config\.json\); add --force to replace it, --resume to continue it/);
+    expect(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).method).toBe('lora');
+    const contradict = capture();
+    expect(await runTrain(lengthArgs(run, ['--method', 'linear', '--force', '--resume']), contradict.io)).toBe(2);
+    const forced = capture();
+    expect(await runTrain(lengthArgs(run, ['--method', 'linear', '--epochs', '1', '--force']), forced.io)).toBe(0);
+    expect(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).method).toBe('linear');
+    // The old run's adapter is gone with it, so nothing can mistake it for this run's.
+    expect(existsSync(join(run, 'adapter.safetensors'))).toBe(false);
+  });
+
+  it('predict refuses a whole-slide file with one line, before loading anything', async () => {
+    const c = capture();
+    expect(await runPredict(['--run', join(dir, 'no-run'), '--image', SLIDE], c.io)).toBe(1);
+    expect(c.out).toEqual([]);
+    expect(c.err).toHaveLength(1);
+    expect(c.err[0]).toMatch(/^predict: .*CMU-1-Small-Region\.svs is a whole-slide image; predict takes cell or patch images\. Classify slides per cell or patch in the workstation/);
+  });
+
+  it('predict on a folder whose subfolders are not the run\'s classes prints the CSV and says why there is no accuracy', async () => {
+    const other = join(dir, 'unlabelled', 'not_a_class');
+    mkdirSync(other, { recursive: true });
+    const img = join(testDir, 'normal_superficiel', readdirFirst(join(testDir, 'normal_superficiel')));
+    symlinkSync(img, join(other, basename(img)));
+    const c = capture();
+    expect(await runPredict(['--run', run, '--folder', join(dir, 'unlabelled')], c.io)).toBe(0);
+    expect(c.out.join('\n').split('\n')).toHaveLength(2);
+    expect(c.err).toEqual([expect.stringMatching(/^no accuracy: folder "not_a_class" is not one of the run's classes \(/)]);
   });
 });
 

@@ -1,0 +1,33 @@
+// `cytotune export`: a project's labels (and a classification run's predictions) as CSV or
+// QuPath GeoJSON, the same files as the workstation's Export menu.
+import { writeFile } from 'node:fs/promises';
+import { exportLabels } from '../../main/export/exportLabels';
+import { Project } from '../../main/project/project';
+import { defineCommand } from '../command';
+import { projectPath } from '../projectPath';
+
+export const command = defineCommand({
+  name: 'export',
+  summary: 'labels and predictions as CSV or QuPath GeoJSON',
+  usage: 'usage: cytotune export --project FILE --format csv|geojson [--image ID] [--run ID] [--out FILE]\nWithout --out the file is printed.',
+  options: {
+    project: { type: 'string', required: true },
+    format: { type: 'string', choices: ['csv', 'geojson'], required: true },
+    image: { type: 'int', min: 1 },
+    run: { type: 'int', min: 1 },
+    out: { type: 'string' },
+  },
+  async main({ values: v }, io) {
+    const project = Project.open(projectPath(v.project!));
+    try {
+      const file = exportLabels(project, v.format!, v.image, v.run);
+      if (v.out) {
+        await writeFile(v.out, file.text);
+        io.err(`wrote ${v.out}`);
+      } else io.out(file.text.trimEnd());
+      return 0;
+    } finally {
+      project.close();
+    }
+  },
+});
