@@ -53,7 +53,9 @@ const result = await build({
   logLevel: 'warning',
 });
 
-const inputs = Object.keys(result.metafile.inputs).map((p) => relative(root, join(root, p))).sort();
+const inputs = Object.keys(result.metafile.inputs)
+  .map((p) => relative(root, join(root, p)))
+  .sort();
 writeFileSync(join(outdir, 'build-stamp.json'), JSON.stringify({ builtAt, inputs }, null, 1) + '\n');
 const chunks = Object.keys(result.metafile.outputs).filter((p) => p.endsWith('.js')).length;
 console.log(`built out/cli: ${chunks} files from ${inputs.length} sources`);

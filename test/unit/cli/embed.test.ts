@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { herlevDir } from '../../support/paths';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../../src/ml/backend/selectBackend';
@@ -53,7 +54,7 @@ describe('cytotune embed', () => {
   });
 
   it('--image decodes, preprocesses and embeds each image (one row per image, PNG and BMP)', async () => {
-    const bmpDir = '../shared/data/herlev-40px/normal_columnar';
+    const bmpDir = join(herlevDir, 'normal_columnar');
     const { readdirSync } = await import('node:fs');
     const bmp = `${bmpDir}/${readdirSync(bmpDir).find((f) => /\.bmp$/i.test(f))}`;
     const r = await run(['--checkpoint', fixturePath('timm-vit.safetensors'), '--heads', '2', '--image', fixturePath('pre-image.png'), bmp]);
