@@ -5,7 +5,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { selectBackend } from '../../ml/backend/selectBackend';
 import { isCheckpointError } from '../../ml/checkpoint/errors';
 import type { EncoderConfig } from '../../ml/models/encoder';
-import { FAMILIES } from '../../ml/models/families';
+import { FAMILY_NAMES } from '../../ml/models/registry';
 import { formatNpy, parseNpy } from '../../ml/checkpoint/npy';
 import { checkpointConfig, createInferenceEngine, EngineError, type InferenceEngine } from '../../ml/inference/engine';
 import type { OrtImporter } from '../../ml/inference/ortRuntime';
@@ -24,7 +24,7 @@ export interface EmbedDeps {
 
 const OPTIONS = {
   checkpoint: { type: 'string', required: true },
-  family: { type: 'string', choices: FAMILIES },
+  family: { type: 'string', choices: FAMILY_NAMES },
   heads: { type: 'int', min: 1 },
   activation: { type: 'string', choices: ['gelu', 'quick_gelu'] },
   engine: { type: 'string', choices: ENGINE_CHOICES },

@@ -9,7 +9,7 @@ import { regimeKey } from '../../ml/experiment/grid';
 import { formatLr, labelCheckpoints, OptionError, parseBudget, parseCheckpointArg, parseNumberList, parseSplit } from '../../ml/experiment/options';
 import type { ExperimentEvent } from '../../ml/experiment/runGrid';
 import { parseTargets } from '../../ml/adapters/loraConfig';
-import { FAMILIES } from '../../ml/models/families';
+import { FAMILY_NAMES } from '../../ml/models/registry';
 import { experimentOptions, PAPER_PROTOCOL, type ExperimentOptions, type Method } from '../../shared/training';
 import type { BackendName } from '../../shared/jobs';
 import { parseArgs, UsageError, type Values } from '../args';
@@ -40,7 +40,7 @@ const OPTIONS = {
   rank: { type: 'int', min: 1 },
   alpha: { type: 'number', positive: true },
   targets: { type: 'string' },
-  family: { type: 'string', choices: FAMILIES },
+  family: { type: 'string', choices: FAMILY_NAMES },
   heads: { type: 'int', min: 1 },
   backend: { type: 'string', choices: ['wasm', 'cpu', 'tensorflow'] },
 } as const;

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { parseTargets } from '../../ml/adapters/loraConfig';
 import { remaining, sampleFewShot, validationShots, type LabeledItem } from '../../ml/data/fewShot';
 import { scanImageFolder } from '../../ml/data/imageFolder';
-import { FAMILIES } from '../../ml/models/families';
+import { FAMILY_NAMES } from '../../ml/models/registry';
 import { RUN_FILES } from '../../ml/training/runDir';
 import type { TrainProgress } from '../../ml/training/trainingLoop';
 import { resolveSettings, SettingsError, type TrainSettings } from '../../shared/training';
@@ -35,7 +35,7 @@ const OPTIONS = {
   'micro-batch': { type: 'int', min: 1 },
   val: { type: 'string' },
   test: { type: 'string' },
-  family: { type: 'string', choices: FAMILIES },
+  family: { type: 'string', choices: FAMILY_NAMES },
   heads: { type: 'int', min: 1 },
   backend: { type: 'string', choices: ['wasm', 'cpu', 'tensorflow'] },
   resume: { type: 'switch' },
