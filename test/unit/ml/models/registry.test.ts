@@ -72,8 +72,8 @@ describe('what src/main loads', () => {
     return seen;
   }
 
-  it('the registry, detection and the old families.ts path import no @tensorflow package', () => {
-    for (const entry of ['src/ml/models/registry.ts', 'src/ml/models/families.ts']) {
+  it('the registry and detection import no @tensorflow package', () => {
+    for (const entry of ['src/ml/models/registry.ts']) {
       const mods = [...closure(entry)];
       expect(mods.some((m) => m.includes('families/hfVit.ts'))).toBe(true); // the scan follows imports
       expect(mods.filter((m) => m.includes('@tensorflow') || m.endsWith('/weightReader.ts') || m.endsWith('/vit.ts'))).toEqual([]);
