@@ -5,7 +5,7 @@
 // ones and says so in one line; otherwise it names the command and exits 1.
 // CYTOTUNE_SYSTEM_PACKAGES=skip: writes the test globs that need missing packages to stdout
 // (one per line) for the test runner to leave out, and exits 0.
-import { canInstall, install, installCommand, missingPackages, systemPackages } from './systemPackages.mjs';
+import { canInstall, install, installCommand, missingPackages, systemPackages } from '../src/cli/systemPackages.mjs';
 
 const all = systemPackages();
 const productOnly = process.argv.includes('--product-only');

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { missingPackages, systemPackages } from '../../scripts/systemPackages.mjs';
+import { missingPackages, systemPackages } from '../../src/cli/systemPackages.mjs';
 import { repoRoot } from '../support/paths';
 
 function sources(dir: string, out: string[] = []): string[] {

@@ -7,6 +7,7 @@ import { describeAdapter } from '../../ml/backend/webgpu';
 import { defineCommand } from '../command';
 import type { Io } from '../io';
 import type { BackendName } from '../../shared/jobs';
+import { systemNotes } from '../systemNotes';
 
 export interface DoctorDeps {
   select?: SelectOptions;
@@ -45,7 +46,7 @@ async function doctor(only: BackendName | undefined, json: boolean, io: Io, deps
   const selfTestMs = performance.now() - t0;
 
   if (json) {
-    io.out(JSON.stringify({ ...choice, wasm, gpuProbe: gpu, cudaRequirement: CUDA_REQUIREMENT, selfTest: { ok, ms: selfTestMs } }, null, 2));
+    io.out(JSON.stringify({ ...choice, wasm, gpuProbe: gpu, cudaRequirement: CUDA_REQUIREMENT, selfTest: { ok, ms: selfTestMs }, systemNotes: systemNotes() }, null, 2));
     return ok ? 0 : 1;
   }
   const lines: string[] = [];
@@ -76,6 +77,9 @@ async function doctor(only: BackendName | undefined, json: boolean, io: Io, deps
     lines.push('  WebGPU (any GPU with a Vulkan, Metal or D3D12 driver; no CUDA): see "webgpu" under "not chosen" for what is missing');
   }
   lines.push(`self-test: ${ok ? 'ok' : 'FAILED'} (64x64 matMul, ${selfTestMs.toFixed(1)} ms)`);
+  const notes = systemNotes();
+  lines.push(notes.length ? 'system packages:' : 'system packages: all of scripts/system-packages.txt that the product uses are installed');
+  for (const note of notes) lines.push(`  ${note}`);
   for (const l of lines) io.out(l);
   return ok ? 0 : 1;
 }

@@ -5,6 +5,7 @@ import { Workspace } from '../../main/api/workspace';
 import { startServer } from '../../main/server/httpServer';
 import { repoRoot } from '../../main/paths';
 import { defineCommand } from '../command';
+import { systemNotes } from '../systemNotes';
 
 export const command = defineCommand({
   name: 'serve',
@@ -22,6 +23,7 @@ export const command = defineCommand({
     if (!existsSync(join(rendererDir, 'index.html'))) {
       io.err(`warning: the UI is not built (${rendererDir}); run \`npm run build:renderer\` first. The API still works.`);
     }
+    for (const note of systemNotes()) io.err(`note: ${note}`);
     const workspace = new Workspace({ projectPath: v.project });
     const server = await startServer({ workspace, rendererDir, port: v.port ?? 0 });
     io.out(`CytoTune is running in browser mode: open ${server.url}`);

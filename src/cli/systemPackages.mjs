@@ -4,7 +4,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const listPath = join(import.meta.dirname, 'system-packages.txt');
+// Plain JavaScript (with systemPackages.d.mts for TypeScript) because npm test and .ci/run use it
+// before anything is built. The list itself is scripts/system-packages.txt.
+const listPath = join(import.meta.dirname, '../../scripts/system-packages.txt');
 
 /** @returns {{ name: string, need: 'product' | 'tests', provides: string, tests: string[], purpose: string }[]} */
 export function systemPackages() {
