@@ -32,7 +32,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@tensorflow/*', 'onnxruntime-node', 'webgpu'], message: 'The app core never loads an ML runtime: run it in the worker through a job.' }] },
+        {
+          patterns: [
+            {
+              group: ['@tensorflow/*', 'onnxruntime-node', 'webgpu'],
+              message: 'The app core never loads an ML runtime: run it in the worker through a job.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -41,7 +48,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: [...nodeOnly, ...nativeOrHeavy], message: 'src/shared is pure TypeScript: no Node, Electron, native or tfjs imports.' }] },
+        {
+          patterns: [
+            {
+              group: [...nodeOnly, ...nativeOrHeavy],
+              message: 'src/shared is pure TypeScript: no Node, Electron, native or tfjs imports.',
+            },
+          ],
+        },
       ],
     },
   },

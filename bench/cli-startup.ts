@@ -23,7 +23,10 @@ if (!args.includes('--no-build')) {
 }
 
 const project = join(tempDir('cytotune-bench-cli-'), 'bench.cytotune');
-const init = spawnSync(process.execPath, [bin, 'init', '--project', project], { env: { ...process.env, CYTOTUNE_CLI: 'built' }, encoding: 'utf8' });
+const init = spawnSync(process.execPath, [bin, 'init', '--project', project], {
+  env: { ...process.env, CYTOTUNE_CLI: 'built' },
+  encoding: 'utf8',
+});
 if (init.status !== 0) throw new Error(`init failed: ${init.stderr}`);
 
 const cases: { name: string; argv: string[]; targetMs: number }[] = [
@@ -55,13 +58,18 @@ const push = (key: string, s: { ms: number; mb: number | null }) => samples.set(
 const loadBefore = loadavg()[0];
 for (let i = 0; i < RUNS; i++) {
   push('node -e 0', once(['-e', '0'], process.env));
-  for (const c of cases) for (const mode of modes) push(`${mode} ${c.name}`, once([bin, ...c.argv], { ...process.env, CYTOTUNE_CLI: mode }));
+  for (const c of cases)
+    for (const mode of modes) push(`${mode} ${c.name}`, once([bin, ...c.argv], { ...process.env, CYTOTUNE_CLI: mode }));
 }
 
 const summary = (key: string) => {
   const s = samples.get(key)!;
   const mbs = s.map((x) => x.mb).filter((x): x is number => x !== null);
-  return { medianMs: Math.round(median(s.map((x) => x.ms))), minMs: Math.round(Math.min(...s.map((x) => x.ms))), peakRssMb: mbs.length ? Math.round(median(mbs)) : null };
+  return {
+    medianMs: Math.round(median(s.map((x) => x.ms))),
+    minMs: Math.round(Math.min(...s.map((x) => x.ms))),
+    peakRssMb: mbs.length ? Math.round(median(mbs)) : null,
+  };
 };
 const floor = summary('node -e 0');
 const rows = [
@@ -79,10 +87,16 @@ console.table(rows);
 for (const c of cases) {
   const b = summary(`built ${c.name}`);
   const t = summary(`tsx ${c.name}`);
-  console.log(`${c.name}: built ${b.medianMs} ms vs tsx ${t.medianMs} ms (${(t.medianMs / b.medianMs).toFixed(1)}x); ${b.medianMs - floor.medianMs} ms above bare node`);
+  console.log(
+    `${c.name}: built ${b.medianMs} ms vs tsx ${t.medianMs} ms (${(t.medianMs / b.medianMs).toFixed(1)}x); ${b.medianMs - floor.medianMs} ms above bare node`,
+  );
 }
 mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
 writeFileSync(
   join(repoRoot, 'bench/results/cli-startup.json'),
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: cpus().length, loadAverageAtStart: loadBefore, runs: RUNS, rows }, null, 2) + '\n',
+  JSON.stringify(
+    { date: new Date().toISOString(), node: process.version, cores: cpus().length, loadAverageAtStart: loadBefore, runs: RUNS, rows },
+    null,
+    2,
+  ) + '\n',
 );

@@ -13,7 +13,11 @@ const SPEC = { family, imageSize: 224, patchSize: 16, width: 768, depth: 12, hea
 const root = join(import.meta.dirname, '..');
 
 function child(code: string): { maxRssMB: number; out: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8', timeout: 20 * 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 20 * 60_000,
+  });
   if (r.status !== 0) throw new Error(r.stderr.split('\n').filter(Boolean).slice(-3).join(' | '));
   const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
   return { maxRssMB: last.maxRssKB / 1024, out: last.note ?? '' };
@@ -28,10 +32,17 @@ try {
     writeSafetensors(${JSON.stringify(st)}, randomStateDict(${JSON.stringify(SPEC)}, 0));
     console.log(JSON.stringify({ maxRssKB: process.resourceUsage().maxRSS }));`);
   // The same tensors as a torch.save zip, when torch is available.
-  const py = spawnSync('/usr/bin/python3', ['-c', `
+  const py = spawnSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      `
 import json, struct, torch
 f = open(${JSON.stringify(st)}, 'rb'); n = struct.unpack('<Q', f.read(8))[0]; h = json.loads(f.read(n)); f.close()
-torch.save({k: torch.randn(v['shape']) for k, v in h.items() if k != '__metadata__'}, ${JSON.stringify(bin)})`], { encoding: 'utf8', timeout: 10 * 60_000 });
+torch.save({k: torch.randn(v['shape']) for k, v in h.items() if k != '__metadata__'}, ${JSON.stringify(bin)})`,
+    ],
+    { encoding: 'utf8', timeout: 10 * 60_000 },
+  );
   const haveBin = py.status === 0;
 
   const baseline = child(`
@@ -50,12 +61,24 @@ torch.save({k: torch.randn(v['shape']) for k, v in h.items() if k != '__metadata
       console.log(JSON.stringify({ maxRssKB: process.resourceUsage().maxRSS, note: s.toFixed(1) + ' ' + enc.parameterCount() }));`);
     const fileMB = statSync(file).size / 2 ** 20;
     const extra = r.maxRssMB - baseline.maxRssMB;
-    rows.push({ format: file.endsWith('.bin') ? 'torch zip (.bin)' : 'safetensors', fileMB, maxRssMB: r.maxRssMB, extraMB: extra, ratio: extra / fileMB, seconds: Number(r.out.split(' ')[0]) });
+    rows.push({
+      format: file.endsWith('.bin') ? 'torch zip (.bin)' : 'safetensors',
+      fileMB,
+      maxRssMB: r.maxRssMB,
+      extraMB: extra,
+      ratio: extra / fileMB,
+      seconds: Number(r.out.split(' ')[0]),
+    });
   }
-  console.log(`\nLoading ViT-B/16 (${family}) into tfjs-wasm; process baseline (node + tfjs wasm) ${baseline.maxRssMB.toFixed(0)} MB max RSS`);
+  console.log(
+    `\nLoading ViT-B/16 (${family}) into tfjs-wasm; process baseline (node + tfjs wasm) ${baseline.maxRssMB.toFixed(0)} MB max RSS`,
+  );
   console.log('| format | file MB | max RSS MB | over baseline MB | over baseline / file size | load s |');
   console.log('|---|---:|---:|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.format} | ${r.fileMB.toFixed(0)} | ${r.maxRssMB.toFixed(0)} | ${r.extraMB.toFixed(0)} | ${r.ratio.toFixed(2)}x | ${r.seconds.toFixed(1)} |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.format} | ${r.fileMB.toFixed(0)} | ${r.maxRssMB.toFixed(0)} | ${r.extraMB.toFixed(0)} | ${r.ratio.toFixed(2)}x | ${r.seconds.toFixed(1)} |`,
+    );
   if (!haveBin) console.log('torch zip not measured: /usr/bin/python3 with torch not available');
   const out = join(import.meta.dirname, 'results');
   mkdirSync(out, { recursive: true });

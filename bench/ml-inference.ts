@@ -156,11 +156,14 @@ function findTorchPython(): string | null {
 
 function benchTorch(py: string, threads: number): Row[] {
   const r = spawnSync(py, ['-c', TORCH_SCRIPT, String(threads), batches.join(','), String(runs), String(micro)], {
-    encoding: 'utf8', timeout: 30 * 60_000, env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+    encoding: 'utf8',
+    timeout: 30 * 60_000,
+    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
   });
   if (r.status !== 0) throw new Error(`torch bench failed: ${r.stderr.split('\n').slice(-3).join(' ')}`);
   const rows = JSON.parse(r.stdout.trim().split('\n').pop()!).rows as Row[];
-  for (const row of rows) console.error(`${row.runtime} ${threads} thread(s) batch ${row.batch}: ${row.imagesPerSecond.toFixed(3)} images/s`);
+  for (const row of rows)
+    console.error(`${row.runtime} ${threads} thread(s) batch ${row.batch}: ${row.imagesPerSecond.toFixed(3)} images/s`);
   return rows;
 }
 
@@ -181,15 +184,34 @@ console.log('| runtime | threads | batch | micro-batch | s / batch | images / s 
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   const ref = tfjs.rows.find((x) => x.batch === r.batch)!;
-  console.log(`| ${r.runtime} | ${r.threads} | ${r.batch} | ${r.microBatch} | ${r.secondsPerBatch.toFixed(2)} | ${r.imagesPerSecond.toFixed(3)} | ${(ref.secondsPerBatch / r.secondsPerBatch).toFixed(2)}x |`);
+  console.log(
+    `| ${r.runtime} | ${r.threads} | ${r.batch} | ${r.microBatch} | ${r.secondsPerBatch.toFixed(2)} | ${r.imagesPerSecond.toFixed(3)} | ${(ref.secondsPerBatch / r.secondsPerBatch).toFixed(2)}x |`,
+  );
 }
 if (tfjs.backward) {
   const b = tfjs.backward;
-  console.log(`tfjs-${tfjs.backend} forward+backward, batch 1, LoRA r=2 on q,v: stock ${b.stock.toFixed(2)} s, after prepareForTraining ${b.prepared.toFixed(2)} s (${(b.stock / b.prepared).toFixed(2)}x)`);
+  console.log(
+    `tfjs-${tfjs.backend} forward+backward, batch 1, LoRA r=2 on q,v: stock ${b.stock.toFixed(2)} s, after prepareForTraining ${b.prepared.toFixed(2)} s (${(b.stock / b.prepared).toFixed(2)}x)`,
+  );
 }
 console.log(`tfjs model build from random state dict: ${tfjs.loadSeconds.toFixed(1)} s; torch: ${torchNote}`);
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `ml-inference-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ model: SPEC, backend: tfjs.backend, node: process.versions.node, rows, backward: tfjs.backward, torch: torchNote, loadAverage: (await import('node:os')).loadavg() }, null, 2));
+writeFileSync(
+  file,
+  JSON.stringify(
+    {
+      model: SPEC,
+      backend: tfjs.backend,
+      node: process.versions.node,
+      rows,
+      backward: tfjs.backward,
+      torch: torchNote,
+      loadAverage: (await import('node:os')).loadavg(),
+    },
+    null,
+    2,
+  ),
+);
 console.log(`wrote ${file}`);

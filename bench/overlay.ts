@@ -14,7 +14,6 @@ const arg = (name: string, def: number) => {
 };
 const labelCount = arg('labels', 2000);
 
-
 /** Pans and zooms the labelling view of a slide holding `labelCount` labels; frame-time stats. */
 async function measure(labelCount: number) {
   const h = await overHttp();
@@ -42,7 +41,9 @@ async function measure(labelCount: number) {
 
   // Record every animation frame's timestamp while we pan back and forth and zoom.
   // A string, not a function: tsx would wrap a function's inner names with helpers the page lacks.
-  await page.evaluate(`window.frames_ = []; (function tick(t) { window.frames_.push(t); requestAnimationFrame(tick); })(performance.now());`);
+  await page.evaluate(
+    `window.frames_ = []; (function tick(t) { window.frames_.push(t); requestAnimationFrame(tick); })(performance.now());`,
+  );
   const started = Date.now();
   await page.mouse.move(cx, cy);
   for (let round = 0; round < 4; round++) {
@@ -54,7 +55,10 @@ async function measure(labelCount: number) {
   }
   const elapsed = Date.now() - started;
   const stamps = (await page.evaluate('window.frames_')) as number[];
-  const deltas = stamps.slice(1).map((t, i) => t - stamps[i]).sort((a, b) => a - b);
+  const deltas = stamps
+    .slice(1)
+    .map((t, i) => t - stamps[i])
+    .sort((a, b) => a - b);
   const q = (p: number) => deltas[Math.min(deltas.length - 1, Math.floor(p * deltas.length))];
   const result = {
     labels: labelCount,

@@ -28,7 +28,10 @@ for (const img of await h.client.call('images:list', { limit: 5000 })) {
   await h.client.call('annotations:create', { imageId: img.id, classId: cls.id, box: { x: 0, y: 0, w: img.width, h: img.height } });
 }
 const modelPath = join(dir, 'model.safetensors');
-writeSafetensors(modelPath, randomStateDict({ family: 'openai-clip', imageSize: 64, patchSize: 16, width, depth: 4, heads: width / 64, outputDim: 128 }, 3));
+writeSafetensors(
+  modelPath,
+  randomStateDict({ family: 'openai-clip', imageSize: 64, patchSize: 16, width, depth: 4, heads: width / 64, outputDim: 128 }, 3),
+);
 const model = await h.client.call('models:add', { path: modelPath });
 
 const browser = await launchBrowser();
@@ -39,12 +42,17 @@ await page.getByTestId('start-run').waitFor();
 async function sample(label: string) {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
-  await page.evaluate(`window.frames_ = []; (function tick(t) { window.frames_.push(t); requestAnimationFrame(tick); })(performance.now());`);
+  await page.evaluate(
+    `window.frames_ = []; (function tick(t) { window.frames_.push(t); requestAnimationFrame(tick); })(performance.now());`,
+  );
   await page.waitForTimeout(seconds * 1000);
   loop.disable();
   const stamps = (await page.evaluate('window.frames_')) as number[];
   await page.evaluate('window.frames_ = null');
-  const d = stamps.slice(1).map((t, i) => t - stamps[i]).sort((a, b) => a - b);
+  const d = stamps
+    .slice(1)
+    .map((t, i) => t - stamps[i])
+    .sort((a, b) => a - b);
   const q = (p: number) => +d[Math.min(d.length - 1, Math.floor(p * d.length))].toFixed(1);
   return {
     phase: label,
@@ -58,7 +66,12 @@ async function sample(label: string) {
 }
 
 const rows = [await sample('idle')];
-await h.client.call('runs:start', { modelId: model.id, method: 'lora', classIds: classes.map((c) => c.id), settings: { steps: 100_000, batchSize: 8 } });
+await h.client.call('runs:start', {
+  modelId: model.id,
+  method: 'lora',
+  classIds: classes.map((c) => c.id),
+  settings: { steps: 100_000, batchSize: 8 },
+});
 await page.getByTestId('train-progress').waitFor({ timeout: 120_000 });
 rows.push(await sample('training'));
 const run = (await h.client.call('runs:list', {}))[0];
@@ -69,4 +82,7 @@ await h.close();
 console.log(`\nUI responsiveness with a training job in the worker (ViT width ${width}, depth 4, 64 px, batch 8)`);
 console.table(rows);
 mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-writeFileSync(join(repoRoot, 'bench/results/responsiveness.json'), JSON.stringify({ date: new Date().toISOString(), width, seconds, rows }, null, 2));
+writeFileSync(
+  join(repoRoot, 'bench/results/responsiveness.json'),
+  JSON.stringify({ date: new Date().toISOString(), width, seconds, rows }, null, 2),
+);

@@ -23,8 +23,16 @@ interface ModelCase {
   lora: { rank: number; targets: ('q' | 'k' | 'v' | 'o')[] };
 }
 
-const VIT_B16: ModelCase = { name: 'ViT-B/16', spec: { family: 'openai-clip', imageSize: 224, patchSize: 16, width: 768, depth: 12, heads: 12, outputDim: 512 }, lora: { rank: 2, targets: ['q', 'v'] } };
-const VIT_L14: ModelCase = { name: 'ViT-L/14', spec: { family: 'openai-clip', imageSize: 224, patchSize: 14, width: 1024, depth: 24, heads: 16, outputDim: 768 }, lora: { rank: 16, targets: ['q', 'k', 'v', 'o'] } };
+const VIT_B16: ModelCase = {
+  name: 'ViT-B/16',
+  spec: { family: 'openai-clip', imageSize: 224, patchSize: 16, width: 768, depth: 12, heads: 12, outputDim: 512 },
+  lora: { rank: 2, targets: ['q', 'v'] },
+};
+const VIT_L14: ModelCase = {
+  name: 'ViT-L/14',
+  spec: { family: 'openai-clip', imageSize: 224, patchSize: 14, width: 1024, depth: 24, heads: 16, outputDim: 768 },
+  lora: { rank: 16, targets: ['q', 'k', 'v', 'o'] },
+};
 const BATCH = 8;
 
 export interface ChildRequest {
@@ -115,7 +123,12 @@ const self = fileURLToPath(import.meta.url);
 function runChild(req: ChildRequest, label: string): StepResult {
   console.error(`- ${label} ...`);
   const env = { ...process.env, ...(req.blas ? {} : { CYTOTUNE_BLAS: 'off' }) };
-  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', JSON.stringify(req)], { encoding: 'utf8', env, timeout: 30 * 60_000, maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', JSON.stringify(req)], {
+    encoding: 'utf8',
+    env,
+    timeout: 30 * 60_000,
+    maxBuffer: 1 << 26,
+  });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   try {
     const res = JSON.parse(last) as StepResult;
@@ -123,7 +136,19 @@ function runChild(req: ChildRequest, label: string): StepResult {
     return res;
   } catch {
     const tail = (r.stderr || '').trim().split('\n').slice(-3).join(' | ');
-    return { engine: label, model: req.model.name, lora: '', processes: req.processes, threads: 1, microBatch: null, secondsPerStep: null, steps: [], peakRssBytes: [], notes: [], error: `exited ${r.status ?? r.signal}: ${tail}` };
+    return {
+      engine: label,
+      model: req.model.name,
+      lora: '',
+      processes: req.processes,
+      threads: 1,
+      microBatch: null,
+      secondsPerStep: null,
+      steps: [],
+      peakRssBytes: [],
+      notes: [],
+      error: `exited ${r.status ?? r.signal}: ${tail}`,
+    };
   }
 }
 
@@ -139,15 +164,45 @@ function findTorchPython(): string | null {
 function runTorch(py: string, m: ModelCase, threads: number, runs: number, core: string | null): StepResult {
   console.error(`- torch ${m.name} ${threads} thread(s), OpenBLAS ${core ?? 'autodetected'} ...`);
   const cfg = { ...m.spec, rank: m.lora.rank, targets: m.lora.targets, threads, runs, batch: BATCH };
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OPENBLAS_VERBOSE: '2' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    OMP_WAIT_POLICY: 'PASSIVE',
+    OMP_NUM_THREADS: String(threads),
+    OPENBLAS_NUM_THREADS: String(threads),
+    OPENBLAS_VERBOSE: '2',
+  };
   if (core) env.OPENBLAS_CORETYPE = core;
   else delete env.OPENBLAS_CORETYPE;
   const r = spawnSync(py, ['-c', TORCH_TRAIN_SCRIPT, JSON.stringify(cfg)], { encoding: 'utf8', timeout: 30 * 60_000, env });
   const detected = /Core: (\w+)/.exec(r.stderr ?? '')?.[1] ?? core ?? '?';
-  if (r.status !== 0) return { engine: 'torch', model: m.name, lora: '', processes: 1, threads, microBatch: BATCH, secondsPerStep: null, steps: [], peakRssBytes: [], notes: [], error: r.stderr.trim().split('\n').slice(-2).join(' ') };
+  if (r.status !== 0)
+    return {
+      engine: 'torch',
+      model: m.name,
+      lora: '',
+      processes: 1,
+      threads,
+      microBatch: BATCH,
+      secondsPerStep: null,
+      steps: [],
+      peakRssBytes: [],
+      notes: [],
+      error: r.stderr.trim().split('\n').slice(-2).join(' '),
+    };
   const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { steps: number[]; peakRssBytes: number; version: string; blas: string };
   console.error(`  ${median(o.steps).toFixed(2)} s/step`);
-  return { engine: `torch ${o.version} (${o.blas} ${detected}${core ? '' : ', as installed'})`, model: m.name, lora: `r${m.lora.rank} ${m.lora.targets.join(',')}`, processes: 1, threads, microBatch: BATCH, secondsPerStep: median(o.steps), steps: o.steps, peakRssBytes: [o.peakRssBytes], notes: [] };
+  return {
+    engine: `torch ${o.version} (${o.blas} ${detected}${core ? '' : ', as installed'})`,
+    model: m.name,
+    lora: `r${m.lora.rank} ${m.lora.targets.join(',')}`,
+    processes: 1,
+    threads,
+    microBatch: BATCH,
+    secondsPerStep: median(o.steps),
+    steps: o.steps,
+    peakRssBytes: [o.peakRssBytes],
+    notes: [],
+  };
 }
 
 async function memoryProbes(): Promise<void> {
@@ -158,8 +213,15 @@ async function memoryProbes(): Promise<void> {
     for (const m of [VIT_B16, VIT_L14]) {
       for (let micro = 1; micro <= 8; micro++) {
         // As the trainer: ViT-L leaves so little heap that it forces the leaner per-head attention.
-        const r = await probeTrainingMemory({ spec: m.spec, lora: m.lora, microBatch: micro, ...(m === VIT_L14 ? { attention: 'perHead' as const } : {}) });
-        console.error(`${m.name} ${blas ? 'BLAS' : 'XNNPACK'} micro-batch ${micro}: ${r.ok ? 'fits' : 'does not fit'}, heap ${gb(r.heapBytes)} GB (weights ${gb(r.weightsHeapBytes)} GB), peak RSS ${gb(r.peakRssBytes)} GB${r.error ? ` - ${r.error}` : ''}`);
+        const r = await probeTrainingMemory({
+          spec: m.spec,
+          lora: m.lora,
+          microBatch: micro,
+          ...(m === VIT_L14 ? { attention: 'perHead' as const } : {}),
+        });
+        console.error(
+          `${m.name} ${blas ? 'BLAS' : 'XNNPACK'} micro-batch ${micro}: ${r.ok ? 'fits' : 'does not fit'}, heap ${gb(r.heapBytes)} GB (weights ${gb(r.weightsHeapBytes)} GB), peak RSS ${gb(r.peakRssBytes)} GB${r.error ? ` - ${r.error}` : ''}`,
+        );
         out.push({ model: m.name, lora: m.lora, matMul: blas ? 'blas' : 'xnnpack', ...r });
         if (!r.ok) break;
       }
@@ -168,7 +230,10 @@ async function memoryProbes(): Promise<void> {
   }
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'train-step-memory.json'), JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, loadAverage: loadavg(), probes: out }, null, 2));
+  writeFileSync(
+    join(dir, 'train-step-memory.json'),
+    JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, loadAverage: loadavg(), probes: out }, null, 2),
+  );
   console.log(`wrote ${join(dir, 'train-step-memory.json')}`);
 }
 
@@ -182,7 +247,10 @@ async function main(): Promise<void> {
     const r = m === VIT_L14 ? 1 : runs;
     rows.push(runChild({ model: m, processes: 1, runs: r, batch: BATCH, blas: true }, `tfjs-wasm ${m.name}, 1 process`));
     rows.push(runChild({ model: m, processes: 2, runs: r, batch: BATCH, blas: true }, `tfjs-wasm ${m.name}, 2 processes`));
-    if (process.argv.includes('--xnnpack')) rows.push(runChild({ model: m, processes: 1, runs: 1, batch: BATCH, blas: false }, `tfjs-wasm ${m.name}, 1 process, XNNPACK matMuls`));
+    if (process.argv.includes('--xnnpack'))
+      rows.push(
+        runChild({ model: m, processes: 1, runs: 1, batch: BATCH, blas: false }, `tfjs-wasm ${m.name}, 1 process, XNNPACK matMuls`),
+      );
   }
   let torchNote = 'not run (--no-torch)';
   if (!process.argv.includes('--no-torch')) {
@@ -197,20 +265,46 @@ async function main(): Promise<void> {
       if (process.argv.includes('--torch-as-installed')) rows.push(runTorch(py, VIT_B16, 1, 1, null));
     }
   }
-  console.log(`\nLoRA training step, batch ${BATCH}, random weights, CLIP layout, ${new Date().toISOString()}, ${cpus().length} x ${cpus()[0]?.model}, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  console.log('| engine | model | LoRA | processes x threads | micro-batch | s / step | / torch 1 thr | / torch 2 thr | peak RSS per process (GB) |');
+  console.log(
+    `\nLoRA training step, batch ${BATCH}, random weights, CLIP layout, ${new Date().toISOString()}, ${cpus().length} x ${cpus()[0]?.model}, load ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
+  console.log(
+    '| engine | model | LoRA | processes x threads | micro-batch | s / step | / torch 1 thr | / torch 2 thr | peak RSS per process (GB) |',
+  );
   console.log('|---|---|---|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
-    const ref = (t: number) => rows.find((x) => x.engine.startsWith('torch') && !x.engine.includes('as installed') && x.model === r.model && x.threads === t)?.secondsPerStep;
+    const ref = (t: number) =>
+      rows.find((x) => x.engine.startsWith('torch') && !x.engine.includes('as installed') && x.model === r.model && x.threads === t)
+        ?.secondsPerStep;
     const ratio = (t: number) => (r.secondsPerStep && ref(t) ? `${(r.secondsPerStep / ref(t)!).toFixed(2)}x` : '-');
     const s = r.secondsPerStep !== null ? r.secondsPerStep.toFixed(2) : `n/a: ${r.error}`;
-    console.log(`| ${r.engine} | ${r.model} | ${r.lora} | ${r.processes} x ${r.threads} | ${r.microBatch ?? '-'} | ${s} | ${ratio(1)} | ${ratio(2)} | ${r.peakRssBytes.map(gb).join(', ')} |`);
+    console.log(
+      `| ${r.engine} | ${r.model} | ${r.lora} | ${r.processes} x ${r.threads} | ${r.microBatch ?? '-'} | ${s} | ${ratio(1)} | ${ratio(2)} | ${r.peakRssBytes.map(gb).join(', ')} |`,
+    );
   }
   for (const r of rows) for (const n of r.notes) console.log(`  ${r.engine} ${r.model}: ${n}`);
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'train-step.json');
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.versions.node, cpu: cpus()[0]?.model, cores: cpus().length, loadAverage: loadavg(), batch: BATCH, torch: torchNote, rows }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.versions.node,
+        cpu: cpus()[0]?.model,
+        cores: cpus().length,
+        loadAverage: loadavg(),
+        batch: BATCH,
+        torch: torchNote,
+        rows,
+      },
+      null,
+      2,
+    ),
+  );
   console.log(`wrote ${file}`);
 }
 
@@ -226,7 +320,18 @@ async function child(req: ChildRequest): Promise<StepResult> {
   const { Rng } = await import('../src/ml/random');
   const choice = await selectBackend({ only: 'wasm' });
   const blas = choice.blas && 'info' in choice.blas ? `BLAS ${choice.blas.info.library}` : 'XNNPACK';
-  const base: StepResult = { engine: `tfjs-wasm + ${blas}`, model: req.model.name, lora: `r${req.model.lora.rank} ${req.model.lora.targets.join(',')}`, processes: req.processes, threads: 1, microBatch: null, secondsPerStep: null, steps: [], peakRssBytes: [], notes: [] };
+  const base: StepResult = {
+    engine: `tfjs-wasm + ${blas}`,
+    model: req.model.name,
+    lora: `r${req.model.lora.rank} ${req.model.lora.targets.join(',')}`,
+    processes: req.processes,
+    threads: 1,
+    microBatch: null,
+    secondsPerStep: null,
+    steps: [],
+    peakRssBytes: [],
+    notes: [],
+  };
   const enc = createRandomEncoder(req.model.spec, 0);
   const steps = req.runs + 1;
   const items = Array.from({ length: steps * req.batch }, (_, i) => ({ path: `random-${i}`, label: i % 10 }));
@@ -236,13 +341,31 @@ async function child(req: ChildRequest): Promise<StepResult> {
     const data = new Uint8Array(256 * 256 * 3).map(() => rng.int(256));
     return { width: 256, height: 256, data };
   };
-  const batcher = new ImageBatcher(pipelineFromOptions({ size: 224, mean: enc.config.mean, std: enc.config.std }), undefined, decode as never);
-  const settings = resolveSettings({ steps, batchSize: req.batch, microBatchSize: req.batch, warmupSteps: 1, lr: 1e-3, checkpointEvery: 0, seed: 1, processes: req.processes, lora: { ...req.model.lora, dropout: 0.25 } });
+  const batcher = new ImageBatcher(
+    pipelineFromOptions({ size: 224, mean: enc.config.mean, std: enc.config.std }),
+    undefined,
+    decode as never,
+  );
+  const settings = resolveSettings({
+    steps,
+    batchSize: req.batch,
+    microBatchSize: req.batch,
+    warmupSteps: 1,
+    lr: 1e-3,
+    checkpointEvery: 0,
+    seed: 1,
+    processes: req.processes,
+    lora: { ...req.model.lora, dropout: 0.25 },
+  });
   const marks: number[] = [];
   let workerRss: number[] = [];
   try {
     const out = await trainLora({
-      encoder: enc, items, numClasses: 10, batcher, settings,
+      encoder: enc,
+      items,
+      numClasses: 10,
+      batcher,
+      settings,
       source: { kind: 'random', spec: req.model.spec, seed: 0 },
       onProgress: () => marks.push(performance.now()),
       onWorkers: (w) => (workerRss = w.map((x, i) => Math.max(x.peakRssBytes, workerRss[i] ?? 0))),
@@ -250,7 +373,15 @@ async function child(req: ChildRequest): Promise<StepResult> {
     out.model.dispose();
     const times = marks.slice(1).map((t, i) => (t - marks[i]) / 1000);
     const blasThreads = choice.blas && 'info' in choice.blas ? choice.blas.info.threads : 1;
-    return { ...base, threads: req.processes > 1 ? Math.max(1, Math.floor(cpus().length / req.processes)) : blasThreads, microBatch: out.execution?.microBatchSize ?? null, secondsPerStep: median(times), steps: times, peakRssBytes: [peakRssBytes(), ...workerRss], notes: out.execution?.notes ?? [] };
+    return {
+      ...base,
+      threads: req.processes > 1 ? Math.max(1, Math.floor(cpus().length / req.processes)) : blasThreads,
+      microBatch: out.execution?.microBatchSize ?? null,
+      secondsPerStep: median(times),
+      steps: times,
+      peakRssBytes: [peakRssBytes(), ...workerRss],
+      notes: out.execution?.notes ?? [],
+    };
   } catch (err) {
     const e = err as Error & { kind?: string };
     return { ...base, peakRssBytes: [peakRssBytes()], error: `${e.kind ?? 'error'}: ${e.message}` };

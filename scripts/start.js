@@ -52,7 +52,14 @@ if (electron.path) {
   const child = spawn(electron.path, [root, ...passThrough], { cwd: root, stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  run(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'error']);
+  run(process.execPath, [
+    join(root, 'node_modules/vite/bin/vite.js'),
+    'build',
+    '--config',
+    'vite.renderer.config.ts',
+    '--logLevel',
+    'error',
+  ]);
   const child = spawn(process.execPath, [join(root, 'bin/cytotune.js'), 'serve', ...passThrough], {
     cwd: root,
     stdio: ['inherit', 'pipe', 'inherit'],

@@ -11,7 +11,16 @@ export const LAYERS = {
   ml: ['ml', 'slides', 'shared'],
   worker: ['worker', 'ml', 'slides', 'shared'],
   // The application core reads ML file formats only; everything else of the ML goes through a job.
-  main: ['main', 'slides', 'shared', 'ml/checkpoint', 'ml/models/registry.ts', 'ml/random.ts', 'ml/training/runDir.ts', 'ml/adapters/safetensorsIo.ts'],
+  main: [
+    'main',
+    'slides',
+    'shared',
+    'ml/checkpoint',
+    'ml/models/registry.ts',
+    'ml/random.ts',
+    'ml/training/runDir.ts',
+    'ml/adapters/safetensorsIo.ts',
+  ],
   electron: ['electron', 'main', 'shared'],
   preload: ['preload', 'shared'],
   cli: ['cli', 'main', 'ml', 'slides', 'shared'],
@@ -36,7 +45,11 @@ function allowed(layer, target) {
 export const layerPlugin = {
   rules: {
     'one-way': {
-      meta: { type: 'problem', schema: [], messages: { wrongWay: 'src/{{layer}} may import only from {{allowed}}; "{{spec}}" reaches {{target}}. See DESIGN.md section 2.' } },
+      meta: {
+        type: 'problem',
+        schema: [],
+        messages: { wrongWay: 'src/{{layer}} may import only from {{allowed}}; "{{spec}}" reaches {{target}}. See DESIGN.md section 2.' },
+      },
       create(context) {
         const file = context.filename;
         const layer = layerOf(file);
@@ -48,7 +61,11 @@ export const layerPlugin = {
           else if (spec.startsWith('.')) target = resolve(dirname(file), spec);
           else return;
           if (!allowed(layer, target))
-            context.report({ node, messageId: 'wrongWay', data: { layer, spec, allowed: LAYERS[layer].join(', '), target: relative(root, target) } });
+            context.report({
+              node,
+              messageId: 'wrongWay',
+              data: { layer, spec, allowed: LAYERS[layer].join(', '), target: relative(root, target) },
+            });
         };
         return {
           ImportDeclaration: (n) => check(n, n.source.value),

@@ -75,7 +75,8 @@ function convert(name: string, spec: OptionSpec, raw: string): unknown {
       return raw;
     case 'number': {
       const n = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(n) || (spec.positive && !(n > 0))) throw bad(spec.positive ? 'a positive number' : 'a number');
+      if (raw.trim() === '' || !Number.isFinite(n) || (spec.positive && !(n > 0)))
+        throw bad(spec.positive ? 'a positive number' : 'a number');
       return n;
     }
     case 'int': {
@@ -85,7 +86,10 @@ function convert(name: string, spec: OptionSpec, raw: string): unknown {
       return n;
     }
     case 'list':
-      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     default:
       return raw;
   }
@@ -138,7 +142,9 @@ export function parseArgs<O extends OptionSpecs>(argv: string[], options: O, opt
   }
   const p = opts.positionals;
   if (!p && positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  if (p && p.min !== undefined && positionals.length < p.min) throw new UsageError(p.min === 1 && p.max === 1 ? `expected one ${p.name}` : `give at least ${p.min} ${p.name}`);
-  if (p && p.max !== undefined && positionals.length > p.max) throw new UsageError(p.max === 1 ? `expected one ${p.name}, got ${positionals.length}` : `at most ${p.max} ${p.name}`);
+  if (p && p.min !== undefined && positionals.length < p.min)
+    throw new UsageError(p.min === 1 && p.max === 1 ? `expected one ${p.name}` : `give at least ${p.min} ${p.name}`);
+  if (p && p.max !== undefined && positionals.length > p.max)
+    throw new UsageError(p.max === 1 ? `expected one ${p.name}, got ${positionals.length}` : `at most ${p.max} ${p.name}`);
   return { values: values as Values<O>, positionals, help: false };
 }

@@ -20,7 +20,10 @@ export const COMMANDS: Record<string, Entry> = {
   serve: { summary: 'browser mode: the workstation on 127.0.0.1', load: () => import('./commands/serve') },
   train: { summary: 'fine-tune (LoRA) or probe (linear) a checkpoint on an ImageFolder', load: () => import('./commands/train') },
   predict: { summary: 'classify images with a trained run (CSV; accuracy on a labelled folder)', load: () => import('./commands/predict') },
-  experiment: { summary: "the paper's grid: checkpoints x methods x shots x seeds x learning rates", load: () => import('./commands/experiment') },
+  experiment: {
+    summary: "the paper's grid: checkpoints x methods x shots x seeds x learning rates",
+    load: () => import('./commands/experiment'),
+  },
   embed: { summary: 'embeddings of images or of a normalised .npy batch', load: () => import('./commands/embed') },
   'slide-info': { summary: 'what a slide is: reader, levels, downsamples, mpp, vendor', load: () => import('./commands/slideInfo') },
   doctor: { summary: 'the ML backend chosen, why not the others, versions, GPU', load: () => import('./commands/doctor') },

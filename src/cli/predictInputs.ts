@@ -56,7 +56,12 @@ export function folderLabels(dir: string, paths: string[], classNames: string[])
   if (folders.every((f) => f === null)) return { reason: null };
   const stranger = folders.find((f) => f === null || !classNames.includes(f));
   if (stranger !== undefined) {
-    return { reason: stranger === null ? 'some images are not in a class folder' : `folder "${stranger}" is not one of the run's classes (${classNames.join(', ')})` };
+    return {
+      reason:
+        stranger === null
+          ? 'some images are not in a class folder'
+          : `folder "${stranger}" is not one of the run's classes (${classNames.join(', ')})`,
+    };
   }
   return { labels: folders.map((f) => classNames.indexOf(f!)) };
 }

@@ -33,7 +33,12 @@ export function folderAccuracy(labels: number[], predicted: number[], classNames
     if (predicted[i] === l) perClass[l].correct++;
   });
   const correct = perClass.reduce((a, c) => a + c.correct, 0);
-  return { top1: labels.length ? correct / labels.length : 0, correct, total: labels.length, perClass: perClass.filter((c) => c.images || c.predicted) };
+  return {
+    top1: labels.length ? correct / labels.length : 0,
+    correct,
+    total: labels.length,
+    perClass: perClass.filter((c) => c.images || c.predicted),
+  };
 }
 
 export function accuracyLines(a: FolderAccuracy): string[] {
@@ -41,6 +46,9 @@ export function accuracyLines(a: FolderAccuracy): string[] {
   const width = Math.max(...a.perClass.map((c) => c.name.length));
   return [
     `top-1 accuracy ${pct(a.top1)} (${a.correct} of ${a.total} images; labels from the class folders)`,
-    ...a.perClass.map((c) => `  ${c.name.padEnd(width)}  ${c.images} images, ${c.correct} correct${c.images ? ` (${pct(c.correct / c.images)})` : ''}, ${c.predicted} predicted`),
+    ...a.perClass.map(
+      (c) =>
+        `  ${c.name.padEnd(width)}  ${c.images} images, ${c.correct} correct${c.images ? ` (${pct(c.correct / c.images)})` : ''}, ${c.predicted} predicted`,
+    ),
   ];
 }

@@ -30,7 +30,7 @@ export function runLength(s: TrainSettings, images: number, asked: LengthRequest
     const epochs = asked.epochs ?? s.epochs;
     const steps = epochs * batches;
     const settings = s.method === 'lora' ? { ...s, epochs, steps } : { ...s, epochs };
-    const why = asked.epochs === undefined ? ' (the paper\'s 100 epochs; --epochs N or --steps N to change)' : '';
+    const why = asked.epochs === undefined ? " (the paper's 100 epochs; --epochs N or --steps N to change)" : '';
     return { settings, steps, line: `run length: ${plural(epochs, 'epoch')} x ${perEpoch} = ${plural(steps, 'step')}${why}` };
   }
   const steps = loraSteps(s, images);

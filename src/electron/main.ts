@@ -49,7 +49,10 @@ app.whenReady().then(() => {
     const answer = await media(`/${url.host}${url.pathname}`);
     if (!answer) return new Response('Not found', { status: 404 });
     const body = typeof answer.body === 'string' ? answer.body : new Uint8Array(answer.body);
-    return new Response(body, { status: answer.status, headers: { 'Content-Type': answer.contentType, 'Cache-Control': answer.cacheControl } });
+    return new Response(body, {
+      status: answer.status,
+      headers: { 'Content-Type': answer.contentType, 'Cache-Control': answer.cacheControl },
+    });
   });
 
   ipcMain.handle('api:call', (event, channel: unknown, input: unknown) => {

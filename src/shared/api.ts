@@ -25,7 +25,10 @@ import type { JobKind, WorkerProgress } from './jobs';
 
 const id = z.number().int().positive();
 const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #1f77b4');
-const shortcut = z.string().regex(/^[0-9]$/, 'a single digit key 0-9').nullable();
+const shortcut = z
+  .string()
+  .regex(/^[0-9]$/, 'a single digit key 0-9')
+  .nullable();
 const box = z.object({
   x: z.number().finite(),
   y: z.number().finite(),
@@ -78,9 +81,7 @@ const updateClass = z
   })
   .strict();
 const moveClass = z.object({ id, direction: z.enum(['up', 'down']) }).strict();
-const listImages = z
-  .object({ offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(5000).optional() })
-  .strict();
+const listImages = z.object({ offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(5000).optional() }).strict();
 const importRun = z.object({ paths: z.array(filePath).min(1).max(10_000) }).strict();
 const fsList = z.object({ path: filePath.optional() }).strict();
 const createAnnotation = z.object({ imageId: id, classId: id, box }).strict();
@@ -95,7 +96,10 @@ const trainingSettings = z
     epochs: z.number().int().min(1).max(10_000).optional(),
     rank: z.number().int().min(1).max(256).optional(),
     alpha: z.number().positive().optional(),
-    targets: z.array(z.enum(['q', 'k', 'v', 'o'])).min(1).optional(),
+    targets: z
+      .array(z.enum(['q', 'k', 'v', 'o']))
+      .min(1)
+      .optional(),
   })
   .strict();
 const startRun = z
@@ -164,7 +168,9 @@ export const api = {
   'models:list': channel<ModelRecord[]>()(empty),
   'models:inspect': channel<ModelInspection>()(z.object({ path: filePath }).strict()),
   'models:add': channel<ModelRecord>()(z.object({ path: filePath }).strict()),
-  'training:plan': channel<PlanClass[]>()(z.object({ classIds: z.array(id).min(2).max(1000), seed: z.number().int().min(0).optional() }).strict()),
+  'training:plan': channel<PlanClass[]>()(
+    z.object({ classIds: z.array(id).min(2).max(1000), seed: z.number().int().min(0).optional() }).strict(),
+  ),
   'runs:start': channel<RunRecord>()(startRun),
   'runs:cancel': channel<null>()(byRun),
   'runs:resume': channel<null>()(byRun),

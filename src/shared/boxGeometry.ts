@@ -9,12 +9,22 @@ export interface Point {
 /** A square of `size` centred on `p`, kept inside the image when the image is larger than it. */
 export function boxAround(p: Point, size: number, imageWidth: number, imageHeight: number): Box {
   const clamp = (v: number, max: number) => (max <= 0 ? v : Math.min(Math.max(v, 0), max));
-  return { x: Math.round(clamp(p.x - size / 2, imageWidth - size)), y: Math.round(clamp(p.y - size / 2, imageHeight - size)), w: size, h: size };
+  return {
+    x: Math.round(clamp(p.x - size / 2, imageWidth - size)),
+    y: Math.round(clamp(p.y - size / 2, imageHeight - size)),
+    w: size,
+    h: size,
+  };
 }
 
 /** The box spanned by a drag from `a` to `b`, whatever the direction. */
 export function boxFromDrag(a: Point, b: Point): Box {
-  return { x: Math.round(Math.min(a.x, b.x)), y: Math.round(Math.min(a.y, b.y)), w: Math.round(Math.abs(b.x - a.x)), h: Math.round(Math.abs(b.y - a.y)) };
+  return {
+    x: Math.round(Math.min(a.x, b.x)),
+    y: Math.round(Math.min(a.y, b.y)),
+    w: Math.round(Math.abs(b.x - a.x)),
+    h: Math.round(Math.abs(b.y - a.y)),
+  };
 }
 
 export function contains(box: Box, p: Point): boolean {

@@ -11,7 +11,6 @@
 // Deep Zoom level 0 is 1x1 pixel; the last level is the full slide (or its bounded area).
 import type { Size } from './image';
 
-
 /** What the maths needs to know about a slide (any reader gives this). */
 export interface SlideGeometry {
   /** (width, height) of every slide level, level 0 first. */

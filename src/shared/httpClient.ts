@@ -31,8 +31,7 @@ export function createHttpClient(options: HttpClientOptions): HttpApiClient {
   let ready: Promise<void> | null = null;
   let closed = false;
 
-  const openSocket: SocketFactory =
-    options.openSocket ?? ((url) => new WebSocket(url) as unknown as SocketLike);
+  const openSocket: SocketFactory = options.openSocket ?? ((url) => new WebSocket(url) as unknown as SocketLike);
 
   function connect(): Promise<void> {
     if (ready) return ready;

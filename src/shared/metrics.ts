@@ -47,7 +47,12 @@ export function metricsFromConfusion(confusion: number[][], loss: number | null 
 }
 
 /** Metrics from labels and predicted classes; `losses` (per image) give the mean loss. */
-export function classificationMetrics(labels: readonly number[], preds: readonly number[], numClasses: number, losses?: readonly number[]): ClassificationMetrics {
+export function classificationMetrics(
+  labels: readonly number[],
+  preds: readonly number[],
+  numClasses: number,
+  losses?: readonly number[],
+): ClassificationMetrics {
   const loss = losses && losses.length > 0 ? losses.reduce((a, b) => a + b, 0) / losses.length : null;
   return metricsFromConfusion(confusionMatrix(labels, preds, numClasses), loss);
 }

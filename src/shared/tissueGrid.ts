@@ -90,6 +90,13 @@ export function patchGrid(width: number, height: number, patchSize: number, stri
 }
 
 /** The grid patches with at least `minTissue` of their area on tissue. */
-export function tissuePatches(m: TissueMask, width: number, height: number, patchSize: number, stride = patchSize, minTissue = 0.25): Box[] {
+export function tissuePatches(
+  m: TissueMask,
+  width: number,
+  height: number,
+  patchSize: number,
+  stride = patchSize,
+  minTissue = 0.25,
+): Box[] {
   return patchGrid(width, height, patchSize, stride).filter((b) => tissueFraction(m, b) >= minTissue);
 }

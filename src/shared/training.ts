@@ -105,7 +105,8 @@ export class SettingsError extends Error {
 export function resolveSettings(partial: Partial<TrainSettings>): TrainSettings {
   const d = PAPER_DEFAULTS.train;
   // Keys given as undefined (e.g. absent command-line options) keep their defaults.
-  const defined = <T extends object>(o: T | undefined) => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const defined = <T extends object>(o: T | undefined) =>
+    Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
   const s = { ...d, ...defined(partial), lora: { ...d.lora, ...defined(partial.lora) } };
   const positive = (v: number, name: string) => {
     if (!(v > 0) || !Number.isFinite(v)) throw new SettingsError(`${name} must be a positive number, got ${v}`);
@@ -116,7 +117,8 @@ export function resolveSettings(partial: Partial<TrainSettings>): TrainSettings 
   positive(s.epochs, 'epochs');
   if (s.steps !== null) positive(s.steps, 'steps');
   if (!Number.isInteger(s.seed)) throw new SettingsError(`seed must be an integer, got ${s.seed}`);
-  if (!Number.isInteger(s.processes) || s.processes < 0) throw new SettingsError(`processes must be 0 (automatic) or a positive integer, got ${s.processes}`);
+  if (!Number.isInteger(s.processes) || s.processes < 0)
+    throw new SettingsError(`processes must be 0 (automatic) or a positive integer, got ${s.processes}`);
   return { ...s, microBatchSize: Math.min(s.microBatchSize, s.batchSize) };
 }
 
@@ -182,7 +184,9 @@ export interface ExperimentOptions {
 }
 
 /** An experiment with the paper's grid and protocol wherever `given` says nothing. */
-export function experimentOptions(given: Pick<ExperimentOptions, 'data' | 'out' | 'checkpoints'> & Partial<ExperimentOptions>): ExperimentOptions {
+export function experimentOptions(
+  given: Pick<ExperimentOptions, 'data' | 'out' | 'checkpoints'> & Partial<ExperimentOptions>,
+): ExperimentOptions {
   const g = PAPER_DEFAULTS.grid;
   const protocol = { ...PAPER_PROTOCOL, ...given.protocol };
   return {

@@ -6,7 +6,6 @@ import { decodeBmp, isBmp } from './bmp';
 import type { RgbImage } from '../shared/image';
 import { fromRgb, toRgb } from './sharpRgb';
 
-
 export class ImageDecodeError extends Error {
   readonly kind = 'unreadable-image';
   constructor(

@@ -86,7 +86,11 @@ export class PlainImageReader implements SlideReader {
 
   private async cutLarge(left: number, top: number, width: number, height: number): Promise<RgbImage> {
     try {
-      return await toRgb(sharp(this.path, { limitInputPixels: false, failOn: 'error' }).extract({ left, top, width, height }).flatten({ background: '#ffffff' }));
+      return await toRgb(
+        sharp(this.path, { limitInputPixels: false, failOn: 'error' })
+          .extract({ left, top, width, height })
+          .flatten({ background: '#ffffff' }),
+      );
     } catch (err) {
       throw new SlideReadError(this.path, (err as Error).message.split('\n')[0]);
     }

@@ -29,7 +29,9 @@ if (!electron.path) console.warn(name);
 
 describe('Electron shell', () => {
   it.skipIf(!electron.path)(name, async () => {
-    const build = spawnSync(process.execPath, [join(repoRoot, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: repoRoot });
+    const build = spawnSync(process.execPath, [join(repoRoot, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], {
+      cwd: repoRoot,
+    });
     expect(build.status).toBe(0);
     const app = await _electron.launch({
       executablePath: electron.path,

@@ -36,9 +36,19 @@ describe('train and classify from the workstation', () => {
     const v = (await page.getByTestId('viewer').boundingBox())!;
     const at = (fx: number, fy: number) => page.mouse.click(v.x + v.width * fx, v.y + v.height * fy);
     await page.keyboard.press('1');
-    for (const [fx, fy] of [[0.38, 0.3], [0.42, 0.45], [0.36, 0.6]]) await at(fx, fy);
+    for (const [fx, fy] of [
+      [0.38, 0.3],
+      [0.42, 0.45],
+      [0.36, 0.6],
+    ])
+      await at(fx, fy);
     await page.keyboard.press('2');
-    for (const [fx, fy] of [[0.5, 0.2], [0.55, 0.7], [0.48, 0.85]]) await at(fx, fy);
+    for (const [fx, fy] of [
+      [0.5, 0.2],
+      [0.55, 0.7],
+      [0.48, 0.85],
+    ])
+      await at(fx, fy);
     await expect.poll(liveLabels).toBe(6);
 
     await page.getByTestId('tab-train').click();
@@ -60,7 +70,9 @@ describe('train and classify from the workstation', () => {
     await page.getByTestId(`classify-image-${slideId}`).check();
     await page.getByTestId('classify-start').click();
     const runId = (await h.client.call('runs:list', {}))[0].id;
-    await expect.poll(async () => (await h.client.call('predictions:list', { runId, imageId: slideId })).length, { timeout: 120_000 }).toBeGreaterThan(10);
+    await expect
+      .poll(async () => (await h.client.call('predictions:list', { runId, imageId: slideId })).length, { timeout: 120_000 })
+      .toBeGreaterThan(10);
 
     await page.getByRole('button', { name: 'results' }).click();
     await page.getByTestId('review-current').waitFor();

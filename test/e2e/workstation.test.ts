@@ -36,7 +36,9 @@ describe('workstation in Chromium (browser mode)', () => {
 
     await page.getByTestId('import-paths').fill(herlevDir);
     await page.getByTestId('import-run').click();
-    await expect.poll(() => page.getByTestId('import-summary').textContent(), { timeout: 60_000 }).toMatch(/Added 734, duplicates 0, unreadable 0/);
+    await expect
+      .poll(() => page.getByTestId('import-summary').textContent(), { timeout: 60_000 })
+      .toMatch(/Added 734, duplicates 0, unreadable 0/);
     for (const [name, n] of Object.entries(herlevCounts)) await expect.poll(() => count(name)).toBe(String(n));
     await expect.poll(() => page.getByTestId('project-counts').textContent()).toMatch(/734 images · 0 slides · 734 labels/);
 

@@ -45,7 +45,9 @@ afterAll(async () => h.close());
 
 describe('training jobs in the worker process', () => {
   it('refuses a checkpoint that is not a model, with the reason', async () => {
-    await expect(h.client.call('models:add', { path: join(herlevDir, 'normal_columnar', readdirSync(join(herlevDir, 'normal_columnar'))[0]) })).rejects.toMatchObject({ kind: 'invalid-input' });
+    await expect(
+      h.client.call('models:add', { path: join(herlevDir, 'normal_columnar', readdirSync(join(herlevDir, 'normal_columnar'))[0]) }),
+    ).rejects.toMatchObject({ kind: 'invalid-input' });
   });
 
   it('shows the plan: labels per class split into training and validation', async () => {
@@ -74,7 +76,9 @@ describe('training jobs in the worker process', () => {
     await h.client.call('runs:cancel', { runId: run.id });
     await waitFor(async () => (await runStatus(run.id)) === 'cancelled');
     // The worker reports the step it was on when the cancel arrived and the step it stopped at.
-    const [, stoppedAt, askedAt] = /Cancelled at step (\d+) \(asked at step (\d+)\)/.exec((await h.client.call('runs:get', { runId: run.id })).error ?? '')!.map(Number);
+    const [, stoppedAt, askedAt] = /Cancelled at step (\d+) \(asked at step (\d+)\)/
+      .exec((await h.client.call('runs:get', { runId: run.id })).error ?? '')!
+      .map(Number);
     expect(stoppedAt - askedAt).toBeLessThanOrEqual(1);
     expect(stoppedAt).toBeLessThan(400);
 
@@ -107,7 +111,10 @@ describe('classification jobs', () => {
     const job = await h.client.call('classify:start', { runId: run.id, imageIds: [slide.id], patchSize: 224 });
     await waitFor(async () => (await h.client.call('jobs:list', {})).find((j) => j.id === job.id)!.status === 'completed', 240_000);
 
-    const expected = await patchesOf({ imageId: slide.id, path: slide.path, kind: 'slide', width: slide.width, height: slide.height }, { runDir: '', images: [], patchSize: 224 });
+    const expected = await patchesOf(
+      { imageId: slide.id, path: slide.path, kind: 'slide', width: slide.width, height: slide.height },
+      { runDir: '', images: [], patchSize: 224 },
+    );
     const predictions = await h.client.call('predictions:list', { runId: run.id, imageId: slide.id });
     expect(expected.boxes.length).toBeGreaterThan(10);
     expect(expected.boxes.length).toBeLessThan(expected.grid); // some of the grid is glass
@@ -175,7 +182,10 @@ describe('export and import', () => {
       await other.client.call('import:run', { paths: [slidePath] });
       const otherSlide = (await other.client.call('images:list', {}))[0];
       const otherJob = await other.client.call('classify:start', { runId: imported.id, imageIds: [otherSlide.id] });
-      await waitFor(async () => (await other.client.call('jobs:list', {})).find((j) => j.id === otherJob.id)!.status === 'completed', 240_000);
+      await waitFor(
+        async () => (await other.client.call('jobs:list', {})).find((j) => j.id === otherJob.id)!.status === 'completed',
+        240_000,
+      );
       const again = await other.client.call('predictions:list', { runId: imported.id, imageId: otherSlide.id });
       expect(again.map((p) => p.box)).toEqual(original.map((p) => p.box));
       again.forEach((p, i) => p.probabilities.forEach((q, k) => expect(q).toBeCloseTo(original[i].probabilities[k], 5)));
@@ -191,8 +201,19 @@ describe('experiments from the workstation', () => {
     for (const cls of ['normal_columnar', 'light_dysplastic', 'carcinoma_in_situ']) {
       for (const f of readdirSync(join(herlevDir, cls)).sort().slice(0, 12)) cpSync(join(herlevDir, cls, f), join(data, cls, f));
     }
-    const job = await h.client.call('experiments:start', { dataDir: data, modelIds: [modelId], methods: ['linear', 'lora'], shots: [1, 2], seeds: [1], lrs: [1e-2, 1e-3], iters: 3 });
-    await waitFor(async () => !['queued', 'running'].includes((await h.client.call('jobs:list', {})).find((j) => j.id === job.id)!.status), 240_000);
+    const job = await h.client.call('experiments:start', {
+      dataDir: data,
+      modelIds: [modelId],
+      methods: ['linear', 'lora'],
+      shots: [1, 2],
+      seeds: [1],
+      lrs: [1e-2, 1e-3],
+      iters: 3,
+    });
+    await waitFor(
+      async () => !['queued', 'running'].includes((await h.client.call('jobs:list', {})).find((j) => j.id === job.id)!.status),
+      240_000,
+    );
     const done = (await h.client.call('jobs:list', {})).find((j) => j.id === job.id)!;
     expect(done).toMatchObject({ status: 'completed', error: null });
     expect(events.filter((e) => e.jobId === String(job.id) && e.step > 0).length).toBeGreaterThan(0);
@@ -204,6 +225,6 @@ describe('experiments from the workstation', () => {
     expect(png?.status).toBe(200);
     expect((png!.body as Buffer).subarray(1, 4).toString()).toBe('PNG');
     expect((await media(`/experiments/${job.id}/results.png`))?.status).toBe(404);
-    expect((await media(`/experiments/${job.id}/..%2Fsummary.md`))).toBeNull();
+    expect(await media(`/experiments/${job.id}/..%2Fsummary.md`)).toBeNull();
   }, 300_000);
 });

@@ -36,7 +36,8 @@ describe('the one-way layout', () => {
     const probe = join(repoRoot, 'src/slides/layerProbe.tmp.ts');
     writeFileSync(probe, "import { hashSeed } from '../ml/random';\nexport const probe = hashSeed;\n");
     try {
-      const tsc = (...args: string[]) => execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), ...args], { cwd: repoRoot, encoding: 'utf8' });
+      const tsc = (...args: string[]) =>
+        execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), ...args], { cwd: repoRoot, encoding: 'utf8' });
       // The slides project reads shared through its declarations: build those, then check
       // slides alone without writing anything.
       tsc('-b', 'tsconfig.shared.json');

@@ -10,7 +10,16 @@ describe('the browser-mode server', () => {
     const project = join(tempDir(), 'p.cytotune');
     const stdout = execFileSync(
       process.execPath,
-      ['--import', 'tsx', '--import', './test/support/recordModules.mjs', 'test/support/startServerProbe.ts', project, join(repoRoot, 'out/renderer'), join(repoRoot, 'test/fixtures/ml/timm-vit.safetensors')],
+      [
+        '--import',
+        'tsx',
+        '--import',
+        './test/support/recordModules.mjs',
+        'test/support/startServerProbe.ts',
+        project,
+        join(repoRoot, 'out/renderer'),
+        join(repoRoot, 'test/fixtures/ml/timm-vit.safetensors'),
+      ],
       { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 },
     );
     const { loaded } = JSON.parse(stdout) as { loaded: string[] };

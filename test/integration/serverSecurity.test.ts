@@ -11,7 +11,12 @@ beforeAll(async () => {
 });
 afterAll(async () => h.close());
 
-function raw(path: string, headers: Record<string, string>, method = 'POST', body = '{}'): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function raw(
+  path: string,
+  headers: Record<string, string>,
+  method = 'POST',
+  body = '{}',
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: h.server!.port, path, method, headers }, (res) => {
       let data = '';

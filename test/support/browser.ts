@@ -21,7 +21,10 @@ export async function findChromium(): Promise<{ path: string; args: string[] }> 
   }
   try {
     const sparticuz = (await import('@sparticuz/chromium')).default;
-    return { path: await sparticuz.executablePath(), args: [...sparticuz.args.filter((a: string) => !a.startsWith('--headless')), ...flags] };
+    return {
+      path: await sparticuz.executablePath(),
+      args: [...sparticuz.args.filter((a: string) => !a.startsWith('--headless')), ...flags],
+    };
   } catch (err) {
     throw new Error(`No Chromium found: install Debian's chromium or set CHROMIUM_PATH (${(err as Error).message})`);
   }

@@ -13,7 +13,12 @@ export async function herlevSubset(classes: string[], perClass: number): Promise
   classes.forEach((cls, label) => {
     const c = ds.classNames.indexOf(cls);
     if (c < 0) throw new Error(`no Herlev class ${cls}`);
-    out.push(...ds.items.filter((it) => it.label === c).slice(0, perClass).map((it) => ({ path: it.path, label })));
+    out.push(
+      ...ds.items
+        .filter((it) => it.label === c)
+        .slice(0, perClass)
+        .map((it) => ({ path: it.path, label })),
+    );
   });
   return out;
 }

@@ -18,7 +18,13 @@ export interface Harness {
 
 export function inProcess(): Harness {
   const workspace = new Workspace();
-  return { name: 'in-process core', client: createInProcessClient(workspace), workspace, ready: async () => {}, close: async () => workspace.close() };
+  return {
+    name: 'in-process core',
+    client: createInProcessClient(workspace),
+    workspace,
+    ready: async () => {},
+    close: async () => workspace.close(),
+  };
 }
 
 export async function overHttp(projectPath?: string): Promise<Harness> {

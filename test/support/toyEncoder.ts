@@ -55,7 +55,14 @@ export function createToyEncoder(opts: ToyOptions = {}): ToyEncoder {
   let k = 0;
   const uni = (shape: number[], bound: number) => {
     const rng = new Rng(hashSeed(seed, 'toy', k++));
-    return tf.tensor(rng.uniformArray(shape.reduce((a, b) => a * b, 1), -bound, bound), shape);
+    return tf.tensor(
+      rng.uniformArray(
+        shape.reduce((a, b) => a * b, 1),
+        -bound,
+        bound,
+      ),
+      shape,
+    );
   };
   const dense = (i: number, o: number, bias = true): Dense => ({
     w: uni([i, o], 1 / Math.sqrt(i)) as tf.Tensor2D,
@@ -94,7 +101,10 @@ export function createToyEncoder(opts: ToyOptions = {}): ToyEncoder {
       const n = images.shape[0];
       const p = patchSize;
       // [N,3,H,W] -> [N,3,g,p,g,p] -> [N,g,g,3,p,p] -> [N*g*g, 3*p*p] @ [3pp, width]
-      const patches = tf.reshape(tf.transpose(tf.reshape(images, [n, 3, grid, p, grid, p]), [0, 2, 4, 1, 3, 5]), [n * grid * grid, 3 * p * p]);
+      const patches = tf.reshape(tf.transpose(tf.reshape(images, [n, 3, grid, p, grid, p]), [0, 2, 4, 1, 3, 5]), [
+        n * grid * grid,
+        3 * p * p,
+      ]);
       const emb = tf.reshape(tf.matMul(patches, patch.w), [n, grid * grid, width]);
       let x = tf.reshape(tf.add(tf.concat([tf.tile(cls, [n, 1, 1]), emb], 1), pos), [n * tokens, width]) as tf.Tensor2D;
       x = layerNorm(x, lnPre);

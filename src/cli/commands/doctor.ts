@@ -19,7 +19,8 @@ const NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 export const command = defineCommand({
   name: 'doctor',
   summary: 'the ML backend chosen, why not the others, versions, GPU',
-  usage: 'usage: cytotune doctor [--backend tensorflow|webgpu|wasm|cpu] [--json]\nExit 0 when a backend starts and passes a small self-test.',
+  usage:
+    'usage: cytotune doctor [--backend tensorflow|webgpu|wasm|cpu] [--json]\nExit 0 when a backend starts and passes a small self-test.',
   options: { backend: { type: 'string', choices: NAMES }, json: { type: 'switch' } },
   main: ({ values }, io, deps: DoctorDeps) => doctor(values.backend, values.json, io, deps),
 });
@@ -46,32 +47,55 @@ async function doctor(only: BackendName | undefined, json: boolean, io: Io, deps
   const selfTestMs = performance.now() - t0;
 
   if (json) {
-    io.out(JSON.stringify({ ...choice, wasm, gpuProbe: gpu, cudaRequirement: CUDA_REQUIREMENT, selfTest: { ok, ms: selfTestMs }, systemNotes: systemNotes() }, null, 2));
+    io.out(
+      JSON.stringify(
+        { ...choice, wasm, gpuProbe: gpu, cudaRequirement: CUDA_REQUIREMENT, selfTest: { ok, ms: selfTestMs }, systemNotes: systemNotes() },
+        null,
+        2,
+      ),
+    );
     return ok ? 0 : 1;
   }
   const lines: string[] = [];
-  const describe = choice.candidate === 'tensorflow-gpu' ? 'native TensorFlow with CUDA (@tensorflow/tfjs-node-gpu)'
-    : choice.candidate === 'tensorflow' ? 'native TensorFlow on the CPU (@tensorflow/tfjs-node)'
-    : choice.backend === 'webgpu' ? `WebGPU on ${choice.adapter ? describeAdapter(choice.adapter) : 'a GPU'} (Dawn, @tensorflow/tfjs-backend-webgpu)`
-    : choice.backend === 'wasm' ? `WebAssembly (SIMD ${wasm?.simd ? 'on' : 'off'}; threads ${wasm?.threads ? 'on' : 'off: tfjs disables wasm threads under Node, run two worker processes to use two cores'})`
-    : 'pure JavaScript (slow: about 30x slower than wasm)';
+  const describe =
+    choice.candidate === 'tensorflow-gpu'
+      ? 'native TensorFlow with CUDA (@tensorflow/tfjs-node-gpu)'
+      : choice.candidate === 'tensorflow'
+        ? 'native TensorFlow on the CPU (@tensorflow/tfjs-node)'
+        : choice.backend === 'webgpu'
+          ? `WebGPU on ${choice.adapter ? describeAdapter(choice.adapter) : 'a GPU'} (Dawn, @tensorflow/tfjs-backend-webgpu)`
+          : choice.backend === 'wasm'
+            ? `WebAssembly (SIMD ${wasm?.simd ? 'on' : 'off'}; threads ${wasm?.threads ? 'on' : 'off: tfjs disables wasm threads under Node, run two worker processes to use two cores'})`
+            : 'pure JavaScript (slow: about 30x slower than wasm)';
   lines.push(`backend: ${choice.backend} - ${describe}`);
   lines.push(`why: ${whyChosen(choice, only)}`);
   if (choice.blas) {
-    lines.push('info' in choice.blas
-      ? `matMul: BLAS ${choice.blas.info.library}${choice.blas.info.core ? ` ${choice.blas.info.core} kernels` : ''} (${choice.blas.info.threads} thread${choice.blas.info.threads === 1 ? '' : 's'}; transposed and batched products at full speed, one weight copy)`
-      : `matMul: XNNPACK (${choice.blas.reason}; transposed/batched matMuls run ~15x slower)`);
+    lines.push(
+      'info' in choice.blas
+        ? `matMul: BLAS ${choice.blas.info.library}${choice.blas.info.core ? ` ${choice.blas.info.core} kernels` : ''} (${choice.blas.info.threads} thread${choice.blas.info.threads === 1 ? '' : 's'}; transposed and batched products at full speed, one weight copy)`
+        : `matMul: XNNPACK (${choice.blas.reason}; transposed/batched matMuls run ~15x slower)`,
+    );
   }
   const others = choice.attempts.filter((a) => !a.ok);
   if (others.length) {
     lines.push('not chosen:');
     for (const a of others) lines.push(`  ${a.candidate} (${a.package}): ${a.reason}`);
   }
-  lines.push(`versions: ${Object.entries(choice.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  lines.push(`GPU: ${gpu.gpus.length ? gpu.gpus.join('; ') + (gpu.driver ? ` (driver ${gpu.driver})` : '') : 'none detected' + (gpu.notes.length ? ` (${gpu.notes.join('; ')})` : '')}`);
-  lines.push(`CUDA backend requires ${CUDA_REQUIREMENT}: libcudart.so.11.0 ${gpu.cudart11 ? 'found' : 'not found'}, libcudnn.so.8 ${gpu.cudnn8 ? 'found' : 'not found'}`);
+  lines.push(
+    `versions: ${Object.entries(choice.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  lines.push(
+    `GPU: ${gpu.gpus.length ? gpu.gpus.join('; ') + (gpu.driver ? ` (driver ${gpu.driver})` : '') : 'none detected' + (gpu.notes.length ? ` (${gpu.notes.join('; ')})` : '')}`,
+  );
+  lines.push(
+    `CUDA backend requires ${CUDA_REQUIREMENT}: libcudart.so.11.0 ${gpu.cudart11 ? 'found' : 'not found'}, libcudnn.so.8 ${gpu.cudnn8 ? 'found' : 'not found'}`,
+  );
   if (!choice.gpu) {
-    lines.push('  to use an NVIDIA GPU: install CUDA 11.2 + cuDNN 8.1, then (online once) `npm install @tensorflow/tfjs-node-gpu@4.22.0`; CytoTune picks it up automatically');
+    lines.push(
+      '  to use an NVIDIA GPU: install CUDA 11.2 + cuDNN 8.1, then (online once) `npm install @tensorflow/tfjs-node-gpu@4.22.0`; CytoTune picks it up automatically',
+    );
   }
   if (choice.backend !== 'webgpu') {
     lines.push('  WebGPU (any GPU with a Vulkan, Metal or D3D12 driver; no CUDA): see "webgpu" under "not chosen" for what is missing');

@@ -49,7 +49,7 @@ export const command = defineCommand({
     '--engine auto (default) runs ONNX Runtime when onnxruntime-node is installed, else tfjs on --backend. --batch: images per forward pass (8).',
   options: OPTIONS,
   async main({ values }, io, deps: EmbedDeps) {
-    if ((values.image.length > 0) === (values.tensor !== undefined)) throw new UsageError('give either --image IMG... or --tensor X.npy');
+    if (values.image.length > 0 === (values.tensor !== undefined)) throw new UsageError('give either --image IMG... or --tensor X.npy');
     if (values.output && !/\.(npy|json)$/i.test(values.output)) throw new UsageError('--output must end in .npy or .json');
     return embed(values, io, deps);
   },
@@ -70,7 +70,9 @@ async function readInputs(args: EmbedArgs, cfg: EncoderConfig): Promise<{ data: 
     }
     const shape = arr.shape.length === 3 ? [1, ...arr.shape] : arr.shape;
     if (shape.length !== 4 || shape[1] !== 3 || shape[2] !== s || shape[3] !== s) {
-      throw new InputError(`${args.tensor}: shape (${arr.shape.join(', ')}) but this ${cfg.family} model needs normalised float32 (N, 3, ${s}, ${s})`);
+      throw new InputError(
+        `${args.tensor}: shape (${arr.shape.join(', ')}) but this ${cfg.family} model needs normalised float32 (N, 3, ${s}, ${s})`,
+      );
     }
     return { data: arr.data, n: shape[0] };
   }
@@ -105,11 +107,23 @@ async function embed(args: EmbedArgs, io: Io, deps: EmbedDeps): Promise<number> 
     if (args.output?.toLowerCase().endsWith('.npy')) {
       writeFileSync(args.output, formatNpy({ shape: [n, d], data: emb }));
     } else {
-      const doc = JSON.stringify({ checkpoint: args.checkpoint, family: cfg.family, engine: engine.name, runtime: engine.detail, backend: choice.backend, dim: d, inputs, embeddings: rows });
+      const doc = JSON.stringify({
+        checkpoint: args.checkpoint,
+        family: cfg.family,
+        engine: engine.name,
+        runtime: engine.detail,
+        backend: choice.backend,
+        dim: d,
+        inputs,
+        embeddings: rows,
+      });
       if (args.output) writeFileSync(args.output, doc);
       else io.out(doc);
     }
-    if (args.output) io.err(`embed: wrote ${n} x ${d} ${cfg.family} embeddings to ${args.output} (engine ${engine.name}: ${engine.detail}; tfjs backend ${choice.backend})`);
+    if (args.output)
+      io.err(
+        `embed: wrote ${n} x ${d} ${cfg.family} embeddings to ${args.output} (engine ${engine.name}: ${engine.detail}; tfjs backend ${choice.backend})`,
+      );
     return 0;
   } catch (err) {
     if (isCheckpointError(err) || err instanceof EngineError) {

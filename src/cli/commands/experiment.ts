@@ -6,7 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { selectBackend } from '../../ml/backend/selectBackend';
 import { regimeKey } from '../../ml/experiment/grid';
-import { formatLr, labelCheckpoints, OptionError, parseBudget, parseCheckpointArg, parseNumberList, parseSplit } from '../../ml/experiment/options';
+import {
+  formatLr,
+  labelCheckpoints,
+  OptionError,
+  parseBudget,
+  parseCheckpointArg,
+  parseNumberList,
+  parseSplit,
+} from '../../ml/experiment/options';
 import type { ExperimentEvent } from '../../ml/experiment/runGrid';
 import { parseTargets } from '../../ml/adapters/loraConfig';
 import { FAMILY_NAMES } from '../../ml/models/registry';
@@ -126,7 +134,8 @@ function fromValues(a: Values<typeof OPTIONS>): ExperimentCommandOptions {
     return a.backend ? { ...options, backend: a.backend } : options;
   } catch (err) {
     // The ML library's option and LoRA-target errors are usage errors here.
-    if (err instanceof OptionError || (err as { kind?: string }).kind === 'invalid-lora-config') throw new UsageError((err as Error).message);
+    if (err instanceof OptionError || (err as { kind?: string }).kind === 'invalid-lora-config')
+      throw new UsageError((err as Error).message);
     throw err;
   }
 }

@@ -9,7 +9,8 @@ import { projectPath } from '../projectPath';
 export const command = defineCommand({
   name: 'export',
   summary: 'labels and predictions as CSV or QuPath GeoJSON',
-  usage: 'usage: cytotune export --project FILE --format csv|geojson [--image ID] [--run ID] [--out FILE]\nWithout --out the file is printed.',
+  usage:
+    'usage: cytotune export --project FILE --format csv|geojson [--image ID] [--run ID] [--out FILE]\nWithout --out the file is printed.',
   options: {
     project: { type: 'string', required: true },
     format: { type: 'string', choices: ['csv', 'geojson'], required: true },

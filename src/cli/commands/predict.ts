@@ -34,13 +34,13 @@ export const command = defineCommand({
   usage:
     'usage: cytotune predict --run RUN_DIR (--image IMG... | --folder DIR) [--csv OUT] [--checkpoint FILE] [--batch N] ' +
     '[--engine auto|tfjs|onnx] [--backend wasm|cpu|tensorflow]\n' +
-    'One CSV row per image: path, predicted class, p_<class> for every class. When DIR has class folders named as the run\'s classes,\n' +
+    "One CSV row per image: path, predicted class, p_<class> for every class. When DIR has class folders named as the run's classes,\n" +
     'also top-1 accuracy and per-class counts. --checkpoint: where the base model is now, if it moved (checked by sha256).\n' +
     '--engine auto (default) runs ONNX Runtime when installed, else tfjs on --backend. --batch: images per forward pass (32).\n' +
     'Whole-slide files are refused: classify slides per cell or patch in the workstation.',
   options: OPTIONS,
   async main({ values }, io) {
-    if ((values.image.length > 0) === (values.folder !== undefined)) throw new UsageError('give either --image IMG... or --folder DIR');
+    if (values.image.length > 0 === (values.folder !== undefined)) throw new UsageError('give either --image IMG... or --folder DIR');
     return predict(values, io);
   },
 });

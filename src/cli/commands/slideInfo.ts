@@ -26,7 +26,8 @@ export function describeSlide(reader: SlideReader) {
 export const command = defineCommand({
   name: 'slide-info',
   summary: 'what a slide is: reader, levels, downsamples, mpp, vendor',
-  usage: 'usage: cytotune slide-info FILE [--json] [--reader openslide|sharp]\n--reader sharp skips OpenSlide (the fallback the app uses when OpenSlide is missing).',
+  usage:
+    'usage: cytotune slide-info FILE [--json] [--reader openslide|sharp]\n--reader sharp skips OpenSlide (the fallback the app uses when OpenSlide is missing).',
   options: { json: { type: 'switch' }, reader: { type: 'string', choices: ['openslide', 'sharp'] } },
   positionals: { name: 'FILE', min: 1, max: 1 },
   main: ({ values, positionals }, io) => slideInfo(positionals[0], values.reader, values.json, io),

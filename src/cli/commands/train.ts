@@ -51,8 +51,8 @@ export const command = defineCommand({
     'usage: cytotune train --data DIR --checkpoint FILE --method lora|linear --out RUN_DIR [--shots N] [--seed S] [--rank R] [--alpha A] ' +
     '[--targets q,v] [--lr X] [--iters N | --epochs N | --steps N] [--batch N] [--micro-batch N] [--val DIR] [--test DIR] [--family F] [--heads N] ' +
     '[--backend wasm|cpu|tensorflow] [--resume | --force]\n' +
-    'Run length (printed at start): LoRA runs the paper\'s 50 warm-up + iters x shots steps (iters 100; without --shots, batches per epoch\n' +
-    'stand in for shots, so --iters N is about N epochs). --epochs N: N passes over the training images (either method; the linear probe\'s\n' +
+    "Run length (printed at start): LoRA runs the paper's 50 warm-up + iters x shots steps (iters 100; without --shots, batches per epoch\n" +
+    "stand in for shots, so --iters N is about N epochs). --epochs N: N passes over the training images (either method; the linear probe's\n" +
     'default is 100). --steps N: exactly N optimiser steps. Give at most one of the three; --iters is LoRA only.\n' +
     'Defaults: lr 1e-3, batch 32, seed 1, rank 2 on q,v. --micro-batch N: images per forward pass (gradient accumulation up to --batch).\n' +
     'An --out folder that holds a run is refused: --force replaces it, --resume continues it.\n' +
@@ -67,7 +67,9 @@ export const runTrain = command.run;
 function checkSettings(a: TrainArgs): TrainSettings {
   const lengths = (['iters', 'epochs', 'steps'] as const).filter((k) => a[k] !== undefined);
   if (a.method === 'linear' && a.iters !== undefined) {
-    throw new UsageError('--iters sets a LoRA run\'s length (warm-up + iters x shots); the linear probe trains for --epochs N (default 100)');
+    throw new UsageError(
+      "--iters sets a LoRA run's length (warm-up + iters x shots); the linear probe trains for --epochs N (default 100)",
+    );
   }
   if (lengths.length > 1) throw new UsageError(`${lengths.map((k) => `--${k}`).join(' and ')} both set the run length: give one`);
   if (a.force && a.resume) throw new UsageError('--force replaces the run in --out and --resume continues it: give one');
@@ -84,7 +86,8 @@ function checkSettings(a: TrainArgs): TrainSettings {
       lora: { rank: a.rank, alpha: a.alpha, targets: a.targets ? parseTargets(a.targets) : undefined },
     });
   } catch (err) {
-    if (err instanceof SettingsError || (err as { kind?: string }).kind === 'invalid-lora-config') throw new UsageError((err as Error).message);
+    if (err instanceof SettingsError || (err as { kind?: string }).kind === 'invalid-lora-config')
+      throw new UsageError((err as Error).message);
     throw err;
   }
 }
@@ -100,7 +103,10 @@ async function train(a: TrainArgs, settings: TrainSettings, io: Io): Promise<num
   const checkpoint = resolve(a.checkpoint!);
   const existing = holdsRun(outDir);
   if (existing && !a.force && !a.resume) {
-    throw failure('run-exists', `${outDir} already holds a training run (${existing}); add --force to replace it, --resume to continue it, or choose another --out`);
+    throw failure(
+      'run-exists',
+      `${outDir} already holds a training run (${existing}); add --force to replace it, --resume to continue it, or choose another --out`,
+    );
   }
   // Data first: a typo in a folder should fail before a model is loaded.
   const train = await scanImageFolder(resolve(a.data!));

@@ -170,7 +170,9 @@ export class Workspace {
       'models:inspect': ({ path }) => inspectModel(path),
       'models:add': async ({ path }) => {
         const found = await inspectModel(resolve(path));
-        const existing = p().models.list().find((m) => m.sha256 === found.sha256);
+        const existing = p()
+          .models.list()
+          .find((m) => m.sha256 === found.sha256);
         if (existing) throw new ApiError('conflict', `This checkpoint is already added (model ${existing.id}, ${existing.path}).`);
         return p().addModel(found);
       },
@@ -183,7 +185,10 @@ export class Workspace {
         if (!run) throw new ApiError('not-found', `No run with id ${runId}.`);
         return run;
       },
-      'jobs:list': () => this.requireCompute().jobs.list().map(({ spec: _spec, ...job }) => job),
+      'jobs:list': () =>
+        this.requireCompute()
+          .jobs.list()
+          .map(({ spec: _spec, ...job }) => job),
       'jobs:cancel': ({ id }) => {
         if (!this.requireCompute().jobs.cancel(id)) throw new ApiError('conflict', `Job ${id} is not queued or running.`);
         return null;
@@ -233,4 +238,3 @@ async function listDirectory(path: string) {
       .sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'dir' ? -1 : 1)),
   };
 }
-

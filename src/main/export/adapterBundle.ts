@@ -45,7 +45,8 @@ export async function importAdapterBundle(path: string, runDir: string, models: 
   } catch (err) {
     throw new ApiError('invalid-input', (err as Error).message);
   }
-  if (bundle.metadata.format !== format) throw new ApiError('invalid-input', `${path} is not a CytoTune adapter file (exported from a run).`);
+  if (bundle.metadata.format !== format)
+    throw new ApiError('invalid-input', `${path} is not a CytoTune adapter file (exported from a run).`);
   const model = models.find((m) => m.sha256 === bundle.metadata.baseSha256);
   const config = JSON.parse(bundle.metadata.config) as RunConfig;
   if (!model) {
@@ -58,7 +59,9 @@ export async function importAdapterBundle(path: string, runDir: string, models: 
   for (const part of parts) {
     const meta = bundle.metadata[`${part}.metadata`];
     if (!meta) continue;
-    const tensors = [...bundle.tensors.values()].filter((t) => t.name.startsWith(`${part}.`)).map((t) => ({ ...t, name: t.name.slice(part.length + 1) }));
+    const tensors = [...bundle.tensors.values()]
+      .filter((t) => t.name.startsWith(`${part}.`))
+      .map((t) => ({ ...t, name: t.name.slice(part.length + 1) }));
     await writeWeightsFile(join(runDir, RUN_FILES[part]), tensors, JSON.parse(meta));
   }
   const local: RunConfig = { ...config, checkpoint: model.path };

@@ -1,6 +1,22 @@
 import type { ExportRow } from './labelTable';
 
-const columns = ['type', 'image_id', 'image_path', 'class', 'class_path', 'x', 'y', 'width', 'height', 'source', 'author', 'run_id', 'probability', 'entropy', 'created_at'];
+const columns = [
+  'type',
+  'image_id',
+  'image_path',
+  'class',
+  'class_path',
+  'x',
+  'y',
+  'width',
+  'height',
+  'source',
+  'author',
+  'run_id',
+  'probability',
+  'entropy',
+  'created_at',
+];
 
 /** RFC 4180 quoting: fields with commas, quotes or line breaks are quoted, quotes doubled. */
 function field(v: unknown): string {
@@ -12,7 +28,23 @@ export function toCsv(rows: ExportRow[]): string {
   const lines = [columns.join(',')];
   for (const r of rows) {
     lines.push(
-      [r.type, r.imageId, r.imagePath, r.className, r.classPath, r.box.x, r.box.y, r.box.w, r.box.h, r.source, r.author, r.runId, r.probability, r.entropy, r.createdAt]
+      [
+        r.type,
+        r.imageId,
+        r.imagePath,
+        r.className,
+        r.classPath,
+        r.box.x,
+        r.box.y,
+        r.box.w,
+        r.box.h,
+        r.source,
+        r.author,
+        r.runId,
+        r.probability,
+        r.entropy,
+        r.createdAt,
+      ]
         .map(field)
         .join(','),
     );

@@ -26,7 +26,18 @@ export function toGeoJson(rows: ExportRow[]): FeatureCollection {
         type: 'Feature',
         id: `${r.type}-${i + 1}`,
         // A closed ring, counter-clockwise in image coordinates as QuPath writes it.
-        geometry: { type: 'Polygon', coordinates: [[[x, y], [x + w, y], [x + w, y + h], [x, y + h], [x, y]]] },
+        geometry: {
+          type: 'Polygon',
+          coordinates: [
+            [
+              [x, y],
+              [x + w, y],
+              [x + w, y + h],
+              [x, y + h],
+              [x, y],
+            ],
+          ],
+        },
         properties: {
           objectType: r.type === 'label' ? 'annotation' : 'detection',
           classification: { name: r.className, color: rgb(r.color) },

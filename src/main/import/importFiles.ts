@@ -63,7 +63,9 @@ export async function planImport(paths: string[]): Promise<ImportPlan> {
       else plan.problems.push({ path, reason: `not a supported image or slide (${extname(path) || 'no extension'})` });
       continue;
     }
-    const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+    const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) =>
+      a.name.localeCompare(b.name, undefined, { numeric: true }),
+    );
     for (const e of entries) {
       if (isHidden(e.name)) continue;
       const full = join(path, e.name);

@@ -16,9 +16,7 @@ export async function describeSlide(path: string, thumbnailSize: number): Promis
   try {
     const [width, height] = reader.dimensions;
     const thumb = await slideThumbnail(reader, thumbnailSize);
-    const thumbnail = await fromRgb(thumb)
-      .jpeg({ quality: 80 })
-      .toBuffer();
+    const thumbnail = await fromRgb(thumb).jpeg({ quality: 80 }).toBuffer();
     return { width, height, mpp: reader.mpp ? (reader.mpp.x + reader.mpp.y) / 2 : null, thumbnail };
   } finally {
     reader.close();

@@ -47,17 +47,38 @@ export class ComputeService {
     spawn?: WorkerSpawner,
   ) {
     const onEvent = ({ job, progress }: JobEvent) =>
-      emit({ jobId: String(job.id), kind: job.kind, runId: job.runId, status: job.status, error: job.error, step: progress?.step ?? job.progress?.step ?? 0, total: progress?.total ?? job.progress?.total ?? 0, ...progress });
+      emit({
+        jobId: String(job.id),
+        kind: job.kind,
+        runId: job.runId,
+        status: job.status,
+        error: job.error,
+        step: progress?.step ?? job.progress?.step ?? 0,
+        total: progress?.total ?? job.progress?.total ?? 0,
+        ...progress,
+      });
     this.jobs = new JobManager(
       project,
       {
         train: {
-          onProgress: (p, job, g) => p.runs.addMetric({ runId: job.runId!, step: g.step, loss: g.loss ?? null, lr: g.lr ?? null, accuracy: g.accuracy ?? null, imagesPerSecond: g.imagesPerSecond ?? null }),
+          onProgress: (p, job, g) =>
+            p.runs.addMetric({
+              runId: job.runId!,
+              step: g.step,
+              loss: g.loss ?? null,
+              lr: g.lr ?? null,
+              accuracy: g.accuracy ?? null,
+              imagesPerSecond: g.imagesPerSecond ?? null,
+            }),
           onResult: (p, job, result) => {
             const r = result as TrainJobResult;
             p.transaction(() => {
               // Validation items are labels (keys a<annotationId>): the confusion matrix's cells open them.
-              const validation = r.validation.map((v) => ({ annotationId: Number(v.key.slice(1)), label: v.label, predicted: v.predicted }));
+              const validation = r.validation.map((v) => ({
+                annotationId: Number(v.key.slice(1)),
+                label: v.label,
+                predicted: v.predicted,
+              }));
               const { valPredicted: _v, ...metrics } = r.metrics;
               p.runs.setStatus(job.runId!, 'completed', { metrics: { ...metrics, validation }, adapterPath: r.runDir });
               p.audit.record({ action: 'run.complete', entity: 'run', entityId: job.runId, after: { steps: r.steps } });
@@ -76,7 +97,8 @@ export class ComputeService {
       spawn,
     );
     for (const run of project.runs.list()) {
-      if (run.status === 'running' || run.status === 'queued') project.runs.setStatus(run.id, 'failed', { error: 'CytoTune stopped while this run trained; resume it to continue.' });
+      if (run.status === 'running' || run.status === 'queued')
+        project.runs.setStatus(run.id, 'failed', { error: 'CytoTune stopped while this run trained; resume it to continue.' });
     }
   }
 
@@ -107,7 +129,16 @@ export class ComputeService {
     return this.project.transaction(() => {
       const run = this.project.runs.insert({ modelId: model.id, config, seed });
       const runDir = join(this.runsFolder(), `run-${run.id}`);
-      const spec: TrainJobSpec = { runDir, checkpoint: model.path, family: model.family as TrainJobSpec['family'], classNames, train: plan.train, val: plan.val, settings, project: this.project.path };
+      const spec: TrainJobSpec = {
+        runDir,
+        checkpoint: model.path,
+        family: model.family as TrainJobSpec['family'],
+        classNames,
+        train: plan.train,
+        val: plan.val,
+        settings,
+        project: this.project.path,
+      };
       this.project.audit.record({ action: 'run.start', entity: 'run', entityId: run.id, after: config });
       this.jobs.submit({ kind: 'train', spec }, run.id);
       return this.project.runs.get(run.id)!;
@@ -152,9 +183,21 @@ export class ComputeService {
       // A new classification of an image replaces that run's earlier predictions on it.
       for (const imageId of imageIds) this.project.runs.deletePredictions(run.id, imageId);
       for (const p of result.predictions) {
-        this.project.runs.insertPrediction({ runId: run.id, imageId: p.imageId, box: p.box, classId: classIds[p.classIndex], probabilities: p.probabilities, entropy: p.entropy });
+        this.project.runs.insertPrediction({
+          runId: run.id,
+          imageId: p.imageId,
+          box: p.box,
+          classId: classIds[p.classIndex],
+          probabilities: p.probabilities,
+          entropy: p.entropy,
+        });
       }
-      this.project.audit.record({ action: 'run.classify', entity: 'run', entityId: run.id, after: { images: imageIds, predictions: result.predictions.length, grids: result.grids } });
+      this.project.audit.record({
+        action: 'run.classify',
+        entity: 'run',
+        entityId: run.id,
+        after: { images: imageIds, predictions: result.predictions.length, grids: result.grids },
+      });
     });
   }
 
@@ -176,7 +219,14 @@ export class ComputeService {
       return existing ?? this.project.createClass({ name });
     });
     return this.project.transaction(() => {
-      const config = { method: imported.config.method, modelId: imported.model.id, model: imported.model.path, classes: classes.map((c) => ({ id: c.id, name: c.name, train: 0, val: 0 })), settings: imported.config.settings, importedFrom: path };
+      const config = {
+        method: imported.config.method,
+        modelId: imported.model.id,
+        model: imported.model.path,
+        classes: classes.map((c) => ({ id: c.id, name: c.name, train: 0, val: 0 })),
+        settings: imported.config.settings,
+        importedFrom: path,
+      };
       const run = this.project.runs.insert({ modelId: imported.model.id, config, seed: imported.config.settings.seed });
       const runDir = join(this.runsFolder(), `run-${run.id}`);
       renameSync(staging, runDir);
@@ -198,7 +248,12 @@ export class ComputeService {
     const options = experimentOptions({
       data: req.dataDir,
       out,
-      checkpoints: models.map((m) => ({ label: `${basename(m.path).replace(/\.[^.]+$/, '').replace(/[^\w.+-]/g, '_')}-${m.id}`, path: m.path })),
+      checkpoints: models.map((m) => ({
+        label: `${basename(m.path)
+          .replace(/\.[^.]+$/, '')
+          .replace(/[^\w.+-]/g, '_')}-${m.id}`,
+        path: m.path,
+      })),
       methods: req.methods,
       shots: req.shots,
       seeds: req.seeds,

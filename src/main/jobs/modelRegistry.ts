@@ -9,7 +9,6 @@ import { openCheckpoint } from '../../ml/checkpoint/openCheckpoint';
 import { elementCount } from '../../ml/checkpoint/types';
 import { detectFamily } from '../../ml/models/registry';
 
-
 async function sha256(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);

@@ -44,7 +44,9 @@ export function createMediaRoutes(workspace: Workspace): (pathname: string) => P
       const result = job?.kind === 'experiment' ? job.result : null;
       if (!result?.outDir || !result.figures?.includes(figure[2])) return notFound;
       const body = await readFile(join(result.outDir, figure[2])).catch(() => null);
-      return body ? { status: 200, contentType: figure[3] === 'png' ? 'image/png' : 'image/svg+xml', body, cacheControl: 'no-cache' } : notFound;
+      return body
+        ? { status: 200, contentType: figure[3] === 'png' ? 'image/png' : 'image/svg+xml', body, cacheControl: 'no-cache' }
+        : notFound;
     }
 
     const patch = /^\/patches\/(\d{1,12})\.jpg$/.exec(pathname);
@@ -52,9 +54,7 @@ export function createMediaRoutes(workspace: Workspace): (pathname: string) => P
       const label = project?.annotations.get(Number(patch[1]));
       if (!project || !label) return notFound;
       try {
-        const jpeg = await tilesFor(project).withSlide(String(label.imageId), (s) =>
-          patchThumbnail(s.reader, label.box, patchSize),
-        );
+        const jpeg = await tilesFor(project).withSlide(String(label.imageId), (s) => patchThumbnail(s.reader, label.box, patchSize));
         // Moving a label changes its pixels: let the browser revalidate.
         return { status: 200, contentType: 'image/jpeg', body: jpeg, cacheControl: 'no-cache' };
       } catch (err) {

@@ -65,7 +65,6 @@ function applyState(project: Project, id: number, state: Annotation | null): Ann
   return project.annotations.get(id)!;
 }
 
-
 export function undoLabel(project: Project, imageId: number): HistoryStep {
   return project.transaction(() => {
     const entry = stacks(project, imageId).done.at(-1);
@@ -90,6 +89,12 @@ function step(project: Project, imageId: number, entry: HistoryRow, action: stri
     throw new ApiError('conflict', 'The class of that label was deleted; it cannot be restored.');
   }
   const annotation = applyState(project, id, state);
-  project.audit.record({ action, entity: 'annotation', entityId: id, before: current, after: { ...annotation, imageId, target: entry.id } });
+  project.audit.record({
+    action,
+    entity: 'annotation',
+    entityId: id,
+    before: current,
+    after: { ...annotation, imageId, target: entry.id },
+  });
   return { annotation, action: entry.action };
 }

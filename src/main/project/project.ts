@@ -207,7 +207,12 @@ export class Project {
 
   addModel(m: ModelInspection): ModelRecord {
     return this.transaction(() => {
-      const added = this.models.insert({ path: m.path, sha256: m.sha256, family: m.family, config: { ...m.config, parameterCount: m.parameterCount, sizeBytes: m.sizeBytes } });
+      const added = this.models.insert({
+        path: m.path,
+        sha256: m.sha256,
+        family: m.family,
+        config: { ...m.config, parameterCount: m.parameterCount, sizeBytes: m.sizeBytes },
+      });
       this.audit.record({ action: 'model.add', entity: 'model', entityId: added.id, after: added });
       return added;
     });
@@ -217,7 +222,12 @@ export class Project {
   acceptPrediction(predictionId: number, classId?: number): Annotation {
     const prediction = this.runs.getPrediction(predictionId);
     if (!prediction) throw new ApiError('not-found', `No prediction with id ${predictionId}.`);
-    return this.createAnnotation({ imageId: prediction.imageId, classId: classId ?? prediction.classId, box: prediction.box, source: 'accepted-prediction' });
+    return this.createAnnotation({
+      imageId: prediction.imageId,
+      classId: classId ?? prediction.classId,
+      box: prediction.box,
+      source: 'accepted-prediction',
+    });
   }
 
   // ---- lookups that fail with a user-facing reason ----

@@ -94,7 +94,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     try {
       body = JSON.parse((await readBody(req)) || '{}');
     } catch (err) {
-      return sendJson(res, 400, { ok: false, error: { kind: 'invalid-input', message: `Request body is not JSON: ${(err as Error).message}` } });
+      return sendJson(res, 400, {
+        ok: false,
+        error: { kind: 'invalid-input', message: `Request body is not JSON: ${(err as Error).message}` },
+      });
     }
     const result = await options.workspace.handle(decodeURIComponent(channel), body);
     sendJson(res, 200, result);

@@ -47,7 +47,8 @@ export async function saveAdapter(path: string, adapter: LoraAdapter, meta: Adap
 /** Loads an adapter for `base`; refuses (kind 'adapter-base-mismatch') one trained on another base. */
 export async function loadAdapter(path: string, base: BaseModelInfo): Promise<{ adapter: LoraAdapter; meta: AdapterMetadata }> {
   const { tensors, metadata } = await readWeightsFile(path);
-  if (metadata.format !== ADAPTER_FORMAT) throw new AdapterError('adapter-invalid', `${path}: not a CytoTune LoRA adapter (format "${metadata.format ?? 'none'}")`);
+  if (metadata.format !== ADAPTER_FORMAT)
+    throw new AdapterError('adapter-invalid', `${path}: not a CytoTune LoRA adapter (format "${metadata.format ?? 'none'}")`);
   const meta = parseBaseMetadata(path, metadata);
   checkSameBase(path, meta, base);
   const rank = Number(metadata.rank);

@@ -37,7 +37,8 @@ export class LinearHead {
   static fromHostTensors(tensors: Map<string, HostTensor>): LinearHead {
     const w = tensors.get('head.weight');
     const b = tensors.get('head.bias');
-    if (!w || !b || w.shape.length !== 2 || b.shape[0] !== w.shape[0]) throw new Error('head.weight [C, D] and head.bias [C] are missing or inconsistent');
+    if (!w || !b || w.shape.length !== 2 || b.shape[0] !== w.shape[0])
+      throw new Error('head.weight [C, D] and head.bias [C] are missing or inconsistent');
     return LinearHead.fromTorch(w.data, b.data, w.shape[1], w.shape[0]);
   }
 

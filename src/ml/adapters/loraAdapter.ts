@@ -54,7 +54,9 @@ export class LoraAdapter {
         const b = tensors.get(`blocks.${block}.${name}.lora_B`);
         if (!a || !b) throw new Error(`missing LoRA tensors for block ${block} ${name}`);
         if (a.shape[0] !== spec.rank || a.shape[1] !== width || b.shape[0] !== width || b.shape[1] !== spec.rank) {
-          throw new Error(`LoRA tensors for block ${block} ${name} have shapes ${a.shape}/${b.shape}, expected [${spec.rank},${width}]/[${width},${spec.rank}]`);
+          throw new Error(
+            `LoRA tensors for block ${block} ${name} have shapes ${a.shape}/${b.shape}, expected [${spec.rank},${width}]/[${width},${spec.rank}]`,
+          );
         }
         layers.set(layerKey(block, name), makeLayer(block, name, a.data, b.data, width, width, spec.rank));
       }
@@ -102,7 +104,15 @@ export class LoraAdapter {
   }
 }
 
-function makeLayer(block: number, name: ProjectionName, a: Float32Array, b: Float32Array, inDim: number, outDim: number, r: number): LoraLayer {
+function makeLayer(
+  block: number,
+  name: ProjectionName,
+  a: Float32Array,
+  b: Float32Array,
+  inDim: number,
+  outDim: number,
+  r: number,
+): LoraLayer {
   // a is A [r, in] and b is B [out, r] (row-major), transposed once here.
   const aT = tf.tidy(() => tf.transpose(tf.tensor2d(a, [r, inDim])));
   const bT = tf.tidy(() => tf.transpose(tf.tensor2d(b, [outDim, r])));

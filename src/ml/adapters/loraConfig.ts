@@ -49,7 +49,10 @@ export function resolveLoraSpec(opts: LoraOptions, config: Pick<EncoderConfig, '
 
 /** Parses "q,v" (command line) into targets. */
 export function parseTargets(s: string): ProjectionName[] {
-  const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
+  const parts = s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   for (const p of parts) {
     if (!PROJECTIONS.includes(p as ProjectionName)) throw new LoraConfigError(`unknown target "${p}"; valid targets are q,k,v,o`);
   }

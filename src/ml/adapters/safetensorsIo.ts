@@ -111,7 +111,10 @@ export async function readWeightsFile(path: string): Promise<DecodedWeights> {
     bytes = await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new WeightsFileError('weights-file-missing', code === 'ENOENT' ? `${path}: file not found` : `${path}: ${(err as Error).message}`);
+    throw new WeightsFileError(
+      'weights-file-missing',
+      code === 'ENOENT' ? `${path}: file not found` : `${path}: ${(err as Error).message}`,
+    );
   }
   return decodeSafetensors(bytes, path);
 }

@@ -17,7 +17,22 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { broadcast_util, util } from '@tensorflow/tfjs-core';
 
-type Sgemm = (order: number, ta: number, tb: number, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number) => void;
+type Sgemm = (
+  order: number,
+  ta: number,
+  tb: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  ldc: number,
+) => void;
 
 export interface BlasInfo {
   /** The library file that was loaded. */
@@ -36,7 +51,11 @@ export interface Blas {
 
 const CANDIDATES: Record<string, string[]> = {
   linux: ['libopenblas.so.0', 'libopenblas.so', 'libopenblasp-r0.so', 'libmkl_rt.so.2', 'libmkl_rt.so'],
-  darwin: ['/System/Library/Frameworks/Accelerate.framework/Accelerate', 'libopenblas.dylib', '/opt/homebrew/opt/openblas/lib/libopenblas.dylib'],
+  darwin: [
+    '/System/Library/Frameworks/Accelerate.framework/Accelerate',
+    'libopenblas.dylib',
+    '/opt/homebrew/opt/openblas/lib/libopenblas.dylib',
+  ],
   win32: ['libopenblas.dll', 'openblas.dll'],
 };
 
@@ -79,7 +98,9 @@ export async function loadBlas(env: NodeJS.ProcessEnv = process.env): Promise<Bl
   for (const name of names) {
     try {
       const lib = koffi.load(name);
-      const sgemm = lib.func('void cblas_sgemm(int order, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)') as unknown as Sgemm;
+      const sgemm = lib.func(
+        'void cblas_sgemm(int order, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)',
+      ) as unknown as Sgemm;
       let setThreads: ((n: number) => void) | null = null;
       for (const fn of ['openblas_set_num_threads', 'MKL_Set_Num_Threads']) {
         try {
@@ -100,7 +121,9 @@ export async function loadBlas(env: NodeJS.ProcessEnv = process.env): Promise<Bl
       tried.push(`${name}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  return { reason: `no optimised BLAS library found (${tried.join('; ') || `none known for ${process.platform}`}); on Debian/Ubuntu: apt-get install libopenblas0` };
+  return {
+    reason: `no optimised BLAS library found (${tried.join('; ') || `none known for ${process.platform}`}); on Debian/Ubuntu: apt-get install libopenblas0`,
+  };
 }
 
 const ROW_MAJOR = 101;
@@ -119,7 +142,11 @@ interface WasmBackendLike {
 
 function blasBatchMatMul(blas: Blas, fallback: tf.KernelConfig['kernelFunc']): tf.KernelConfig['kernelFunc'] {
   return (args) => {
-    const { inputs, attrs, backend } = args as unknown as { inputs: { a: WasmTensorInfo; b: WasmTensorInfo }; attrs: { transposeA: boolean; transposeB: boolean }; backend: WasmBackendLike };
+    const { inputs, attrs, backend } = args as unknown as {
+      inputs: { a: WasmTensorInfo; b: WasmTensorInfo };
+      attrs: { transposeA: boolean; transposeB: boolean };
+      backend: WasmBackendLike;
+    };
     const { a, b } = inputs;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args);
     const { transposeA, transposeB } = attrs;
@@ -129,7 +156,11 @@ function blasBatchMatMul(blas: Blas, fallback: tf.KernelConfig['kernelFunc']): t
     const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
     const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
     const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
-    util.assert(k === kb, () => `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+    util.assert(
+      k === kb,
+      () =>
+        `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
     const batchA = util.sizeFromShape(a.shape.slice(0, -2));
     const batchB = util.sizeFromShape(b.shape.slice(0, -2));
     // Batch broadcasting other than "equal" or "one side is 1" is left to the stock kernel.
@@ -177,7 +208,12 @@ export async function installBlasMatMul(threads = 1): Promise<{ ok: true; info: 
     const stock = tf.getKernel('BatchMatMul', 'wasm');
     if (!stock) return { ok: false, reason: 'the wasm backend is not registered' };
     tf.unregisterKernel('BatchMatMul', 'wasm');
-    tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', setupFunc: stock.setupFunc, kernelFunc: blasBatchMatMul(blas, stock.kernelFunc) });
+    tf.registerKernel({
+      kernelName: 'BatchMatMul',
+      backendName: 'wasm',
+      setupFunc: stock.setupFunc,
+      kernelFunc: blasBatchMatMul(blas, stock.kernelFunc),
+    });
     active = blas;
   }
   return { ok: true, info: { ...blas.info } };

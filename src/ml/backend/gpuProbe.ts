@@ -27,8 +27,14 @@ export function probeGpu(): GpuProbe {
   const notes: string[] = [];
   const smi = run('nvidia-smi', ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader']);
   const lines = smi ? smi.trim().split('\n').filter(Boolean) : [];
-  const gpus = lines.map((l) => l.split(',').slice(0, 2).map((s) => s.trim()).join(', '));
-  const driver = lines.length ? lines[0].split(',')[2]?.trim() ?? null : null;
+  const gpus = lines.map((l) =>
+    l
+      .split(',')
+      .slice(0, 2)
+      .map((s) => s.trim())
+      .join(', '),
+  );
+  const driver = lines.length ? (lines[0].split(',')[2]?.trim() ?? null) : null;
   if (!smi) notes.push('nvidia-smi not found or failed: no NVIDIA driver visible');
   const ld = run('ldconfig', ['-p']) ?? run('/sbin/ldconfig', ['-p']) ?? '';
   const libPath = process.env.LD_LIBRARY_PATH ?? '';

@@ -17,7 +17,6 @@ import { installWasmKernelFixes } from './wasmKernels';
 import { probeAdapterInChild, TFJS_WEBGPU_PACKAGE, tryWebGpu, type AdapterInfo, type AdapterProbe } from './webgpu';
 import type { BackendName } from '../../shared/jobs';
 
-
 export interface BackendAttempt {
   /** 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu'. */
   candidate: string;
@@ -101,7 +100,9 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
   const attempts: BackendAttempt[] = [];
   const versions: Record<string, string> = { node: process.versions.node, 'tfjs-core': tf.version_core, 'tfjs-backend-wasm': version_wasm };
   const skip = (candidate: string, pkg: string, name: BackendName) =>
-    opts.only && opts.only !== name ? (attempts.push({ candidate, package: pkg, ok: false, reason: `skipped: only '${opts.only}' was requested` }), true) : false;
+    opts.only && opts.only !== name
+      ? (attempts.push({ candidate, package: pkg, ok: false, reason: `skipped: only '${opts.only}' was requested` }), true)
+      : false;
 
   const tryNative = async (n: (typeof NATIVE)[number]): Promise<BackendChoice | null> => {
     if (skip(n.candidate, n.package, 'tensorflow')) return null;
@@ -110,7 +111,9 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
       mod = (await importer(n.package)) as typeof mod;
     } catch (err) {
       attempts.push({
-        candidate: n.candidate, package: n.package, ok: false,
+        candidate: n.candidate,
+        package: n.package,
+        ok: false,
         reason: isNotInstalled(err)
           ? `${n.package} is not installed (optional; its install downloads libtensorflow, so it needs internet once${n.gpu ? '; needs CUDA 11.2 and cuDNN 8.1' : ''})`
           : `${n.package} failed to load: ${firstLine(err)}`,
@@ -118,7 +121,12 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
       return null;
     }
     if (!tf.findBackend('tensorflow') && !tf.engine().registryFactory['tensorflow']) {
-      attempts.push({ candidate: n.candidate, package: n.package, ok: false, reason: `${n.package} loaded but registered no 'tensorflow' backend with this @tensorflow/tfjs-core ${tf.version_core} (install the matching 4.22.x version)` });
+      attempts.push({
+        candidate: n.candidate,
+        package: n.package,
+        ok: false,
+        reason: `${n.package} loaded but registered no 'tensorflow' backend with this @tensorflow/tfjs-core ${tf.version_core} (install the matching 4.22.x version)`,
+      });
       return null;
     }
     const why = await trySetBackend('tensorflow');
@@ -139,7 +147,11 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
     if (process.env.CYTOTUNE_WEBGPU === 'off') {
       attempts.push({ candidate: 'webgpu', package: TFJS_WEBGPU_PACKAGE, ok: false, reason: 'disabled by CYTOTUNE_WEBGPU=off' });
     } else {
-      const r = await tryWebGpu({ importer, probeAdapter: opts.probeWebGpuAdapter ?? (() => probeAdapterInChild()), setBackend: trySetBackend });
+      const r = await tryWebGpu({
+        importer,
+        probeAdapter: opts.probeWebGpuAdapter ?? (() => probeAdapterInChild()),
+        setBackend: trySetBackend,
+      });
       if (r.ok) {
         Object.assign(versions, r.versions);
         attempts.push({ candidate: 'webgpu', package: TFJS_WEBGPU_PACKAGE, ok: true });
@@ -157,7 +169,9 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
     try {
       const dir = opts.wasmDir ?? defaultWasmDir();
       if (!existsSync(join(dir, 'tfjs-backend-wasm-simd.wasm')) && !existsSync(join(dir, 'tfjs-backend-wasm.wasm'))) {
-        throw new Error(`the tfjs-backend-wasm binaries (tfjs-backend-wasm*.wasm) are not in ${dir}; reinstall @tensorflow/tfjs-backend-wasm`);
+        throw new Error(
+          `the tfjs-backend-wasm binaries (tfjs-backend-wasm*.wasm) are not in ${dir}; reinstall @tensorflow/tfjs-backend-wasm`,
+        );
       }
       setWasmPaths(dir);
       why = await trySetBackend('wasm');
@@ -170,7 +184,14 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
       // The system BLAS for matMuls where there is one (several times XNNPACK's transposed/batched speed).
       const blas = await installBlasMatMul(opts.blasThreads ?? availableParallelism());
       attempts.push({ candidate: 'wasm', package: '@tensorflow/tfjs-backend-wasm', ok: true });
-      return { backend: 'wasm', candidate: 'wasm', gpu: false, attempts, versions, blas: blas.ok ? { info: blas.info } : { reason: blas.reason } };
+      return {
+        backend: 'wasm',
+        candidate: 'wasm',
+        gpu: false,
+        attempts,
+        versions,
+        blas: blas.ok ? { info: blas.info } : { reason: blas.reason },
+      };
     }
     attempts.push({ candidate: 'wasm', package: '@tensorflow/tfjs-backend-wasm', ok: false, reason: why });
   }

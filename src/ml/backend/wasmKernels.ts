@@ -61,7 +61,11 @@ export function wasmKernelFixesInstalled(): boolean {
 
 function viewSlice(fallback: KernelFunc): KernelFunc {
   return (args) => {
-    const { inputs, attrs, backend } = args as unknown as { inputs: { x: WasmTensorInfo }; attrs: { begin: number[] | number; size: number[] | number }; backend: WasmBackendLike };
+    const { inputs, attrs, backend } = args as unknown as {
+      inputs: { x: WasmTensorInfo };
+      attrs: { begin: number[] | number; size: number[] | number };
+      backend: WasmBackendLike;
+    };
     const x = inputs.x;
     if (x.dtype === 'string' || x.shape.length > 4) return fallback(args);
     const [begin, size] = slice_util.parseSliceParams(x as unknown as tf.TensorInfo, attrs.begin, attrs.size);
@@ -81,7 +85,13 @@ function viewSlice(fallback: KernelFunc): KernelFunc {
 }
 
 /** Copies the box [begin, begin + size) of a row-major array of rank 1-4 row by row (innermost axis contiguous). */
-function copyRows(x: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, strides: number[], out: { set(a: ArrayLike<number>, o: number): void }, begin: number[], size: number[]): void {
+function copyRows(
+  x: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
+  strides: number[],
+  out: { set(a: ArrayLike<number>, o: number): void },
+  begin: number[],
+  size: number[],
+): void {
   const rank = size.length;
   // Pad to rank 4 so one loop nest serves every rank.
   const b = [0, 0, 0, 0];

@@ -72,8 +72,17 @@ export function probeAdapterInChild(timeoutMs = 20_000): Promise<AdapterProbe> {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       // Dawn's warnings: "Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open ..." then "    at operator() (...)".
-      const messages = err.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at ')).slice(0, 4);
-      if (code !== 0) return resolve({ installed: true, adapter: null, messages: [`adapter probe ${signal ? `killed by ${signal}` : `exited with code ${code}`}`, ...messages] });
+      const messages = err
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('at '))
+        .slice(0, 4);
+      if (code !== 0)
+        return resolve({
+          installed: true,
+          adapter: null,
+          messages: [`adapter probe ${signal ? `killed by ${signal}` : `exited with code ${code}`}`, ...messages],
+        });
       try {
         resolve({ installed: true, adapter: JSON.parse(out) as AdapterInfo | null, messages });
       } catch {
@@ -88,10 +97,17 @@ export function probeAdapterInChild(timeoutMs = 20_000): Promise<AdapterProbe> {
 export async function tryWebGpu(deps: WebGpuDeps): Promise<WebGpuOutcome> {
   // Probe first: nothing of Dawn is loaded into this process unless there is an adapter to use.
   const probe = await deps.probeAdapter();
-  if (!probe.installed) return { ok: false, reason: `${WEBGPU_PACKAGE} is not installed (optional: npm install -E webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0, works offline)` };
+  if (!probe.installed)
+    return {
+      ok: false,
+      reason: `${WEBGPU_PACKAGE} is not installed (optional: npm install -E webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0, works offline)`,
+    };
   if (!probe.adapter) {
     const why = probe.messages.length ? probe.messages.join('; ') : 'no adapter';
-    return { ok: false, reason: `Dawn found no GPU adapter (${why}); WebGPU needs a GPU driver with Vulkan (Linux), Metal (macOS) or D3D12 (Windows)` };
+    return {
+      ok: false,
+      reason: `Dawn found no GPU adapter (${why}); WebGPU needs a GPU driver with Vulkan (Linux), Metal (macOS) or D3D12 (Windows)`,
+    };
   }
   let dawn: { create?: (o: string[]) => unknown; globals?: object };
   try {
@@ -99,7 +115,8 @@ export async function tryWebGpu(deps: WebGpuDeps): Promise<WebGpuOutcome> {
   } catch (err) {
     return { ok: false, reason: `${WEBGPU_PACKAGE} failed to load: ${firstLine(err)}` };
   }
-  if (typeof dawn.create !== 'function') return { ok: false, reason: `${WEBGPU_PACKAGE} has no create(): not the Dawn package this code expects (webgpu 0.6.x)` };
+  if (typeof dawn.create !== 'function')
+    return { ok: false, reason: `${WEBGPU_PACKAGE} has no create(): not the Dawn package this code expects (webgpu 0.6.x)` };
   // tfjs-backend-webgpu registers itself only if navigator.gpu exists when it is imported.
   const g = globalThis as { navigator?: { gpu?: unknown } };
   Object.assign(globalThis, dawn.globals ?? {});
@@ -108,9 +125,18 @@ export async function tryWebGpu(deps: WebGpuDeps): Promise<WebGpuOutcome> {
   try {
     await deps.importer(TFJS_WEBGPU_PACKAGE);
   } catch (err) {
-    return { ok: false, reason: notInstalled(err) ? `${TFJS_WEBGPU_PACKAGE} is not installed (optional)` : `${TFJS_WEBGPU_PACKAGE} failed to load: ${firstLine(err)}` };
+    return {
+      ok: false,
+      reason: notInstalled(err)
+        ? `${TFJS_WEBGPU_PACKAGE} is not installed (optional)`
+        : `${TFJS_WEBGPU_PACKAGE} failed to load: ${firstLine(err)}`,
+    };
   }
-  if (!tf.findBackendFactory('webgpu')) return { ok: false, reason: `${TFJS_WEBGPU_PACKAGE} registered no 'webgpu' backend with @tensorflow/tfjs-core ${tf.version_core} (install the matching 4.22.x)` };
+  if (!tf.findBackendFactory('webgpu'))
+    return {
+      ok: false,
+      reason: `${TFJS_WEBGPU_PACKAGE} registered no 'webgpu' backend with @tensorflow/tfjs-core ${tf.version_core} (install the matching 4.22.x)`,
+    };
   const why = await deps.setBackend('webgpu');
   if (why) {
     tf.removeBackend('webgpu');

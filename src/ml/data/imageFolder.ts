@@ -34,9 +34,13 @@ export async function scanImageFolder(root: string, classNames?: string[]): Prom
   const names = classNames ?? found;
   if (classNames) {
     const unknown = found.filter((f) => !classNames.includes(f));
-    if (unknown.length) throw new DatasetError(`${root}: class folder(s) ${unknown.join(', ')} are not among the training classes (${classNames.join(', ')})`);
+    if (unknown.length)
+      throw new DatasetError(
+        `${root}: class folder(s) ${unknown.join(', ')} are not among the training classes (${classNames.join(', ')})`,
+      );
   }
-  if (names.length < 2 && !classNames) throw new DatasetError(`${root}: expected one sub-folder per class (at least 2), found ${found.length}`);
+  if (names.length < 2 && !classNames)
+    throw new DatasetError(`${root}: expected one sub-folder per class (at least 2), found ${found.length}`);
   const items: LabeledItem[] = [];
   for (const cls of found) {
     const files: string[] = [];
@@ -51,7 +55,11 @@ export async function scanImageFolder(root: string, classNames?: string[]): Prom
 }
 
 /** Follows symbolic links (datasets are often assembled from links to the originals). */
-async function isKind(path: string, e: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }, kind: 'file' | 'dir'): Promise<boolean> {
+async function isKind(
+  path: string,
+  e: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean },
+  kind: 'file' | 'dir',
+): Promise<boolean> {
   if (!e.isSymbolicLink()) return kind === 'file' ? e.isFile() : e.isDirectory();
   try {
     const st = await stat(path);

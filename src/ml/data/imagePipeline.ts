@@ -61,7 +61,13 @@ export function pipelineFromOptions(o: PipelineOptions): ImagePipeline {
   const flip = o.flip ?? true;
   const augmentOptions = { scale, ratio: DEFAULT_AUGMENT.ratio, flipProbability: flip ? DEFAULT_AUGMENT.flipProbability : 0 };
   // Kept as before augmentation became optional, so fingerprints of existing runs still match.
-  const described = { kind: 'bicubic', size: o.size, mean: o.mean, std: o.std, augment: augment ? { randomResizedCrop: scale, flip } : false };
+  const described = {
+    kind: 'bicubic',
+    size: o.size,
+    mean: o.mean,
+    std: o.std,
+    augment: augment ? { randomResizedCrop: scale, flip } : false,
+  };
   return {
     size: o.size,
     describe: () => structuredClone(described),

@@ -58,7 +58,8 @@ function clip8(ss: number): number {
 
 /** Pillow-exact bicubic resize of an RGB image to outW x outH. */
 export function resizeBicubic(img: RgbImage, outW: number, outH: number): RgbImage {
-  if (!(outW >= 1 && outH >= 1 && Number.isInteger(outW) && Number.isInteger(outH))) throw new Error(`invalid resize target ${outW}x${outH}`);
+  if (!(outW >= 1 && outH >= 1 && Number.isInteger(outW) && Number.isInteger(outH)))
+    throw new Error(`invalid resize target ${outW}x${outH}`);
   let cur = img;
   if (outW !== img.width) {
     const { ksize, bounds, kk } = coefficients(img.width, outW);
@@ -68,7 +69,9 @@ export function resizeBicubic(img: RgbImage, outW: number, outH: number): RgbIma
       for (let xx = 0; xx < outW; xx++) {
         const xmin = bounds[xx * 2];
         const n = bounds[xx * 2 + 1];
-        let r = ONE / 2, g = ONE / 2, b = ONE / 2;
+        let r = ONE / 2,
+          g = ONE / 2,
+          b = ONE / 2;
         for (let x = 0; x < n; x++) {
           const w = kk[xx * ksize + x];
           const p = row + (xmin + x) * 3;
@@ -92,7 +95,9 @@ export function resizeBicubic(img: RgbImage, outW: number, outH: number): RgbIma
       const ymin = bounds[yy * 2];
       const n = bounds[yy * 2 + 1];
       for (let x = 0; x < outW; x++) {
-        let r = ONE / 2, g = ONE / 2, b = ONE / 2;
+        let r = ONE / 2,
+          g = ONE / 2,
+          b = ONE / 2;
         for (let y = 0; y < n; y++) {
           const w = kk[yy * ksize + y];
           const p = (ymin + y) * stride + x * 3;
@@ -117,7 +122,8 @@ export function crop(img: RgbImage, left: number, top: number, w: number, h: num
     throw new Error(`crop ${w}x${h}+${left}+${top} outside a ${img.width}x${img.height} image`);
   }
   const out = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) out.set(img.data.subarray(((top + y) * img.width + left) * 3, ((top + y) * img.width + left + w) * 3), y * w * 3);
+  for (let y = 0; y < h; y++)
+    out.set(img.data.subarray(((top + y) * img.width + left) * 3, ((top + y) * img.width + left + w) * 3), y * w * 3);
   return { data: out, width: w, height: h };
 }
 

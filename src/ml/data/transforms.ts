@@ -31,7 +31,13 @@ export function centerCrop(img: RgbImage, size: number): RgbImage {
 }
 
 /** ToTensor + Normalize: HWC uint8 -> CHW float32 ((x / 255) - mean) / std. */
-export function toNormalisedChw(img: RgbImage, mean: readonly number[], std: readonly number[], out?: Float32Array, offset = 0): Float32Array {
+export function toNormalisedChw(
+  img: RgbImage,
+  mean: readonly number[],
+  std: readonly number[],
+  out?: Float32Array,
+  offset = 0,
+): Float32Array {
   const plane = img.width * img.height;
   const dst = out ?? new Float32Array(3 * plane);
   for (let c = 0; c < 3; c++) {
@@ -77,7 +83,13 @@ export interface CropBox {
 }
 
 /** torchvision RandomResizedCrop.get_params with our RNG: 10 tries, then a central fallback. */
-export function randomResizedCropBox(width: number, height: number, rng: SeededRandom, scale: [number, number] = DEFAULT_AUGMENT.scale, ratio: [number, number] = DEFAULT_AUGMENT.ratio): CropBox {
+export function randomResizedCropBox(
+  width: number,
+  height: number,
+  rng: SeededRandom,
+  scale: [number, number] = DEFAULT_AUGMENT.scale,
+  ratio: [number, number] = DEFAULT_AUGMENT.ratio,
+): CropBox {
   const area = width * height;
   const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])];
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -98,7 +110,14 @@ export function randomResizedCropBox(width: number, height: number, rng: SeededR
 }
 
 /** Training transform: random resized crop + horizontal flip, drawn from `rng` (same state, same output). */
-export function preprocessTrain(img: RgbImage, cfg: Normalisation, rng: SeededRandom, opts: AugmentOptions = {}, out?: Float32Array, offset = 0): Float32Array {
+export function preprocessTrain(
+  img: RgbImage,
+  cfg: Normalisation,
+  rng: SeededRandom,
+  opts: AugmentOptions = {},
+  out?: Float32Array,
+  offset = 0,
+): Float32Array {
   const box = randomResizedCropBox(img.width, img.height, rng, opts.scale, opts.ratio);
   let x = resizeBicubic(crop(img, box.left, box.top, box.width, box.height), cfg.imageSize, cfg.imageSize);
   if (rng.next() < (opts.flipProbability ?? DEFAULT_AUGMENT.flipProbability)) x = flipHorizontal(x);

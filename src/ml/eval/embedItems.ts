@@ -13,7 +13,13 @@ export interface EmbedOptions {
 }
 
 /** Returns [paths.length, outputDim] row-major. */
-export async function embedItems(encoder: Encoder, hook: ProjectionHook | undefined, batcher: ImageBatcher, paths: string[], o: EmbedOptions = {}): Promise<Float32Array> {
+export async function embedItems(
+  encoder: Encoder,
+  hook: ProjectionHook | undefined,
+  batcher: ImageBatcher,
+  paths: string[],
+  o: EmbedOptions = {},
+): Promise<Float32Array> {
   const bs = o.batchSize ?? 32;
   const d = encoder.config.outputDim;
   const out = new Float32Array(paths.length * d);

@@ -16,7 +16,13 @@ export interface Predictions {
   numClasses: number;
 }
 
-export async function predictPaths(encoder: Encoder, model: TrainedModel, batcher: ImageBatcher, paths: string[], o: EmbedOptions = {}): Promise<Predictions> {
+export async function predictPaths(
+  encoder: Encoder,
+  model: TrainedModel,
+  batcher: ImageBatcher,
+  paths: string[],
+  o: EmbedOptions = {},
+): Promise<Predictions> {
   const merged = model.adapter ? new MergedLora(model.adapter) : null;
   try {
     const d = encoder.config.outputDim;
@@ -29,9 +35,29 @@ export async function predictPaths(encoder: Encoder, model: TrainedModel, batche
   }
 }
 
-export async function evaluateItems(encoder: Encoder, model: TrainedModel, batcher: ImageBatcher, items: LabeledItem[], o: EmbedOptions = {}): Promise<ClassificationMetrics & { predictions: Predictions }> {
-  const p = await predictPaths(encoder, model, batcher, items.map((it) => it.path), o);
+export async function evaluateItems(
+  encoder: Encoder,
+  model: TrainedModel,
+  batcher: ImageBatcher,
+  items: LabeledItem[],
+  o: EmbedOptions = {},
+): Promise<ClassificationMetrics & { predictions: Predictions }> {
+  const p = await predictPaths(
+    encoder,
+    model,
+    batcher,
+    items.map((it) => it.path),
+    o,
+  );
   // Cross-entropy from the probabilities, floored so a confident mistake stays finite.
   const losses = items.map((it, i) => -Math.log(Math.max(p.probabilities[i * p.numClasses + it.label], 1e-12)));
-  return { ...classificationMetrics(items.map((it) => it.label), p.predicted, p.numClasses, losses), predictions: p };
+  return {
+    ...classificationMetrics(
+      items.map((it) => it.label),
+      p.predicted,
+      p.numClasses,
+      losses,
+    ),
+    predictions: p,
+  };
 }

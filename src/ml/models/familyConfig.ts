@@ -8,22 +8,37 @@ import type { Detected, FamilyDefinition, ShapeView } from './familyDefinition';
 import { headCount } from './headCount';
 import type { DetectOptions, FamilyName } from './registry';
 
-export function configFromLayout(def: FamilyDefinition<FamilyName>, prefix: string, t: Map<string, TensorInfo>, opts: DetectOptions, path: string, unknown: () => string): Detected {
+export function configFromLayout(
+  def: FamilyDefinition<FamilyName>,
+  prefix: string,
+  t: Map<string, TensorInfo>,
+  opts: DetectOptions,
+  path: string,
+  unknown: () => string,
+): Detected {
   const view: ShapeView = {
     has: (name) => t.has(prefix + name),
     shape: (name) => {
       const info = t.get(prefix + name);
-      if (!info) throw new CheckpointError('unknown-family', `${path}: looks like ${def.name} but ${prefix + name} is missing. ${unknown()}`);
+      if (!info)
+        throw new CheckpointError('unknown-family', `${path}: looks like ${def.name} but ${prefix + name} is missing. ${unknown()}`);
       return info.shape;
     },
   };
   const layout = def.layout(view);
   const [width, channels, patchSize, patchSize2] = layout.patchWeight;
   if (layout.patchWeight.length !== 4 || channels !== 3 || patchSize !== patchSize2) {
-    throw new CheckpointError('unknown-family', `${path}: ${def.name} patch embedding has shape [${layout.patchWeight}], expected [width, 3, p, p]`);
+    throw new CheckpointError(
+      'unknown-family',
+      `${path}: ${def.name} patch embedding has shape [${layout.patchWeight}], expected [width, 3, p, p]`,
+    );
   }
   const depth = countBlocks(t.keys(), prefix + layout.blockPrefix, layout.blockKey);
-  if (depth === 0) throw new CheckpointError('unknown-family', `${path}: ${def.name} checkpoint without transformer blocks (${prefix + layout.blockPrefix}N.${layout.blockKey})`);
+  if (depth === 0)
+    throw new CheckpointError(
+      'unknown-family',
+      `${path}: ${def.name} checkpoint without transformer blocks (${prefix + layout.blockPrefix}N.${layout.blockKey})`,
+    );
   const mlpDim = view.shape(`${layout.blockPrefix}0.${layout.mlpKey}`)[0];
   // CLS has its own position unless the grid alone is a perfect square (timm no_embed_class).
   const posTokens = layout.posTokens;
@@ -32,7 +47,8 @@ export function configFromLayout(def: FamilyDefinition<FamilyName>, prefix: stri
   if (grid * grid !== posTokens - 1) {
     grid = Math.round(Math.sqrt(posTokens));
     posHasCls = false;
-    if (grid * grid !== posTokens) throw new CheckpointError('unknown-family', `${path}: ${posTokens} position embeddings do not form a square grid`);
+    if (grid * grid !== posTokens)
+      throw new CheckpointError('unknown-family', `${path}: ${posTokens} position embeddings do not form a square grid`);
   }
   const { heads, headsSource } = headCount(path, width, opts.heads);
   if (!Number.isInteger(heads) || heads < 1 || width % heads !== 0) {

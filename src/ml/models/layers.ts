@@ -65,7 +65,15 @@ export type AttentionKernel = 'batched' | 'perHead';
  * forward+backward: batched 43 ms, per head 83 ms), native TensorFlow, WebGPU; cpu is even.
  * Per head also keeps less for the backward (only P), so memory-tight training forces it.
  */
-export function attention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, n: number, tokens: number, heads: number, kernel: AttentionKernel = defaultAttentionKernel()): tf.Tensor2D {
+export function attention(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  n: number,
+  tokens: number,
+  heads: number,
+  kernel: AttentionKernel = defaultAttentionKernel(),
+): tf.Tensor2D {
   return kernel === 'perHead' ? attentionPerHead(q, k, v, n, tokens, heads) : attentionBatched(q, k, v, n, tokens, heads);
 }
 
@@ -86,7 +94,8 @@ function attentionBatched(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, n: num
     const width = q.shape[1];
     const d = width / heads;
     // [N*T, width] -> [N, T, H, d] -> [N, H, T, d] -> [N*H, T, d]
-    const split = (x: tf.Tensor2D) => tf.reshape(tf.transpose(tf.reshape(x, [n, tokens, heads, d]), [0, 2, 1, 3]), [n * heads, tokens, d]) as tf.Tensor3D;
+    const split = (x: tf.Tensor2D) =>
+      tf.reshape(tf.transpose(tf.reshape(x, [n, tokens, heads, d]), [0, 2, 1, 3]), [n * heads, tokens, d]) as tf.Tensor3D;
     const qh = tf.mul(split(q), 1 / Math.sqrt(d)) as tf.Tensor3D;
     const scores = tf.matMul(qh, split(k), false, true); // [N*H, T, T]
     const ctx = tf.matMul(tf.softmax(scores), split(v)); // [N*H, T, d]

@@ -60,5 +60,8 @@ export function detectFamily(tensors: Map<string, TensorInfo>, opts: DetectOptio
     if (prefix !== null && (best === null || prefix.length < best.prefix.length)) best = { def, prefix };
   }
   if (best) return configFromLayout(best.def, best.prefix, tensors, opts, path, () => unknownFamilyMessage(path));
-  throw new CheckpointError('unknown-family', opts.family ? `${path}: not a ${opts.family} checkpoint. ${unknownFamilyMessage(path)}` : unknownFamilyMessage(path));
+  throw new CheckpointError(
+    'unknown-family',
+    opts.family ? `${path}: not a ${opts.family} checkpoint. ${unknownFamilyMessage(path)}` : unknownFamilyMessage(path),
+  );
 }

@@ -71,7 +71,8 @@ export class AdamW {
     this.params.forEach((p, i) => {
       const m = tensors.get(`adamw.m.${i}`);
       const v = tensors.get(`adamw.v.${i}`);
-      if (!m || !v || m.data.length !== p.size || v.data.length !== p.size) throw new Error(`optimiser state for parameter ${i} is missing or has the wrong size`);
+      if (!m || !v || m.data.length !== p.size || v.data.length !== p.size)
+        throw new Error(`optimiser state for parameter ${i} is missing or has the wrong size`);
       tf.tidy(() => {
         this.m[i].assign(tf.tensor(m.data, p.shape));
         this.v[i].assign(tf.tensor(v.data, p.shape));

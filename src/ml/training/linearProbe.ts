@@ -22,18 +22,34 @@ export async function trainLinearProbe(input: LinearProbeInput): Promise<TrainOu
   const d = encoder.config.outputDim;
   const seeds = s.probeAugment ? items.map((_, i) => hashSeed(s.seed, 'probe-augment', i)) : undefined;
   const totalSteps = s.steps ?? s.epochs * Math.ceil(items.length / s.batchSize);
-  if (input.features && input.features.length !== items.length * d) throw new Error(`trainLinearProbe: features hold ${input.features.length / d} rows for ${items.length} items`);
+  if (input.features && input.features.length !== items.length * d)
+    throw new Error(`trainLinearProbe: features hold ${input.features.length / d} rows for ${items.length} items`);
   let features: Float32Array;
   try {
-    features = input.features ?? await embedItems(encoder, undefined, input.batcher, items.map((it) => it.path), {
-      batchSize: s.microBatchSize,
-      augmentSeeds: seeds,
-      signal: input.signal,
-    });
+    features =
+      input.features ??
+      (await embedItems(
+        encoder,
+        undefined,
+        input.batcher,
+        items.map((it) => it.path),
+        {
+          batchSize: s.microBatchSize,
+          augmentSeeds: seeds,
+          signal: input.signal,
+        },
+      ));
   } catch (err) {
     // Cancelled while extracting features: nothing trained yet, same outcome shape as LoRA.
     if ((err as Error).name !== 'AbortError') throw err;
-    return { status: 'cancelled', step: 0, lastLoss: NaN, losses: [], totalSteps, model: new TrainedModel(null, LinearHead.create(d, input.numClasses, s.seed)) };
+    return {
+      status: 'cancelled',
+      step: 0,
+      lastLoss: NaN,
+      losses: [],
+      totalSteps,
+      model: new TrainedModel(null, LinearHead.create(d, input.numClasses, s.seed)),
+    };
   }
   const head = LinearHead.create(d, input.numClasses, s.seed);
   const model = new TrainedModel(null, head);
@@ -46,7 +62,12 @@ export async function trainLinearProbe(input: LinearProbeInput): Promise<TrainOu
         idx.forEach((i, j) => rows.set(features.subarray(i * d, (i + 1) * d), j * d));
         const x = tf.tensor2d(rows, [idx.length, d]);
         try {
-          return microBatchGrads(vars, () => head.apply(x), idx.map((i) => items[i].label), batchSize);
+          return microBatchGrads(
+            vars,
+            () => head.apply(x),
+            idx.map((i) => items[i].label),
+            batchSize,
+          );
         } finally {
           x.dispose();
         }
@@ -59,7 +80,12 @@ export async function trainLinearProbe(input: LinearProbeInput): Promise<TrainOu
         adamw: { beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay },
         seed: s.seed,
         datasetSize: items.length,
-        fingerprint: runFingerprint(s, items, { config: encoder.config, numClasses: input.numClasses, probe: true, pipeline: input.batcher.pipeline.describe() }),
+        fingerprint: runFingerprint(s, items, {
+          config: encoder.config,
+          numClasses: input.numClasses,
+          probe: true,
+          pipeline: input.batcher.pipeline.describe(),
+        }),
         checkpointPath: input.checkpointPath,
         checkpointEvery: s.checkpointEvery,
         resume: input.resume,

@@ -84,7 +84,16 @@ export async function trainLora(input: TrainInput): Promise<TrainOutcome> {
     if (!local) {
       pool = await GradientPool.start({
         processes: execution.processes,
-        init: { source: input.source!, backend: tf.getBackend() as BackendName, lora: spec, numClasses: input.numClasses, seed: s.seed, fastGradients: s.fastGradients, microBatchSize: execution.microBatchSize, attention: execution.attention },
+        init: {
+          source: input.source!,
+          backend: tf.getBackend() as BackendName,
+          lora: spec,
+          numClasses: input.numClasses,
+          seed: s.seed,
+          fastGradients: s.fastGradients,
+          microBatchSize: execution.microBatchSize,
+          attention: execution.attention,
+        },
       });
     }
     const result = await runTrainingLoop(
@@ -93,10 +102,18 @@ export async function trainLora(input: TrainInput): Promise<TrainOutcome> {
         ? parallelMicroStep(pool, vars, items, input.batcher, s.seed, input.onWorkers)
         : async (idx, ids, step, batchSize) => {
             const seeds = ids.map((id) => hashSeed(s.seed, 'augment', step, id));
-            const x = await input.batcher.load(idx.map((i) => items[i].path), seeds);
+            const x = await input.batcher.load(
+              idx.map((i) => items[i].path),
+              seeds,
+            );
             dropout?.setBatch(step, ids);
             try {
-              return microBatchGrads(vars, () => head.apply(encoder.embed(x, hook, true)), idx.map((i) => items[i].label), batchSize);
+              return microBatchGrads(
+                vars,
+                () => head.apply(encoder.embed(x, hook, true)),
+                idx.map((i) => items[i].label),
+                batchSize,
+              );
             } finally {
               x.dispose();
             }
@@ -110,7 +127,11 @@ export async function trainLora(input: TrainInput): Promise<TrainOutcome> {
         adamw: { beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay },
         seed: s.seed,
         datasetSize: items.length,
-        fingerprint: runFingerprint(s, items, { config: encoder.config, numClasses: input.numClasses, pipeline: input.batcher.pipeline.describe() }),
+        fingerprint: runFingerprint(s, items, {
+          config: encoder.config,
+          numClasses: input.numClasses,
+          pipeline: input.batcher.pipeline.describe(),
+        }),
         checkpointPath: input.checkpointPath,
         checkpointEvery: s.checkpointEvery,
         resume: input.resume,

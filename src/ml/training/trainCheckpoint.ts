@@ -45,11 +45,15 @@ export async function loadCheckpoint(path: string, vars: tf.Variable[], opt: Ada
   const { tensors, metadata } = await readWeightsFile(path);
   if (metadata.format !== CHECKPOINT_FORMAT) throw new CheckpointError('checkpoint-invalid', `${path}: not a CytoTune training checkpoint`);
   if (metadata.fingerprint !== fingerprint) {
-    throw new CheckpointError('checkpoint-mismatch', `${path} belongs to a run with other settings or data; start a new run or resume with the same settings`);
+    throw new CheckpointError(
+      'checkpoint-mismatch',
+      `${path} belongs to a run with other settings or data; start a new run or resume with the same settings`,
+    );
   }
   vars.forEach((v, i) => {
     const t = tensors.get(`param.${i}`);
-    if (!t || t.data.length !== v.size) throw new CheckpointError('checkpoint-invalid', `${path}: parameter ${i} is missing or has the wrong size`);
+    if (!t || t.data.length !== v.size)
+      throw new CheckpointError('checkpoint-invalid', `${path}: parameter ${i} is missing or has the wrong size`);
     tf.tidy(() => v.assign(tf.tensor(t.data, v.shape)));
   });
   opt.loadState(Number(metadata.adamw_step), tensors);

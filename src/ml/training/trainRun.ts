@@ -59,7 +59,8 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
     const pipelineOptions = pipelineOptionsFor(encoder.config);
     const batcher = new ImageBatcher(pipelineFromOptions(pipelineOptions), undefined, r.decode);
     const spec = s.method === 'lora' ? resolveLoraSpec(s.lora, encoder.config) : null;
-    const totalSteps = s.method === 'lora' ? loraSteps(s, r.trainItems.length) : (s.steps ?? s.epochs * Math.ceil(r.trainItems.length / s.batchSize));
+    const totalSteps =
+      s.method === 'lora' ? loraSteps(s, r.trainItems.length) : (s.steps ?? s.epochs * Math.ceil(r.trainItems.length / s.batchSize));
     await mkdir(r.outDir, { recursive: true });
     const config: RunConfig = {
       format: 'cytotune-run/1',
@@ -76,7 +77,9 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
       backend: backend.candidate,
     };
     await writeJson(join(r.outDir, RUN_FILES.config), config);
-    r.log?.(`training ${s.method} on ${r.trainItems.length} images, ${r.classNames.length} classes (${r.classNames.join(', ')}), ${totalSteps} steps, backend ${backend.candidate}`);
+    r.log?.(
+      `training ${s.method} on ${r.trainItems.length} images, ${r.classNames.length} classes (${r.classNames.join(', ')}), ${totalSteps} steps, backend ${backend.candidate}`,
+    );
 
     const started = performance.now();
     const input = {
@@ -94,10 +97,19 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
     };
     const outcome: TrainOutcome = s.method === 'lora' ? await trainLora(input) : await trainLinearProbe(input);
     const model = outcome.model;
-    if (outcome.execution) r.log?.(`execution: ${outcome.execution.processes} process(es), micro-batch ${outcome.execution.microBatchSize}; ${outcome.execution.notes.join('; ')}`);
+    if (outcome.execution)
+      r.log?.(
+        `execution: ${outcome.execution.processes} process(es), micro-batch ${outcome.execution.microBatchSize}; ${outcome.execution.notes.join('; ')}`,
+      );
     try {
       if (outcome.status === 'cancelled') return { status: 'cancelled', step: outcome.step, totalSteps, metrics: null };
-      const meta: AdapterMetadata = { baseSha256: sha, family: encoder.config.family, width: encoder.config.width, classNames: r.classNames, preprocessing: pipelineOptions };
+      const meta: AdapterMetadata = {
+        baseSha256: sha,
+        family: encoder.config.family,
+        width: encoder.config.width,
+        classNames: r.classNames,
+        preprocessing: pipelineOptions,
+      };
       if (model.adapter) await saveAdapter(join(r.outDir, RUN_FILES.adapter), model.adapter, meta);
       await saveHead(join(r.outDir, RUN_FILES.head), model.head, meta);
       let valPredicted: number[] = [];

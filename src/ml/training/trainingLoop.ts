@@ -67,7 +67,8 @@ export async function runTrainingLoop(vars: tf.Variable[], micro: MicroStep, cfg
   let state: LoopState = { step: 0, sampler: sampler.state, seed: cfg.seed, epochLoss: 0, epochCorrect: 0, epochSeen: 0 };
   try {
     if (cfg.resume) {
-      if (!cfg.checkpointPath || !existsSync(cfg.checkpointPath)) throw new CheckpointError('checkpoint-invalid', `no checkpoint to resume from at ${cfg.checkpointPath ?? '(none given)'}`);
+      if (!cfg.checkpointPath || !existsSync(cfg.checkpointPath))
+        throw new CheckpointError('checkpoint-invalid', `no checkpoint to resume from at ${cfg.checkpointPath ?? '(none given)'}`);
       state = await loadCheckpoint(cfg.checkpointPath, vars, opt, cfg.fingerprint);
       sampler.state = state.sampler;
     }

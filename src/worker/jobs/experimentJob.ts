@@ -13,7 +13,13 @@ export async function runExperimentJob(spec: ExperimentJobSpec, ctx: JobContext)
   const r = await runExperimentGrid(options, {
     signal: ctx.signal,
     onEvent: (e) => {
-      if (e.type === 'cell-start') ctx.progress({ step: done, total: e.total, phase: `${e.cell.model} ${e.cell.method} seed ${e.cell.seed}`, etaSeconds: e.etaSeconds ?? undefined });
+      if (e.type === 'cell-start')
+        ctx.progress({
+          step: done,
+          total: e.total,
+          phase: `${e.cell.model} ${e.cell.method} seed ${e.cell.seed}`,
+          etaSeconds: e.etaSeconds ?? undefined,
+        });
       if (e.type === 'cell-done') {
         done = e.index;
         ctx.progress({ step: e.index, total: e.total, phase: 'cell done', etaSeconds: e.etaSeconds ?? undefined });
@@ -21,5 +27,12 @@ export async function runExperimentJob(spec: ExperimentJobSpec, ctx: JobContext)
       if (e.type === 'info') ctx.log(e.message);
     },
   });
-  return { status: r.status, outDir: options.out, total: r.total, done: r.done, summary: r.report.summary, figures: r.report.figures.map((f) => basename(f)) };
+  return {
+    status: r.status,
+    outDir: options.out,
+    total: r.total,
+    done: r.done,
+    summary: r.report.summary,
+    figures: r.report.figures.map((f) => basename(f)),
+  };
 }

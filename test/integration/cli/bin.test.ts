@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../support/paths';
 
 const run = (args: string[], mode: 'tsx' | 'built') =>
-  spawnSync(process.execPath, [join(repoRoot, 'bin/cytotune.js'), ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, CYTOTUNE_CLI: mode } });
+  spawnSync(process.execPath, [join(repoRoot, 'bin/cytotune.js'), ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, CYTOTUNE_CLI: mode },
+  });
 const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version;
 const built = existsSync(join(repoRoot, 'out/cli/index.js'));
 
@@ -21,6 +25,9 @@ describe('bin/cytotune.js', () => {
   it.skipIf(!built)('the bundle gives the same answers', () => {
     expect(run(['--version'], 'built')).toMatchObject({ status: 0, stdout: `${version}\n` });
     expect(run(['--help'], 'built').stdout).toBe(run(['--help'], 'tsx').stdout);
-    expect(run(['predict', '--bogus'], 'built')).toMatchObject({ status: 2, stderr: 'predict: unknown option --bogus (see `cytotune predict --help`)\n' });
+    expect(run(['predict', '--bogus'], 'built')).toMatchObject({
+      status: 2,
+      stderr: 'predict: unknown option --bogus (see `cytotune predict --help`)\n',
+    });
   });
 });

@@ -43,8 +43,27 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const trainArgs = (out: string, extra: string[] = []) => [
-  '--data', HERLEV_DIR, '--checkpoint', ckpt, '--out', out, '--shots', '2', '--seed', '3', '--steps', '12',
-  '--heads', '2', '--test', testDir, '--backend', 'wasm', '--lr', '1e-2', ...extra,
+  '--data',
+  HERLEV_DIR,
+  '--checkpoint',
+  ckpt,
+  '--out',
+  out,
+  '--shots',
+  '2',
+  '--seed',
+  '3',
+  '--steps',
+  '12',
+  '--heads',
+  '2',
+  '--test',
+  testDir,
+  '--backend',
+  'wasm',
+  '--lr',
+  '1e-2',
+  ...extra,
 ];
 
 describe('cytotune train / predict', () => {
@@ -52,7 +71,7 @@ describe('cytotune train / predict', () => {
     const before = tf.memory().numTensors;
     const run = join(dir, 'run-lora');
     const c = capture();
-    const code = await runTrain(trainArgs(run, ["--method", "lora", "--rank", "2", "--targets", "q,v"]), c.io);
+    const code = await runTrain(trainArgs(run, ['--method', 'lora', '--rank', '2', '--targets', 'q,v']), c.io);
     expect(code).toBe(0);
     expect(c.err).toEqual([]);
     // The run length comes first, with how it was set, then the trainer's own summary.
@@ -82,8 +101,11 @@ describe('cytotune train / predict', () => {
     expect(correct / 6).toBeCloseTo(metrics.test.top1, 12);
     // The folder's class subfolders are the run's classes: predict reports that accuracy itself.
     expect(p.out[0]).toBe(`wrote 6 predictions to ${csvPath}`);
-    expect(p.out[1]).toBe(`top-1 accuracy ${(100 * metrics.test.top1).toFixed(2)} % (${correct} of 6 images; labels from the class folders)`);
-    for (const cls of ['normal_superficiel', 'severe_dysplastic']) expect(p.out.find((l) => l.trim().startsWith(`${cls} `))).toMatch(/ 3 images, \d correct \(\d+\.\d\d %\), \d predicted$/);
+    expect(p.out[1]).toBe(
+      `top-1 accuracy ${(100 * metrics.test.top1).toFixed(2)} % (${correct} of 6 images; labels from the class folders)`,
+    );
+    for (const cls of ['normal_superficiel', 'severe_dysplastic'])
+      expect(p.out.find((l) => l.trim().startsWith(`${cls} `))).toMatch(/ 3 images, \d correct \(\d+\.\d\d %\), \d predicted$/);
     const probs = rows[1].split(',').slice(2).map(Number);
     expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
 
@@ -108,7 +130,12 @@ describe('cytotune train / predict', () => {
     expect(existsSync(join(run, 'head.safetensors'))).toBe(true);
     expect(existsSync(join(run, 'adapter.safetensors'))).toBe(false);
     const p = capture();
-    expect(await runPredict(['--run', run, '--image', join(testDir, 'normal_superficiel', readdirFirst(join(testDir, 'normal_superficiel')))], p.io)).toBe(0);
+    expect(
+      await runPredict(
+        ['--run', run, '--image', join(testDir, 'normal_superficiel', readdirFirst(join(testDir, 'normal_superficiel')))],
+        p.io,
+      ),
+    ).toBe(0);
   });
 
   it('bad input gives a non-zero exit and a one-line reason', async () => {
@@ -118,7 +145,22 @@ describe('cytotune train / predict', () => {
       [trainArgs(join(dir, 'x'), ['--method', 'lora', '--shots', 'many']), 2, /--shots expects a positive integer, got "many"/],
       [trainArgs(join(dir, 'x'), ['--method', 'lora', '--targets', 'q,z']), 2, /unknown target "z"/],
       [['--data', join(dir, 'nope'), '--checkpoint', ckpt, '--method', 'lora', '--out', join(dir, 'x')], 1, /folder not found/],
-      [['--data', HERLEV_DIR, '--checkpoint', join(dir, 'junk.safetensors'), '--method', 'lora', '--out', join(dir, 'x'), '--backend', 'wasm'], 1, /junk/],
+      [
+        [
+          '--data',
+          HERLEV_DIR,
+          '--checkpoint',
+          join(dir, 'junk.safetensors'),
+          '--method',
+          'lora',
+          '--out',
+          join(dir, 'x'),
+          '--backend',
+          'wasm',
+        ],
+        1,
+        /junk/,
+      ],
     ];
     writeFileSync(join(dir, 'junk.safetensors'), 'this is not a checkpoint');
     for (const [args, code, msg] of cases) {
@@ -139,7 +181,21 @@ describe('cytotune train / predict', () => {
 describe('cytotune train / predict: fixes from the walk-through', () => {
   // Like trainArgs, but the run length is left to each case.
   const lengthArgs = (out: string, extra: string[]) => [
-    '--data', HERLEV_DIR, '--checkpoint', ckpt, '--out', out, '--shots', '2', '--seed', '3', '--heads', '2', '--backend', 'wasm', ...extra,
+    '--data',
+    HERLEV_DIR,
+    '--checkpoint',
+    ckpt,
+    '--out',
+    out,
+    '--shots',
+    '2',
+    '--seed',
+    '3',
+    '--heads',
+    '2',
+    '--backend',
+    'wasm',
+    ...extra,
   ];
   let run: string;
   const first = capture();
@@ -168,7 +224,9 @@ describe('cytotune train / predict: fixes from the walk-through', () => {
     const refused = capture();
     expect(await runTrain(lengthArgs(run, ['--method', 'linear', '--epochs', '1']), refused.io)).toBe(1);
     expect(refused.err).toHaveLength(1);
-    expect(refused.err[0]).toMatch(/run-epochs already holds a training run \(config\.json\); add --force to replace it, --resume to continue it/);
+    expect(refused.err[0]).toMatch(
+      /run-epochs already holds a training run \(config\.json\); add --force to replace it, --resume to continue it/,
+    );
     expect(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).method).toBe('lora');
     const contradict = capture();
     expect(await runTrain(lengthArgs(run, ['--method', 'linear', '--force', '--resume']), contradict.io)).toBe(2);
@@ -184,10 +242,12 @@ describe('cytotune train / predict: fixes from the walk-through', () => {
     expect(await runPredict(['--run', join(dir, 'no-run'), '--image', SLIDE], c.io)).toBe(1);
     expect(c.out).toEqual([]);
     expect(c.err).toHaveLength(1);
-    expect(c.err[0]).toMatch(/^predict: .*CMU-1-Small-Region\.svs is a whole-slide image; predict takes cell or patch images\. Classify slides per cell or patch in the workstation/);
+    expect(c.err[0]).toMatch(
+      /^predict: .*CMU-1-Small-Region\.svs is a whole-slide image; predict takes cell or patch images\. Classify slides per cell or patch in the workstation/,
+    );
   });
 
-  it('predict on a folder whose subfolders are not the run\'s classes prints the CSV and says why there is no accuracy', async () => {
+  it("predict on a folder whose subfolders are not the run's classes prints the CSV and says why there is no accuracy", async () => {
     const other = join(dir, 'unlabelled', 'not_a_class');
     mkdirSync(other, { recursive: true });
     const img = join(testDir, 'normal_superficiel', readdirFirst(join(testDir, 'normal_superficiel')));

@@ -38,7 +38,7 @@ describe('BMP decoding', () => {
     const img = await decodeImage(file);
     expect([img.width, img.height]).toEqual([40, 40]);
     // The first stored row is the bottom row; its first pixel is B,G,R at offset 54.
-    const bottomLeft = (39 * 40) * 3;
+    const bottomLeft = 39 * 40 * 3;
     expect([...img.data.slice(bottomLeft, bottomLeft + 3)]).toEqual([bytes[56], bytes[55], bytes[54]]);
   });
 

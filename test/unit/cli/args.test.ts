@@ -31,12 +31,38 @@ const usageError = (argv: string[]) => {
 describe('parseArgs', () => {
   it('types every kind of option, with --name value and --name=value', () => {
     const { values, positionals, help } = parse([
-      '--out=run', '--method', 'linear', '--batch', '16', '--port=0', '--seed', '-3', '--lr', '1e-3', '--targets', 'q, v,,',
-      '--image', 'a.png', 'b.png', '--checkpoint', 'x', '--checkpoint=y', '--json',
+      '--out=run',
+      '--method',
+      'linear',
+      '--batch',
+      '16',
+      '--port=0',
+      '--seed',
+      '-3',
+      '--lr',
+      '1e-3',
+      '--targets',
+      'q, v,,',
+      '--image',
+      'a.png',
+      'b.png',
+      '--checkpoint',
+      'x',
+      '--checkpoint=y',
+      '--json',
     ]);
     expect(values).toEqual({
-      out: 'run', method: 'linear', family: undefined, batch: 16, port: 0, seed: -3, lr: 1e-3, targets: ['q', 'v'],
-      image: ['a.png', 'b.png'], checkpoint: ['x', 'y'], json: true,
+      out: 'run',
+      method: 'linear',
+      family: undefined,
+      batch: 16,
+      port: 0,
+      seed: -3,
+      lr: 1e-3,
+      targets: ['q', 'v'],
+      image: ['a.png', 'b.png'],
+      checkpoint: ['x', 'y'],
+      json: true,
     });
     expect([positionals, help]).toEqual([[], false]);
   });

@@ -27,7 +27,16 @@ describe('formatDuration', () => {
   it('is what `cytotune train` prints as ETA (it printed "ETA 1m60s" for 119.6 s)', () => {
     const lines: string[] = [];
     const print = progressPrinter({ out: (l) => lines.push(l), err: () => {} });
-    const p: TrainProgress = { step: 1, totalSteps: 10, epoch: 1, loss: 1, accuracy: 0.5, lr: 1e-3, imagesPerSecond: 10, etaSeconds: 119.6 };
+    const p: TrainProgress = {
+      step: 1,
+      totalSteps: 10,
+      epoch: 1,
+      loss: 1,
+      accuracy: 0.5,
+      lr: 1e-3,
+      imagesPerSecond: 10,
+      etaSeconds: 119.6,
+    };
     print(p);
     expect(lines[0]).toMatch(/ETA 2m00s$/);
   });

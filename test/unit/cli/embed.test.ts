@@ -29,7 +29,18 @@ describe('cytotune embed', () => {
     const seen = new Set<string>();
     for (const fx of manifest.fixtures.filter((f) => !seen.has(f.family) && seen.add(f.family))) {
       const outPath = join(dir, `${fx.family}.npy`);
-      const r = await run(['--checkpoint', fixturePath(fx.file), '--heads', '2', '--tensor', fixturePath(manifest.input), '--output', outPath, '--batch', '1']);
+      const r = await run([
+        '--checkpoint',
+        fixturePath(fx.file),
+        '--heads',
+        '2',
+        '--tensor',
+        fixturePath(manifest.input),
+        '--output',
+        outPath,
+        '--batch',
+        '1',
+      ]);
       expect(r.err.join('\n')).toMatch(/backend wasm/);
       expect(r.code).toBe(0);
       const got = parseNpy(readFileSync(outPath));
@@ -42,14 +53,23 @@ describe('cytotune embed', () => {
   });
 
   it('prints JSON rows when no --output is given, and writes JSON to a .json output', async () => {
-    const r = await run(['--checkpoint', fixturePath('openai-clip.torchscript.pt'), '--heads', '2', '--tensor', fixturePath(manifest.input)]);
+    const r = await run([
+      '--checkpoint',
+      fixturePath('openai-clip.torchscript.pt'),
+      '--heads',
+      '2',
+      '--tensor',
+      fixturePath(manifest.input),
+    ]);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out.join(''));
     expect(doc).toMatchObject({ family: 'openai-clip', dim: 8, backend: 'wasm' });
     expect(doc.embeddings).toHaveLength(2);
     expect(maxAbsDiff(doc.embeddings.flat(), loadNpy('openai-clip.expected.npy').data)).toBeLessThan(1e-4);
     const p = join(dir, 'out.json');
-    expect((await run(['--checkpoint', fixturePath('hf-vit.bin'), '--heads', '2', '--tensor', fixturePath(manifest.input), '--output', p])).code).toBe(0);
+    expect(
+      (await run(['--checkpoint', fixturePath('hf-vit.bin'), '--heads', '2', '--tensor', fixturePath(manifest.input), '--output', p])).code,
+    ).toBe(0);
     expect(JSON.parse(readFileSync(p, 'utf8')).embeddings).toHaveLength(2);
   });
 
@@ -57,7 +77,15 @@ describe('cytotune embed', () => {
     const bmpDir = join(herlevDir, 'normal_columnar');
     const { readdirSync } = await import('node:fs');
     const bmp = `${bmpDir}/${readdirSync(bmpDir).find((f) => /\.bmp$/i.test(f))}`;
-    const r = await run(['--checkpoint', fixturePath('timm-vit.safetensors'), '--heads', '2', '--image', fixturePath('pre-image.png'), bmp]);
+    const r = await run([
+      '--checkpoint',
+      fixturePath('timm-vit.safetensors'),
+      '--heads',
+      '2',
+      '--image',
+      fixturePath('pre-image.png'),
+      bmp,
+    ]);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out.join(''));
     expect(doc.inputs).toEqual([fixturePath('pre-image.png'), bmp]);
@@ -71,17 +99,29 @@ describe('cytotune embed', () => {
       [['--checkpoint', fixturePath('hf-vit.bin')], 2, /either --image IMG\.\.\. or --tensor/],
       [['--checkpoint', fixturePath('hf-vit.bin'), '--tensor', 'x.npy', '--output', 'o.csv'], 2, /\.npy or \.json/],
       [['--checkpoint', fixturePath('hf-vit.bin'), '--family', 'resnet', '--tensor', 'x.npy'], 2, /--family must be one of/],
-      [['--checkpoint', fixturePath('hf-vit.bin'), '--activation', 'relu', '--tensor', 'x.npy'], 2, /--activation must be gelu or quick_gelu/],
+      [
+        ['--checkpoint', fixturePath('hf-vit.bin'), '--activation', 'relu', '--tensor', 'x.npy'],
+        2,
+        /--activation must be gelu or quick_gelu/,
+      ],
       [['--checkpoint', fixturePath('hf-vit.bin'), '--tensor'], 2, /--tensor needs a value/],
       [['--checkpoint', join(dir, 'missing.safetensors'), '--tensor', fixturePath(manifest.input)], 1, /not-found: .*file not found/],
       [['--checkpoint', fixturePath('pre-image.png'), '--tensor', fixturePath(manifest.input)], 1, /not-a-checkpoint: .*PNG/],
       [['--checkpoint', fixturePath('hf-vit.bin'), '--heads', '2', '--tensor', join(dir, 'nope.npy')], 1, /nope\.npy: file not found/],
       [['--checkpoint', fixturePath('hf-vit.bin'), '--heads', '2', '--image', join(dir, 'nope.png')], 1, /nope\.png: file not found/],
-      [['--checkpoint', fixturePath('hf-vit.bin'), '--heads', '2', '--family', 'openai-clip', '--tensor', fixturePath(manifest.input)], 1, /unknown-family: .*not a openai-clip checkpoint/],
+      [
+        ['--checkpoint', fixturePath('hf-vit.bin'), '--heads', '2', '--family', 'openai-clip', '--tensor', fixturePath(manifest.input)],
+        1,
+        /unknown-family: .*not a openai-clip checkpoint/,
+      ],
     ];
     const wrong = join(dir, 'wrong.npy');
     writeFileSync(wrong, formatNpy({ shape: [1, 3, 16, 16], data: new Float32Array(768) }));
-    cases.push([['--checkpoint', fixturePath('hf-vit.bin'), '--heads', '2', '--tensor', wrong], 1, /shape \(1, 3, 16, 16\).*needs normalised float32 \(N, 3, 32, 32\)/]);
+    cases.push([
+      ['--checkpoint', fixturePath('hf-vit.bin'), '--heads', '2', '--tensor', wrong],
+      1,
+      /shape \(1, 3, 16, 16\).*needs normalised float32 \(N, 3, 32, 32\)/,
+    ]);
     for (const [argv, code, re] of cases) {
       const r = await run(argv);
       expect(r.code, argv.join(' ')).toBe(code);

@@ -9,11 +9,31 @@ const base = ['--data', 'd', '--checkpoint', 'tiny=a.safetensors', '--out', 'o']
 
 describe('parseExperimentArgs', () => {
   it('without options, is experimentOptions() of the paper', () => {
-    expect(parseExperimentArgs(base)).toEqual(experimentOptions({ data: 'd', out: 'o', checkpoints: [{ label: 'tiny', path: 'a.safetensors' }] }));
+    expect(parseExperimentArgs(base)).toEqual(
+      experimentOptions({ data: 'd', out: 'o', checkpoints: [{ label: 'tiny', path: 'a.safetensors' }] }),
+    );
   });
 
   it('types what is given, backend included; micro-batch never above batch', () => {
-    const o = parseExperimentArgs([...base, '--checkpoint', 'b.bin', '--methods', 'lora,lora', '--iters', '8', '--warmup', '0', '--batch', '4', '--micro-batch', '16', '--backend', 'wasm', '--level', '2']);
+    const o = parseExperimentArgs([
+      ...base,
+      '--checkpoint',
+      'b.bin',
+      '--methods',
+      'lora,lora',
+      '--iters',
+      '8',
+      '--warmup',
+      '0',
+      '--batch',
+      '4',
+      '--micro-batch',
+      '16',
+      '--backend',
+      'wasm',
+      '--level',
+      '2',
+    ]);
     if (o === 'help') throw new Error('unexpected help');
     expect(o.checkpoints.map((c) => c.label)).toEqual(['tiny', 'b']);
     expect(o.methods).toEqual(['lora']);

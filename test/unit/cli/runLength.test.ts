@@ -29,7 +29,9 @@ describe('runLength', () => {
     const linear = runLength(resolveSettings({ method: 'linear' }), 14, {});
     expect(linear.steps).toBe(100);
     expect(linear.settings.steps).toBeNull();
-    expect(linear.line).toBe("run length: 100 epochs x 1 batch per epoch (14 images / batch 32) = 100 steps (the paper's 100 epochs; --epochs N or --steps N to change)");
+    expect(linear.line).toBe(
+      "run length: 100 epochs x 1 batch per epoch (14 images / batch 32) = 100 steps (the paper's 100 epochs; --epochs N or --steps N to change)",
+    );
     const exact = runLength(resolveSettings({ method: 'lora' }), 734, { steps: 12 });
     expect([exact.steps, exact.settings.steps, exact.line]).toEqual([12, 12, 'run length: 12 steps (--steps)']);
   });

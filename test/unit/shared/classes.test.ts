@@ -12,11 +12,26 @@ const c = (id: number, parentId: number | null, name: string, position = 0): Cla
 });
 
 // The three-level shape of HiCervix: level 1 > level 2 > level 3.
-const classes = [c(1, null, 'Abnormal', 1), c(2, null, 'Normal', 0), c(3, 1, 'Squamous'), c(4, 3, 'HSIL', 1), c(5, 3, 'LSIL', 0), c(6, 2, 'NILM')];
+const classes = [
+  c(1, null, 'Abnormal', 1),
+  c(2, null, 'Normal', 0),
+  c(3, 1, 'Squamous'),
+  c(4, 3, 'HSIL', 1),
+  c(5, 3, 'LSIL', 0),
+  c(6, 2, 'NILM'),
+];
 
 describe('class tree', () => {
   it('nests children, orders siblings by position and sums counts up the tree', () => {
-    const roots = buildClassTree(classes, new Map([[4, 3], [5, 2], [3, 1], [6, 7]]));
+    const roots = buildClassTree(
+      classes,
+      new Map([
+        [4, 3],
+        [5, 2],
+        [3, 1],
+        [6, 7],
+      ]),
+    );
     expect(roots.map((r) => r.name)).toEqual(['Normal', 'Abnormal']);
     const abnormal = roots[1];
     expect(abnormal.totalCount).toBe(6);

@@ -32,9 +32,8 @@ export class ClassesRepository {
   }
 
   findByName(name: string, parentId: number | null): ClassRecord | undefined {
-    const row = this.db
-      .prepare(`SELECT * FROM classes WHERE name = ? AND COALESCE(parent_id, 0) = COALESCE(?, 0)`)
-      .get(name, parentId) as ClassRow | undefined;
+    const row = this.db.prepare(`SELECT * FROM classes WHERE name = ? AND COALESCE(parent_id, 0) = COALESCE(?, 0)`).get(name, parentId) as
+      ClassRow | undefined;
     return row && toRecord(row);
   }
 
@@ -69,14 +68,17 @@ export class ClassesRepository {
 
   /** Live annotation count per class id. */
   labelCounts(): Map<number, number> {
-    const rows = this.db
-      .prepare(`SELECT class_id, COUNT(*) AS n FROM annotations WHERE deleted_at IS NULL GROUP BY class_id`)
-      .all() as { class_id: number; n: number }[];
+    const rows = this.db.prepare(`SELECT class_id, COUNT(*) AS n FROM annotations WHERE deleted_at IS NULL GROUP BY class_id`).all() as {
+      class_id: number;
+      n: number;
+    }[];
     return new Map(rows.map((r) => [r.class_id, r.n]));
   }
 
   isUsed(id: number): boolean {
-    return !!this.db.prepare(`SELECT 1 FROM annotations WHERE class_id = ? LIMIT 1`).get(id) ||
-      !!this.db.prepare(`SELECT 1 FROM predictions WHERE class_id = ? LIMIT 1`).get(id);
+    return (
+      !!this.db.prepare(`SELECT 1 FROM annotations WHERE class_id = ? LIMIT 1`).get(id) ||
+      !!this.db.prepare(`SELECT 1 FROM predictions WHERE class_id = ? LIMIT 1`).get(id)
+    );
   }
 }

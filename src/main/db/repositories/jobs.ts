@@ -72,17 +72,23 @@ export class JobsRepository {
   }
 
   setResult<K extends JobKind>(id: number, result: JobResults[K]): void {
-    this.db.prepare(`UPDATE jobs SET result_json = ?, updated_at = ? WHERE id = ?`).run(JSON.stringify(result), new Date().toISOString(), id);
+    this.db
+      .prepare(`UPDATE jobs SET result_json = ?, updated_at = ? WHERE id = ?`)
+      .run(JSON.stringify(result), new Date().toISOString(), id);
   }
 
   setProgress(id: number, progress: WorkerProgress): void {
-    this.db.prepare(`UPDATE jobs SET progress_json = ?, updated_at = ? WHERE id = ?`).run(JSON.stringify(progress), new Date().toISOString(), id);
+    this.db
+      .prepare(`UPDATE jobs SET progress_json = ?, updated_at = ? WHERE id = ?`)
+      .run(JSON.stringify(progress), new Date().toISOString(), id);
   }
 
   /** Jobs left queued or running by a previous session that ended without finishing them. */
   markInterrupted(): number {
     return this.db
-      .prepare(`UPDATE jobs SET status = 'failed', error = 'CytoTune stopped while this job ran; resume it to continue.', updated_at = ? WHERE status IN ('queued', 'running')`)
+      .prepare(
+        `UPDATE jobs SET status = 'failed', error = 'CytoTune stopped while this job ran; resume it to continue.', updated_at = ? WHERE status IN ('queued', 'running')`,
+      )
       .run(new Date().toISOString()).changes;
   }
 }

@@ -100,9 +100,7 @@ export class RunsRepository {
 
   addMetric(m: RunMetric): void {
     this.db
-      .prepare(
-        `INSERT OR REPLACE INTO run_metrics (run_id, step, loss, lr, accuracy, images_per_second) VALUES (?, ?, ?, ?, ?, ?)`,
-      )
+      .prepare(`INSERT OR REPLACE INTO run_metrics (run_id, step, loss, lr, accuracy, images_per_second) VALUES (?, ?, ?, ?, ?, ?)`)
       .run(m.runId, m.step, m.loss, m.lr, m.accuracy, m.imagesPerSecond);
   }
 

@@ -9,7 +9,13 @@ const BLOCKS = 'vision_model.encoder.layers.';
 
 export const hfClip: FamilyDefinition<'hf-clip'> = {
   name: 'hf-clip',
-  expects: ['vision_model.embeddings.{patch_embedding,class_embedding,position_embedding}', 'vision_model.pre_layrnorm', 'vision_model.encoder.layers.N.{self_attn.{q,k,v,out}_proj,layer_norm1,layer_norm2,mlp.fc1,mlp.fc2}', 'vision_model.post_layernorm', 'visual_projection.weight (optional)'],
+  expects: [
+    'vision_model.embeddings.{patch_embedding,class_embedding,position_embedding}',
+    'vision_model.pre_layrnorm',
+    'vision_model.encoder.layers.N.{self_attn.{q,k,v,out}_proj,layer_norm1,layer_norm2,mlp.fc1,mlp.fc2}',
+    'vision_model.post_layernorm',
+    'visual_projection.weight (optional)',
+  ],
   layerNormEps: 1e-5,
   activation: 'quick_gelu',
   mean: CLIP_MEAN,
@@ -38,15 +44,26 @@ export const hfClip: FamilyDefinition<'hf-clip'> = {
       const b = `${BLOCKS}${i}`;
       const lin = (n: string) => r.linear(`${b}.self_attn.${n}`, width, width);
       blocks.push({
-        ln1: r.layerNorm(`${b}.layer_norm1`, width, eps), q: lin('q_proj'), k: lin('k_proj'), v: lin('v_proj'), o: lin('out_proj'),
-        ln2: r.layerNorm(`${b}.layer_norm2`, width, eps), fc1: r.linear(`${b}.mlp.fc1`, width, mlpDim), fc2: r.linear(`${b}.mlp.fc2`, mlpDim, width),
-        ls1: null, ls2: null,
+        ln1: r.layerNorm(`${b}.layer_norm1`, width, eps),
+        q: lin('q_proj'),
+        k: lin('k_proj'),
+        v: lin('v_proj'),
+        o: lin('out_proj'),
+        ln2: r.layerNorm(`${b}.layer_norm2`, width, eps),
+        fc1: r.linear(`${b}.mlp.fc1`, width, mlpDim),
+        fc2: r.linear(`${b}.mlp.fc2`, mlpDim, width),
+        ls1: null,
+        ls2: null,
       });
     }
     return {
-      patch: r.patch(`${EMB}.patch_embedding`, cfg, false), cls: r.vector(`${EMB}.class_embedding`, width),
-      pos: r.matrix(`${EMB}.position_embedding.weight`, positionRows(det), width), posHasCls: true,
-      lnPre: r.layerNorm('vision_model.pre_layrnorm', width, eps), blocks, lnPost: r.layerNorm('vision_model.post_layernorm', width, eps),
+      patch: r.patch(`${EMB}.patch_embedding`, cfg, false),
+      cls: r.vector(`${EMB}.class_embedding`, width),
+      pos: r.matrix(`${EMB}.position_embedding.weight`, positionRows(det), width),
+      posHasCls: true,
+      lnPre: r.layerNorm('vision_model.pre_layrnorm', width, eps),
+      blocks,
+      lnPost: r.layerNorm('vision_model.post_layernorm', width, eps),
       proj: r.has('visual_projection.weight') ? r.linear('visual_projection', width, outputDim, false).w : null,
     };
   },

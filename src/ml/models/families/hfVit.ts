@@ -8,7 +8,11 @@ const HALF: Triple = [0.5, 0.5, 0.5];
 
 export const hfVit: FamilyDefinition<'hf-vit'> = {
   name: 'hf-vit',
-  expects: ['[vit.]embeddings.{cls_token,position_embeddings,patch_embeddings.projection}', '[vit.]encoder.layer.N.{attention.attention.{query,key,value},attention.output.dense,intermediate.dense,output.dense,layernorm_before,layernorm_after}', '[vit.]layernorm'],
+  expects: [
+    '[vit.]embeddings.{cls_token,position_embeddings,patch_embeddings.projection}',
+    '[vit.]encoder.layer.N.{attention.attention.{query,key,value},attention.output.dense,intermediate.dense,output.dense,layernorm_before,layernorm_after}',
+    '[vit.]layernorm',
+  ],
   layerNormEps: 1e-12,
   activation: 'gelu',
   mean: HALF,
@@ -39,15 +43,26 @@ export const hfVit: FamilyDefinition<'hf-vit'> = {
       const lin = (n: string, a = width, o = width) => r.linear(`${b}.${n}`, a, o);
       blocks.push({
         ln1: r.layerNorm(`${b}.layernorm_before`, width, eps),
-        q: lin('attention.attention.query'), k: lin('attention.attention.key'), v: lin('attention.attention.value'), o: lin('attention.output.dense'),
-        ln2: r.layerNorm(`${b}.layernorm_after`, width, eps), fc1: lin('intermediate.dense', width, mlpDim), fc2: lin('output.dense', mlpDim, width),
-        ls1: null, ls2: null,
+        q: lin('attention.attention.query'),
+        k: lin('attention.attention.key'),
+        v: lin('attention.attention.value'),
+        o: lin('attention.output.dense'),
+        ln2: r.layerNorm(`${b}.layernorm_after`, width, eps),
+        fc1: lin('intermediate.dense', width, mlpDim),
+        fc2: lin('output.dense', mlpDim, width),
+        ls1: null,
+        ls2: null,
       });
     }
     return {
-      patch: r.patch('embeddings.patch_embeddings.projection', cfg, true), cls: r.vector('embeddings.cls_token', width),
-      pos: r.matrix('embeddings.position_embeddings', positionRows(det), width), posHasCls: true,
-      lnPre: null, blocks, lnPost: r.layerNorm('layernorm', width, eps), proj: null,
+      patch: r.patch('embeddings.patch_embeddings.projection', cfg, true),
+      cls: r.vector('embeddings.cls_token', width),
+      pos: r.matrix('embeddings.position_embeddings', positionRows(det), width),
+      posHasCls: true,
+      lnPre: null,
+      blocks,
+      lnPost: r.layerNorm('layernorm', width, eps),
+      proj: null,
     };
   },
 

@@ -9,7 +9,12 @@ const HEAD = 'visual.head.proj';
 
 export const openClipTimm: FamilyDefinition<'open-clip-timm'> = {
   name: 'open-clip-timm',
-  expects: ['visual.trunk.{cls_token,pos_embed,patch_embed.proj}', 'visual.trunk.blocks.N.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}', 'visual.trunk.norm', `${HEAD}.weight`],
+  expects: [
+    'visual.trunk.{cls_token,pos_embed,patch_embed.proj}',
+    'visual.trunk.blocks.N.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}',
+    'visual.trunk.norm',
+    `${HEAD}.weight`,
+  ],
   layerNormEps: 1e-6,
   activation: 'gelu',
   mean: CLIP_MEAN,

@@ -8,7 +8,11 @@ const BLOCKS = 'visual.transformer.resblocks.';
 
 export const openaiClip: FamilyDefinition<'openai-clip'> = {
   name: 'openai-clip',
-  expects: ['visual.{conv1,class_embedding,positional_embedding,ln_pre}', 'visual.transformer.resblocks.N.{attn.in_proj_weight,attn.out_proj,ln_1,mlp.c_fc,mlp.c_proj,ln_2}', 'visual.{ln_post,proj}'],
+  expects: [
+    'visual.{conv1,class_embedding,positional_embedding,ln_pre}',
+    'visual.transformer.resblocks.N.{attn.in_proj_weight,attn.out_proj,ln_1,mlp.c_fc,mlp.c_proj,ln_2}',
+    'visual.{ln_post,proj}',
+  ],
   layerNormEps: 1e-5,
   activation: 'quick_gelu',
   mean: CLIP_MEAN,
@@ -37,15 +41,26 @@ export const openaiClip: FamilyDefinition<'openai-clip'> = {
       const b = `${BLOCKS}${i}`;
       const [q, k, v] = r.packedQkv(`${b}.attn.in_proj_weight`, `${b}.attn.in_proj_bias`, width);
       blocks.push({
-        ln1: r.layerNorm(`${b}.ln_1`, width, eps), q, k, v, o: r.linear(`${b}.attn.out_proj`, width, width),
-        ln2: r.layerNorm(`${b}.ln_2`, width, eps), fc1: r.linear(`${b}.mlp.c_fc`, width, mlpDim), fc2: r.linear(`${b}.mlp.c_proj`, mlpDim, width),
-        ls1: null, ls2: null,
+        ln1: r.layerNorm(`${b}.ln_1`, width, eps),
+        q,
+        k,
+        v,
+        o: r.linear(`${b}.attn.out_proj`, width, width),
+        ln2: r.layerNorm(`${b}.ln_2`, width, eps),
+        fc1: r.linear(`${b}.mlp.c_fc`, width, mlpDim),
+        fc2: r.linear(`${b}.mlp.c_proj`, mlpDim, width),
+        ls1: null,
+        ls2: null,
       });
     }
     return {
-      patch: r.patch('visual.conv1', cfg, false), cls: r.vector('visual.class_embedding', width),
-      pos: r.matrix('visual.positional_embedding', positionRows(det), width), posHasCls: true,
-      lnPre: r.layerNorm('visual.ln_pre', width, eps), blocks, lnPost: r.layerNorm('visual.ln_post', width, eps),
+      patch: r.patch('visual.conv1', cfg, false),
+      cls: r.vector('visual.class_embedding', width),
+      pos: r.matrix('visual.positional_embedding', positionRows(det), width),
+      posHasCls: true,
+      lnPre: r.layerNorm('visual.ln_pre', width, eps),
+      blocks,
+      lnPost: r.layerNorm('visual.ln_post', width, eps),
       proj: r.has('visual.proj') ? r.matrix('visual.proj', width, outputDim) : null,
     };
   },

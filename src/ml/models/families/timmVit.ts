@@ -2,12 +2,27 @@
 // openClipTimm.ts): q,k,v packed by rows in attn.qkv, exact GELU (erf), LN eps 1e-6, LayerScale
 // when `ls*.gamma` are present, optional norm_pre, CLS after the final norm, no projection.
 // The trunk helpers take the prefix the trunk sits under ('' here, 'visual.trunk.' in open_clip).
-import { IMAGENET_MEAN, IMAGENET_STD, positionRows, prefixBefore, type Detected, type FamilyDefinition, type FamilyLayout, type ShapeView } from '../familyDefinition';
+import {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  positionRows,
+  prefixBefore,
+  type Detected,
+  type FamilyDefinition,
+  type FamilyLayout,
+  type ShapeView,
+} from '../familyDefinition';
 import type { RandomModelSpec, StateDictBuilder } from '../randomEncoder';
 import type { BlockWeights, VitWeights } from '../vit';
 import type { WeightReader } from '../weightReader';
 
-export const TIMM_EXPECTS = ['cls_token', 'pos_embed', 'patch_embed.proj', 'blocks.N.{norm1,attn.qkv,attn.proj,ls1.gamma?,norm2,mlp.fc1,mlp.fc2,ls2.gamma?}', 'norm'];
+export const TIMM_EXPECTS = [
+  'cls_token',
+  'pos_embed',
+  'patch_embed.proj',
+  'blocks.N.{norm1,attn.qkv,attn.proj,ls1.gamma?,norm2,mlp.fc1,mlp.fc2,ls2.gamma?}',
+  'norm',
+];
 
 /** The trunk's layout; outputDim is the width (callers with a head replace it). */
 export function timmTrunkLayout(t: ShapeView, trunk: string): FamilyLayout {
@@ -33,17 +48,26 @@ export function loadTimmTrunk(r: WeightReader, det: Detected, trunk: string): Vi
     const b = `${trunk}blocks.${i}`;
     const [q, k, v] = r.packedQkv(`${b}.attn.qkv.weight`, `${b}.attn.qkv.bias`, width);
     blocks.push({
-      ln1: r.layerNorm(`${b}.norm1`, width, eps), q, k, v, o: r.linear(`${b}.attn.proj`, width, width),
-      ln2: r.layerNorm(`${b}.norm2`, width, eps), fc1: r.linear(`${b}.mlp.fc1`, width, mlpDim), fc2: r.linear(`${b}.mlp.fc2`, mlpDim, width),
+      ln1: r.layerNorm(`${b}.norm1`, width, eps),
+      q,
+      k,
+      v,
+      o: r.linear(`${b}.attn.proj`, width, width),
+      ln2: r.layerNorm(`${b}.norm2`, width, eps),
+      fc1: r.linear(`${b}.mlp.fc1`, width, mlpDim),
+      fc2: r.linear(`${b}.mlp.fc2`, mlpDim, width),
       ls1: det.layerScale ? r.vector(`${b}.ls1.gamma`, width) : null,
       ls2: det.layerScale ? r.vector(`${b}.ls2.gamma`, width) : null,
     });
   }
   return {
-    patch: r.patch(`${trunk}patch_embed.proj`, cfg, true), cls: r.vector(`${trunk}cls_token`, width),
-    pos: r.matrix(`${trunk}pos_embed`, positionRows(det), width), posHasCls: det.posHasCls,
+    patch: r.patch(`${trunk}patch_embed.proj`, cfg, true),
+    cls: r.vector(`${trunk}cls_token`, width),
+    pos: r.matrix(`${trunk}pos_embed`, positionRows(det), width),
+    posHasCls: det.posHasCls,
     lnPre: r.has(`${trunk}norm_pre.weight`) ? r.layerNorm(`${trunk}norm_pre`, width, eps) : null,
-    blocks, lnPost: r.layerNorm(`${trunk}norm`, width, eps),
+    blocks,
+    lnPost: r.layerNorm(`${trunk}norm`, width, eps),
     proj: null,
   };
 }

@@ -19,7 +19,12 @@ function failure(err: unknown, id?: number): FromWorker {
   const e = err as Error & { kind?: string };
   const message = e.message ?? String(err);
   if (OUT_OF_HEAP.test(message)) {
-    return { type: 'error', id, kind: 'training-worker-out-of-memory', message: `a training worker ran out of its 4 GiB wasm heap (${message.split('\n')[0]}); lower the micro-batch size` };
+    return {
+      type: 'error',
+      id,
+      kind: 'training-worker-out-of-memory',
+      message: `a training worker ran out of its 4 GiB wasm heap (${message.split('\n')[0]}); lower the micro-batch size`,
+    };
   }
   return { type: 'error', id, kind: e.kind ?? 'internal', message };
 }

@@ -95,9 +95,14 @@ class WorkerProcess {
     const died = (why: string) => {
       if (this.dead) return;
       const tail = this.stderr.trim().split('\n').slice(-3).join(' | ');
-      const oom = /Aborted\(\)|out of memory|memory access out of bounds|Cannot enlarge memory|Array buffer allocation failed/i.test(this.stderr);
+      const oom = /Aborted\(\)|out of memory|memory access out of bounds|Cannot enlarge memory|Array buffer allocation failed/i.test(
+        this.stderr,
+      );
       this.dead = oom
-        ? new ParallelTrainingError('training-worker-out-of-memory', `A training worker ran out of memory (wasm heap is 4 GiB per process): ${why}. Lower the micro-batch size or the number of processes. ${tail}`)
+        ? new ParallelTrainingError(
+            'training-worker-out-of-memory',
+            `A training worker ran out of memory (wasm heap is 4 GiB per process): ${why}. Lower the micro-batch size or the number of processes. ${tail}`,
+          )
         : new ParallelTrainingError('training-worker-failed', `A training worker stopped: ${why}. ${tail}`);
       for (const p of this.pending.values()) p.reject(this.dead);
       this.pending.clear();
@@ -143,8 +148,16 @@ export class GradientPool {
   /** Starts the workers and waits until each has loaded its encoder; on failure none is left running. */
   static async start(opts: PoolOptions): Promise<GradientPool> {
     const entry = opts.entry ?? gradWorkerEntry();
-    if (!entry) throw new ParallelTrainingError('training-worker-failed', 'the gradient worker script (src/ml/training/parallel/gradWorker) is not part of this build');
-    const init: WorkerInit = { type: 'init', blasThreads: Math.max(1, Math.floor(availableParallelism() / Math.max(1, opts.processes))), ...opts.init };
+    if (!entry)
+      throw new ParallelTrainingError(
+        'training-worker-failed',
+        'the gradient worker script (src/ml/training/parallel/gradWorker) is not part of this build',
+      );
+    const init: WorkerInit = {
+      type: 'init',
+      blasThreads: Math.max(1, Math.floor(availableParallelism() / Math.max(1, opts.processes))),
+      ...opts.init,
+    };
     const workers = Array.from({ length: Math.max(1, opts.processes) }, () => {
       const child = fork(entry, [], {
         execArgv: entry.endsWith('.ts') ? ['--import', 'tsx'] : [],
@@ -177,14 +190,32 @@ export class GradientPool {
    * Gradient of sum(losses of `images`) / batchSize. `images[i]` is image i's normalised [3, S, S]
    * pixels, `sampleIds[i]` its position in the optimiser batch (dropout masks are keyed by it).
    */
-  async grads(step: number, batchSize: number, params: Float32Array[], images: Float32Array[], imageSize: number, labels: number[], sampleIds: number[]): Promise<BatchGrads> {
+  async grads(
+    step: number,
+    batchSize: number,
+    params: Float32Array[],
+    images: Float32Array[],
+    imageSize: number,
+    labels: number[],
+    sampleIds: number[],
+  ): Promise<BatchGrads> {
     const per = 3 * imageSize * imageSize;
     const shares = splitShares(images.length, this.workers.length);
     const replies = await Promise.all(
       shares.map(([a, b], w) => {
         const pixels = new Float32Array((b - a) * per);
         for (let i = a; i < b; i++) pixels.set(images[i], (i - a) * per);
-        return this.workers[w].request({ type: 'grads', id: this.nextId++, step, batchSize, params, images: pixels, imageSize, labels: labels.slice(a, b), sampleIds: sampleIds.slice(a, b) });
+        return this.workers[w].request({
+          type: 'grads',
+          id: this.nextId++,
+          step,
+          batchSize,
+          params,
+          images: pixels,
+          imageSize,
+          labels: labels.slice(a, b),
+          sampleIds: sampleIds.slice(a, b),
+        });
       }),
     );
     // Fixed order: worker 0 + worker 1 + ... (float addition is not associative).
@@ -199,7 +230,12 @@ export class GradientPool {
       lossSum: replies.reduce((s, r) => s + r.lossSum, 0),
       correct: replies.reduce((s, r) => s + r.correct, 0),
       grads,
-      workers: replies.map((r, w) => ({ pid: this.workers[w].pid, images: shares[w][1] - shares[w][0], seconds: r.seconds, peakRssBytes: r.peakRssBytes })),
+      workers: replies.map((r, w) => ({
+        pid: this.workers[w].pid,
+        images: shares[w][1] - shares[w][0],
+        seconds: r.seconds,
+        peakRssBytes: r.peakRssBytes,
+      })),
     };
   }
 

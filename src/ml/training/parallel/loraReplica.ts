@@ -75,7 +75,12 @@ export class LoraReplica {
         const x = tf.tensor4d(req.images.subarray(start * per, end * per), [end - start, 3, req.imageSize, req.imageSize]);
         this.dropout?.setBatch(req.step, req.sampleIds.slice(start, end));
         try {
-          const r = microBatchGrads(this.vars, () => this.head.apply(this.encoder.embed(x, this.hook, true)), req.labels.slice(start, end), req.batchSize);
+          const r = microBatchGrads(
+            this.vars,
+            () => this.head.apply(this.encoder.embed(x, this.hook, true)),
+            req.labels.slice(start, end),
+            req.batchSize,
+          );
           acc = accumulate(acc, r.grads);
           lossSum += r.lossSum;
           correct += r.correct;

@@ -82,9 +82,12 @@ export interface HeapMode {
 }
 
 export function estimateTrainingHeap(c: ModelShape, mode: HeapMode = { blas: false, fastGradients: true }): HeapEstimate {
-  const perElement = (mode.blas ? ACTIVATION_BYTES_PER_ELEMENT.blas : ACTIVATION_BYTES_PER_ELEMENT.xnnpack) + ACTIVATION_BYTES_PER_ELEMENT.perTarget * (mode.loraTargets ?? 2);
+  const perElement =
+    (mode.blas ? ACTIVATION_BYTES_PER_ELEMENT.blas : ACTIVATION_BYTES_PER_ELEMENT.xnnpack) +
+    ACTIVATION_BYTES_PER_ELEMENT.perTarget * (mode.loraTargets ?? 2);
   const batched = (mode.attention ?? (mode.blas ? 'batched' : 'perHead')) === 'batched';
-  const perImageBytes = perElement * c.depth * tokens(c) * c.width + (batched ? BATCHED_ATTENTION_BYTES_PER_SCORE * c.depth * c.heads * tokens(c) ** 2 : 0);
+  const perImageBytes =
+    perElement * c.depth * tokens(c) * c.width + (batched ? BATCHED_ATTENTION_BYTES_PER_SCORE * c.depth * c.heads * tokens(c) ** 2 : 0);
   const fixedBytes = 4 * frozenParameters(c) * weightCopies(mode);
   const safe = Math.max(0, Math.floor((HEAP_SAFETY * WASM_HEAP_LIMIT - fixedBytes) / perImageBytes));
   if (safe > 0) return { fixedBytes, perImageBytes, maxMicroBatch: safe, tight: false };

@@ -69,14 +69,39 @@ async function runProbe(req: ProbeRequest): Promise<ProbeResult> {
   const n = req.microBatch;
   const s = req.spec.imageSize;
   const x = tf.randomNormal([n, 3, s, s], 0, 1, 'float32', 3) as tf.Tensor4D;
-  dropout.setBatch(0, Array.from({ length: n }, (_, i) => i));
+  dropout.setBatch(
+    0,
+    Array.from({ length: n }, (_, i) => i),
+  );
   const t0 = performance.now();
   try {
-    const r = microBatchGrads(vars, () => head.apply(enc.embed(x, hook, true)), Array.from({ length: n }, (_, i) => i % 10), n);
+    const r = microBatchGrads(
+      vars,
+      () => head.apply(enc.embed(x, hook, true)),
+      Array.from({ length: n }, (_, i) => i % 10),
+      n,
+    );
     tf.dispose(r.grads);
-    return { microBatch: n, ok: true, heapBytes: heapBytes(), weightsHeapBytes, peakRssBytes: peakRssBytes(), seconds: (performance.now() - t0) / 1000, blas: blasMatMulInfo()?.library ?? null };
+    return {
+      microBatch: n,
+      ok: true,
+      heapBytes: heapBytes(),
+      weightsHeapBytes,
+      peakRssBytes: peakRssBytes(),
+      seconds: (performance.now() - t0) / 1000,
+      blas: blasMatMulInfo()?.library ?? null,
+    };
   } catch (err) {
-    return { microBatch: n, ok: false, heapBytes: heapBytes(), weightsHeapBytes, peakRssBytes: peakRssBytes(), seconds: (performance.now() - t0) / 1000, blas: blasMatMulInfo()?.library ?? null, error: String((err as Error).message ?? err).split('\n')[0] };
+    return {
+      microBatch: n,
+      ok: false,
+      heapBytes: heapBytes(),
+      weightsHeapBytes,
+      peakRssBytes: peakRssBytes(),
+      seconds: (performance.now() - t0) / 1000,
+      blas: blasMatMulInfo()?.library ?? null,
+      error: String((err as Error).message ?? err).split('\n')[0],
+    };
   }
 }
 
@@ -84,7 +109,11 @@ async function runProbe(req: ProbeRequest): Promise<ProbeResult> {
 export function probeTrainingMemory(req: ProbeRequest, timeoutMs = 20 * 60_000): Promise<ProbeResult> {
   const entry = fileURLToPath(import.meta.url);
   return new Promise((resolve) => {
-    const child = fork(entry, [JSON.stringify(req)], { execArgv: entry.endsWith('.ts') ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+    const child = fork(entry, [JSON.stringify(req)], {
+      execArgv: entry.endsWith('.ts') ? ['--import', 'tsx'] : [],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
     let stderr = '';
     let result: ProbeResult | null = null;
     child.stderr?.setEncoding('utf8');
@@ -94,7 +123,18 @@ export function probeTrainingMemory(req: ProbeRequest, timeoutMs = 20 * 60_000):
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       const tail = stderr.trim().split('\n').slice(-2).join(' ');
-      resolve(result ?? { microBatch: req.microBatch, ok: false, heapBytes: 0, weightsHeapBytes: 0, peakRssBytes: 0, seconds: 0, blas: null, error: `probe process ${signal ? `killed by ${signal}` : `exited with code ${code}`}: ${tail}` });
+      resolve(
+        result ?? {
+          microBatch: req.microBatch,
+          ok: false,
+          heapBytes: 0,
+          weightsHeapBytes: 0,
+          peakRssBytes: 0,
+          seconds: 0,
+          blas: null,
+          error: `probe process ${signal ? `killed by ${signal}` : `exited with code ${code}`}: ${tail}`,
+        },
+      );
     });
   });
 }

@@ -9,7 +9,14 @@ import { hashSeed } from '../../random';
 import type { MicroStep } from '../trainingLoop';
 import type { GradientPool, WorkerReport } from './gradientPool';
 
-export function parallelMicroStep(pool: GradientPool, vars: tf.Variable[], items: LabeledItem[], batcher: ImageBatcher, seed: number, onWorkers?: (w: WorkerReport[]) => void): MicroStep {
+export function parallelMicroStep(
+  pool: GradientPool,
+  vars: tf.Variable[],
+  items: LabeledItem[],
+  batcher: ImageBatcher,
+  seed: number,
+  onWorkers?: (w: WorkerReport[]) => void,
+): MicroStep {
   return async (idx, ids, step, batchSize) => {
     const images: Float32Array[] = [];
     for (let i = 0; i < idx.length; i++) {
@@ -18,7 +25,15 @@ export function parallelMicroStep(pool: GradientPool, vars: tf.Variable[], items
     }
     // The current trainable values: small (LoRA + head), sent every step so workers never drift.
     const params = vars.map((v) => Float32Array.from(v.dataSync() as Float32Array));
-    const r = await pool.grads(step, batchSize, params, images, batcher.pipeline.size, idx.map((i) => items[i].label), ids);
+    const r = await pool.grads(
+      step,
+      batchSize,
+      params,
+      images,
+      batcher.pipeline.size,
+      idx.map((i) => items[i].label),
+      ids,
+    );
     onWorkers?.(r.workers);
     return { lossSum: r.lossSum, correct: r.correct, grads: r.grads.map((g, i) => tf.tensor(g, vars[i].shape)) };
   };

@@ -77,16 +77,22 @@ export function planExecution(p: PlanInput): ExecutionPlan {
       }
     }
     if (est.maxMicroBatch < 1) {
-      throw Object.assign(new PlanError(
-        `this model needs about ${gb(est.fixedBytes + est.perImageBytes)} of wasm heap for one training image; the wasm backend has 4 GiB per process` +
-          `${p.blas ? '' : ' (without a BLAS library every frozen weight is held four times: apt-get install libopenblas0)'}. ` +
-          `Train it on a GPU backend (cytotune doctor), or use a linear probe.`,
-      ), { kind: 'model-too-large-for-wasm' as const });
+      throw Object.assign(
+        new PlanError(
+          `this model needs about ${gb(est.fixedBytes + est.perImageBytes)} of wasm heap for one training image; the wasm backend has 4 GiB per process` +
+            `${p.blas ? '' : ' (without a BLAS library every frozen weight is held four times: apt-get install libopenblas0)'}. ` +
+            `Train it on a GPU backend (cytotune doctor), or use a linear probe.`,
+        ),
+        { kind: 'model-too-large-for-wasm' as const },
+      );
     }
     tight = est.tight;
-    if (est.tight) notes.push(`one image per micro-batch needs about ${gb(est.fixedBytes + est.perImageBytes)} of the 4.29 GB wasm heap: little margin`);
+    if (est.tight)
+      notes.push(`one image per micro-batch needs about ${gb(est.fixedBytes + est.perImageBytes)} of the 4.29 GB wasm heap: little margin`);
     if (micro > est.maxMicroBatch) {
-      notes.push(`micro-batch ${micro} -> ${est.maxMicroBatch}: ${est.maxMicroBatch + 1} images would not fit the 4 GiB wasm heap (about ${gb(est.fixedBytes)} + ${gb(est.perImageBytes)} per image)`);
+      notes.push(
+        `micro-batch ${micro} -> ${est.maxMicroBatch}: ${est.maxMicroBatch + 1} images would not fit the 4 GiB wasm heap (about ${gb(est.fixedBytes)} + ${gb(est.perImageBytes)} per image)`,
+      );
       micro = est.maxMicroBatch;
     }
     perProcessBytes = est.fixedBytes + micro * est.perImageBytes + PROCESS_OVERHEAD_BYTES;
@@ -97,7 +103,12 @@ export function planExecution(p: PlanInput): ExecutionPlan {
   // A model that barely fits trains in worker processes: there the heap holds no optimiser state,
   // batch or accumulated gradients (ViT-L/14 aborted in one process, ran in workers).
   if (tight && (!p.hasSource || !p.hasWorkerEntry)) {
-    throw Object.assign(new PlanError(`this model fits the 4 GiB wasm heap only in a separate worker process, which needs ${p.hasSource ? 'the gradient worker script in this build' : 'the checkpoint path'}`), { kind: 'model-too-large-for-wasm' as const });
+    throw Object.assign(
+      new PlanError(
+        `this model fits the 4 GiB wasm heap only in a separate worker process, which needs ${p.hasSource ? 'the gradient worker script in this build' : 'the checkpoint path'}`,
+      ),
+      { kind: 'model-too-large-for-wasm' as const },
+    );
   }
   if (p.processes > 1) {
     if (!p.hasSource) throw new PlanError(`processes = ${p.processes} needs the model's checkpoint path so each worker can load it`);
@@ -106,13 +117,20 @@ export function planExecution(p: PlanInput): ExecutionPlan {
     notes.push(`${processes} gradient processes (as set)`);
   } else if (p.processes === 0) {
     const gflop = forwardGflopPerImage(p.config);
-    const why = p.backend !== 'wasm' ? `backend ${p.backend} uses its own threads`
-      : cores < 2 ? 'one core'
-      : p.batchSize < 2 ? 'batch of one'
-      : gflop < MIN_GFLOP_FOR_PROCESSES ? `small model (${gflop.toFixed(2)} GFLOP per image)`
-      : !p.hasSource ? 'no checkpoint path for workers to load'
-      : !p.hasWorkerEntry ? 'gradient worker script not in this build'
-      : null;
+    const why =
+      p.backend !== 'wasm'
+        ? `backend ${p.backend} uses its own threads`
+        : cores < 2
+          ? 'one core'
+          : p.batchSize < 2
+            ? 'batch of one'
+            : gflop < MIN_GFLOP_FOR_PROCESSES
+              ? `small model (${gflop.toFixed(2)} GFLOP per image)`
+              : !p.hasSource
+                ? 'no checkpoint path for workers to load'
+                : !p.hasWorkerEntry
+                  ? 'gradient worker script not in this build'
+                  : null;
     if (why) notes.push(`one process: ${why}`);
     else {
       const free = p.freeMemoryBytes ?? freemem();

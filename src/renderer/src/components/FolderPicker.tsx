@@ -11,7 +11,9 @@ export function FolderPicker({ start, onPick, onCancel }: { start?: string; onPi
     <div className="modal-backdrop" onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
       <div className="modal" role="dialog" aria-label="Choose a folder or file">
         <div className="modal-title">Choose a folder or file</div>
-        <div className="picker-path" data-testid="picker-path">{dir?.path ?? '…'}</div>
+        <div className="picker-path" data-testid="picker-path">
+          {dir?.path ?? '…'}
+        </div>
         {listing.error && <div className="error-text">{listing.error}</div>}
         <ul className="picker-list">
           {dir?.parent && (

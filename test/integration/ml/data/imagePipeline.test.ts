@@ -15,7 +15,11 @@ const std: [number, number, number] = [0.5, 0.5, 0.5];
 
 beforeAll(() => useBackend('cpu'));
 
-const sha = (x: Float32Array) => createHash('sha256').update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength)).digest('hex').slice(0, 16);
+const sha = (x: Float32Array) =>
+  createHash('sha256')
+    .update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength))
+    .digest('hex')
+    .slice(0, 16);
 
 describe('image pipeline', () => {
   it('eval transform of a same-size image is the exact normalised pixels, CHW', () => {
@@ -43,7 +47,8 @@ describe('image pipeline', () => {
     const whole = pipelineFromOptions({ size: 40, mean, std, scale: [1, 1] });
     const plain = whole.prepare(img, null);
     const mirror = new Float32Array(plain.length);
-    for (let c = 0; c < 3; c++) for (let y = 0; y < 40; y++) for (let x = 0; x < 40; x++) mirror[c * 1600 + y * 40 + x] = plain[c * 1600 + y * 40 + 39 - x];
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < 40; y++) for (let x = 0; x < 40; x++) mirror[c * 1600 + y * 40 + x] = plain[c * 1600 + y * 40 + 39 - x];
     const kinds = Array.from({ length: 12 }, (_, s) => {
       const o = whole.prepare(img, 100 + s).join(',');
       return o === plain.join(',') ? 'plain' : o === mirror.join(',') ? 'mirror' : 'other';
@@ -69,13 +74,21 @@ describe('image pipeline', () => {
     const img = { width: 50, height: 37, data: new Uint8Array(50 * 37 * 3).map((_, i) => (i * 37) % 251) };
     const p = pipelineFromOptions({ size: 24, mean: [0.5, 0.4, 0.3], std: [0.2, 0.3, 0.4] });
     expect(sha(p.prepare(img, null))).toBe('24e096f478f32684');
-    expect([0, 1, 99, 123456].map((s) => sha(p.prepare(img, s)))).toEqual(['24ed7f2680c7dc1c', '743841e28b16037b', '2aa40226942c0446', 'b62c55c391b680f9']);
+    expect([0, 1, 99, 123456].map((s) => sha(p.prepare(img, s)))).toEqual([
+      '24ed7f2680c7dc1c',
+      '743841e28b16037b',
+      '2aa40226942c0446',
+      'b62c55c391b680f9',
+    ]);
   });
 
   it('describes itself as runs recorded it (so fingerprints of existing runs still match)', () => {
     const p = pipelineFromOptions({ size: 32, mean, std });
     expect(p.describe()).toEqual({ kind: 'bicubic', size: 32, mean, std, augment: { randomResizedCrop: [0.7, 1], flip: true } });
-    expect(pipelineFromOptions({ size: 32, mean, std, scale: [0.5, 1], flip: false }).describe().augment).toEqual({ randomResizedCrop: [0.5, 1], flip: false });
+    expect(pipelineFromOptions({ size: 32, mean, std, scale: [0.5, 1], flip: false }).describe().augment).toEqual({
+      randomResizedCrop: [0.5, 1],
+      flip: false,
+    });
   });
 
   it('pipelineOptionsFor records the resolved defaults; a recorded run config rebuilds the same pipeline', async () => {
@@ -95,7 +108,10 @@ describe('image pipeline', () => {
     const items = await herlevSubset(['normal_columnar', 'carcinoma_in_situ'], 2);
     const b = new ImageBatcher(pipelineFromOptions({ size: 16, mean, std }));
     const before = tf.memory().numTensors;
-    const x = await b.load(items.map((i) => i.path), null);
+    const x = await b.load(
+      items.map((i) => i.path),
+      null,
+    );
     expect(x.shape).toEqual([4, 3, 16, 16]);
     x.dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -43,8 +43,25 @@ afterAll(() => {
 });
 
 const settings = (o: Partial<TrainSettings> = {}) =>
-  resolveSettings({ steps: 3, batchSize: 4, warmupSteps: 1, lr: 1e-2, checkpointEvery: 0, seed: 5, lora: { rank: 2, targets: ['q', 'v', 'o'], dropout: 0.25 }, ...o });
-const input = (s: TrainSettings, extra: Partial<TrainInput> = {}): TrainInput => ({ encoder: enc, items, numClasses: 2, batcher, settings: s, source, ...extra });
+  resolveSettings({
+    steps: 3,
+    batchSize: 4,
+    warmupSteps: 1,
+    lr: 1e-2,
+    checkpointEvery: 0,
+    seed: 5,
+    lora: { rank: 2, targets: ['q', 'v', 'o'], dropout: 0.25 },
+    ...o,
+  });
+const input = (s: TrainSettings, extra: Partial<TrainInput> = {}): TrainInput => ({
+  encoder: enc,
+  items,
+  numClasses: 2,
+  batcher,
+  settings: s,
+  source,
+  ...extra,
+});
 
 function weights(m: TrainedModel): Float32Array[] {
   return [...(m.adapter?.toHostTensors() ?? []), ...m.head.toHostTensors()].map((t) => t.data);
@@ -99,7 +116,15 @@ describe('data-parallel LoRA training', () => {
     const bad: EncoderSource = { kind: 'checkpoint', path: join(dir, 'missing.safetensors') };
     const err = await GradientPool.start({
       processes: 2,
-      init: { source: bad, backend: 'wasm', lora: { rank: 2, alpha: 1, dropout: 0, targets: ['q'], blocks: [0], scale: 1 }, numClasses: 2, seed: 1, fastGradients: true, microBatchSize: 1 },
+      init: {
+        source: bad,
+        backend: 'wasm',
+        lora: { rank: 2, alpha: 1, dropout: 0, targets: ['q'], blocks: [0], scale: 1 },
+        numClasses: 2,
+        seed: 1,
+        fastGradients: true,
+        microBatchSize: 1,
+      },
     }).catch((e: Error & { kind?: string }) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as { kind?: string }).kind).toBe('not-found');
@@ -108,7 +133,15 @@ describe('data-parallel LoRA training', () => {
   it('a worker killed mid-run fails the step with kind training-worker-failed', async () => {
     const pool = await GradientPool.start({
       processes: 2,
-      init: { source, backend: 'wasm', lora: { rank: 2, alpha: 1, dropout: 0, targets: ['q'], blocks: [0], scale: 1 }, numClasses: 2, seed: 1, fastGradients: true, microBatchSize: 1 },
+      init: {
+        source,
+        backend: 'wasm',
+        lora: { rank: 2, alpha: 1, dropout: 0, targets: ['q'], blocks: [0], scale: 1 },
+        numClasses: 2,
+        seed: 1,
+        fastGradients: true,
+        microBatchSize: 1,
+      },
     });
     const pids = pool.pids;
     expect(pids.every(alive)).toBe(true);
@@ -123,8 +156,15 @@ describe('data-parallel LoRA training', () => {
 
 describe('splitShares', () => {
   it('cuts a batch into contiguous, near-equal, non-empty shares', () => {
-    expect(splitShares(8, 2)).toEqual([[0, 4], [4, 8]]);
-    expect(splitShares(7, 3)).toEqual([[0, 3], [3, 5], [5, 7]]);
+    expect(splitShares(8, 2)).toEqual([
+      [0, 4],
+      [4, 8],
+    ]);
+    expect(splitShares(7, 3)).toEqual([
+      [0, 3],
+      [3, 5],
+      [5, 7],
+    ]);
     expect(splitShares(1, 4)).toEqual([[0, 1]]);
   });
 });

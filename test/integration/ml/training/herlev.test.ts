@@ -28,12 +28,22 @@ afterAll(() => enc.dispose());
 describe('LoRA training on real Herlev images', () => {
   it('reaches 100 % training accuracy on 20 images and leaves tf.memory().numTensors unchanged', async () => {
     const before = tf.memory().numTensors;
-    const settings = resolveSettings({ steps: 120, batchSize: 10, warmupSteps: 10, lr: 1e-2, seed: 1, checkpointEvery: 0, lora: { rank: 2, targets: ['q', 'v'] } });
+    const settings = resolveSettings({
+      steps: 120,
+      batchSize: 10,
+      warmupSteps: 10,
+      lr: 1e-2,
+      seed: 1,
+      checkpointEvery: 0,
+      lora: { rank: 2, targets: ['q', 'v'] },
+    });
     const started = performance.now();
     const out = await trainLora({ encoder: enc, items, numClasses: 2, batcher, settings });
     const seconds = (performance.now() - started) / 1000;
     const m = await evaluateItems(enc, out.model, batcher, items);
-    console.log(`herlev 20 images: ${out.step} steps in ${seconds.toFixed(1)} s, last loss ${out.lastLoss.toFixed(4)}, train top-1 ${m.top1}, loss ${m.loss?.toFixed(4)}`);
+    console.log(
+      `herlev 20 images: ${out.step} steps in ${seconds.toFixed(1)} s, last loss ${out.lastLoss.toFixed(4)}, train top-1 ${m.top1}, loss ${m.loss?.toFixed(4)}`,
+    );
     expect(out.status).toBe('completed');
     expect(m.count).toBe(20);
     expect(m.top1).toBe(1);
@@ -54,7 +64,16 @@ describe('checkpoint and resume on real Herlev images', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cytotune-resume-'));
     const before = tf.memory().numTensors;
     // Micro-batches of 4 (accumulated to 10) and dropout on, so everything seeded is exercised.
-    const settings = resolveSettings({ steps: 40, batchSize: 10, microBatchSize: 4, warmupSteps: 5, lr: 1e-2, seed: 7, checkpointEvery: 10, lora: { rank: 4, targets: ['q', 'k', 'v', 'o'] } });
+    const settings = resolveSettings({
+      steps: 40,
+      batchSize: 10,
+      microBatchSize: 4,
+      warmupSteps: 5,
+      lr: 1e-2,
+      seed: 7,
+      checkpointEvery: 10,
+      lora: { rank: 4, targets: ['q', 'k', 'v', 'o'] },
+    });
     const base = { encoder: enc, items, numClasses: 2, batcher, settings };
     const whole = await trainLora(base);
     const ckpt = join(dir, 'run.ckpt');

@@ -34,8 +34,24 @@ afterAll(() => {
 });
 
 const settings = (o: Partial<TrainSettings> = {}) =>
-  resolveSettings({ steps: 6, batchSize: 4, warmupSteps: 2, lr: 1e-2, checkpointEvery: 0, seed: 5, lora: { rank: 2, targets: ['q', 'v', 'o'] }, ...o });
-const input = (s: TrainSettings, extra: Partial<TrainInput> = {}): TrainInput => ({ encoder: enc, items, numClasses: 2, batcher, settings: s, ...extra });
+  resolveSettings({
+    steps: 6,
+    batchSize: 4,
+    warmupSteps: 2,
+    lr: 1e-2,
+    checkpointEvery: 0,
+    seed: 5,
+    lora: { rank: 2, targets: ['q', 'v', 'o'] },
+    ...o,
+  });
+const input = (s: TrainSettings, extra: Partial<TrainInput> = {}): TrainInput => ({
+  encoder: enc,
+  items,
+  numClasses: 2,
+  batcher,
+  settings: s,
+  ...extra,
+});
 
 function weights(m: TrainedModel): Float32Array[] {
   return [...(m.adapter?.toHostTensors() ?? []), ...m.head.toHostTensors()].map((t) => t.data);
@@ -79,7 +95,9 @@ describe('training loop', () => {
     const ckpt = join(dir, 'resume.ckpt.safetensors');
     const whole = await trainLora(input(settings()));
     const ctrl = new AbortController();
-    const first = await trainLora(input(settings(), { checkpointPath: ckpt, signal: ctrl.signal, onProgress: (p) => p.step === 3 && ctrl.abort() }));
+    const first = await trainLora(
+      input(settings(), { checkpointPath: ckpt, signal: ctrl.signal, onProgress: (p) => p.step === 3 && ctrl.abort() }),
+    );
     expect(first.status).toBe('cancelled');
     expect(first.step).toBe(3);
     expect(existsSync(ckpt)).toBe(true);
@@ -103,7 +121,9 @@ describe('training loop', () => {
     expect(r.status).toBe('cancelled');
     r.model.dispose();
     const before = tf.memory().numTensors;
-    await expect(trainLora(input(settings({ lr: 3e-3 }), { checkpointPath: ckpt, resume: true }))).rejects.toMatchObject({ kind: 'checkpoint-mismatch' });
+    await expect(trainLora(input(settings({ lr: 3e-3 }), { checkpointPath: ckpt, resume: true }))).rejects.toMatchObject({
+      kind: 'checkpoint-mismatch',
+    });
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -115,7 +135,9 @@ describe('training loop', () => {
     expect(whole.step).toBe(4 * 2);
     const ckpt = join(dir, 'probe.ckpt.safetensors');
     const ctrl = new AbortController();
-    const first = await trainLinearProbe(input(s, { checkpointPath: ckpt, signal: ctrl.signal, onProgress: (p) => p.step === 5 && ctrl.abort() }));
+    const first = await trainLinearProbe(
+      input(s, { checkpointPath: ckpt, signal: ctrl.signal, onProgress: (p) => p.step === 5 && ctrl.abort() }),
+    );
     first.model.dispose();
     const resumed = await trainLinearProbe(input(s, { checkpointPath: ckpt, resume: true }));
     expect(maxDiff(weights(whole.model), weights(resumed.model))).toBe(0);

@@ -10,26 +10,42 @@ import { tempDir } from '../../../support/paths';
 // is checked against real data of the version before it.
 const seedAt: Record<number, (db: Database.Database) => void> = {
   1: (db) => {
-    db.exec(`INSERT INTO classes (id, parent_id, name, color, shortcut, position) VALUES (1, NULL, 'NILM', '#1f77b4', '1', 0), (2, 1, 'superficial', '#ff7f0e', NULL, 0)`);
-    db.exec(`INSERT INTO images (id, kind, path, sha256, width, height, mpp, added_at) VALUES (1, 'image', '/x/a.png', 'aa', 40, 40, NULL, '2026-01-01')`);
-    db.exec(`INSERT INTO annotations (image_id, class_id, x, y, w, h, source, author, created_at, updated_at) VALUES (1, 2, 0, 0, 40, 40, 'import', 'ana', '2026-01-01', '2026-01-01')`);
+    db.exec(
+      `INSERT INTO classes (id, parent_id, name, color, shortcut, position) VALUES (1, NULL, 'NILM', '#1f77b4', '1', 0), (2, 1, 'superficial', '#ff7f0e', NULL, 0)`,
+    );
+    db.exec(
+      `INSERT INTO images (id, kind, path, sha256, width, height, mpp, added_at) VALUES (1, 'image', '/x/a.png', 'aa', 40, 40, NULL, '2026-01-01')`,
+    );
+    db.exec(
+      `INSERT INTO annotations (image_id, class_id, x, y, w, h, source, author, created_at, updated_at) VALUES (1, 2, 0, 0, 40, 40, 'import', 'ana', '2026-01-01', '2026-01-01')`,
+    );
     db.exec(`INSERT INTO audit_log (at, actor, action, entity, entity_id) VALUES ('2026-01-01', 'ana', 'image.import', 'image', 1)`);
   },
   2: (db) => {
-    db.exec(`INSERT INTO models (id, path, sha256, family, config_json, added_at) VALUES (1, '/m.safetensors', 'mm', 'openai-clip', '{}', '2026-01-02')`);
-    db.exec(`INSERT INTO runs (id, model_id, config_json, seed, status, created_at, updated_at) VALUES (1, 1, '{"method":"lora"}', 1, 'completed', '2026-01-02', '2026-01-02')`);
+    db.exec(
+      `INSERT INTO models (id, path, sha256, family, config_json, added_at) VALUES (1, '/m.safetensors', 'mm', 'openai-clip', '{}', '2026-01-02')`,
+    );
+    db.exec(
+      `INSERT INTO runs (id, model_id, config_json, seed, status, created_at, updated_at) VALUES (1, 1, '{"method":"lora"}', 1, 'completed', '2026-01-02', '2026-01-02')`,
+    );
     db.exec(`INSERT INTO run_metrics (run_id, step, loss) VALUES (1, 10, 0.5)`);
-    db.exec(`INSERT INTO predictions (run_id, image_id, x, y, w, h, class_id, probabilities_json, entropy) VALUES (1, 1, 0, 0, 40, 40, 2, '[0.1,0.9]', 0.32)`);
+    db.exec(
+      `INSERT INTO predictions (run_id, image_id, x, y, w, h, class_id, probabilities_json, entropy) VALUES (1, 1, 0, 0, 40, 40, 2, '[0.1,0.9]', 0.32)`,
+    );
   },
   3: (db) => {
     db.exec(`UPDATE settings SET value_json = '256' WHERE key = 'patchSize'`);
     db.prepare(`INSERT INTO thumbnails (image_id, jpeg) VALUES (1, ?)`).run(Buffer.from([0xff, 0xd8, 0xff]));
   },
   4: (db) => {
-    db.exec(`INSERT INTO jobs (kind, run_id, status, spec_json, created_at, updated_at) VALUES ('train', 1, 'completed', '{"x":1}', '2026-01-03', '2026-01-03')`);
+    db.exec(
+      `INSERT INTO jobs (kind, run_id, status, spec_json, created_at, updated_at) VALUES ('train', 1, 'completed', '{"x":1}', '2026-01-03', '2026-01-03')`,
+    );
   },
   5: (db) => {
-    db.exec(`INSERT INTO jobs (kind, run_id, status, spec_json, created_at, updated_at, result_json) VALUES ('experiment', NULL, 'completed', '{}', '2026-01-04', '2026-01-04', '{}')`);
+    db.exec(
+      `INSERT INTO jobs (kind, run_id, status, spec_json, created_at, updated_at, result_json) VALUES ('experiment', NULL, 'completed', '{}', '2026-01-04', '2026-01-04', '{}')`,
+    );
   },
 };
 
@@ -64,7 +80,9 @@ describe('migrations', () => {
       expect(db.prepare(`SELECT COUNT(*) FROM jobs`).pluck().get()).toBe(from >= 4 ? 1 : 0);
       if (from >= 4) expect(db.prepare(`SELECT spec_json FROM jobs`).pluck().get()).toBe('{"x":1}');
       // jobs now accepts experiment jobs and keeps their results.
-      db.exec(`INSERT INTO jobs (kind, status, spec_json, created_at, updated_at, result_json) VALUES ('experiment', 'queued', '{}', 'now', 'now', '{"a":1}')`);
+      db.exec(
+        `INSERT INTO jobs (kind, status, spec_json, created_at, updated_at, result_json) VALUES ('experiment', 'queued', '{}', 'now', 'now', '{"a":1}')`,
+      );
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(db.pragma('foreign_key_check')).toEqual([]);
       db.close();

@@ -68,7 +68,10 @@ describe('adapter files', () => {
     await saveAdapter(path, adapter, meta);
     adapter.dispose();
     const before = tf.memory().numTensors;
-    await expect(loadAdapter(path, { ...meta, baseSha256: 'b'.repeat(64) })).rejects.toMatchObject({ kind: 'adapter-base-mismatch', message: expect.stringMatching(/another base model/) });
+    await expect(loadAdapter(path, { ...meta, baseSha256: 'b'.repeat(64) })).rejects.toMatchObject({
+      kind: 'adapter-base-mismatch',
+      message: expect.stringMatching(/another base model/),
+    });
     await expect(loadAdapter(path, { ...meta, family: 'timm-vit' })).rejects.toMatchObject({ kind: 'adapter-base-mismatch' });
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -85,7 +88,10 @@ describe('adapter files', () => {
     const bytes = readFileSync(good);
     const cut = join(dir, 'cut.safetensors');
     writeFileSync(cut, bytes.subarray(0, bytes.length - 10));
-    await expect(loadAdapter(cut, meta)).rejects.toMatchObject({ kind: 'weights-file-invalid', message: expect.stringMatching(/truncated/) });
+    await expect(loadAdapter(cut, meta)).rejects.toMatchObject({
+      kind: 'weights-file-invalid',
+      message: expect.stringMatching(/truncated/),
+    });
   });
 
   it('identifies a base checkpoint by the sha256 of its bytes', async () => {

@@ -74,7 +74,9 @@ describe('wasm-friendly LoRA gradients', () => {
       tf.tidy(() => {
         const f = (xi: tf.Tensor) => {
           const xx = xi as tf.Tensor2D;
-          const y = fast ? tf.add(frozenDense(xx, base, cache), loraBranch(xx, aT, bT, 0.7)) : tf.add(applyDense(xx, base), tf.mul(tf.matMul(tf.matMul(xx, aT), bT), 0.7));
+          const y = fast
+            ? tf.add(frozenDense(xx, base, cache), loraBranch(xx, aT, bT, 0.7))
+            : tf.add(applyDense(xx, base), tf.mul(tf.matMul(tf.matMul(xx, aT), bT), 0.7));
           return tf.sum(tf.square(y)) as tf.Scalar;
         };
         // Gradient for x (what upstream blocks need) and for the LoRA factors.
@@ -99,7 +101,9 @@ describe('wasm-friendly LoRA gradients', () => {
     time(true);
     const stockMs = time(false);
     const fastMs = time(true);
-    console.log(`projection fwd+bwd (x and LoRA grads), wasm: stock ${stockMs.toFixed(1)} ms, fast ${fastMs.toFixed(1)} ms, x${(stockMs / fastMs).toFixed(2)}`);
+    console.log(
+      `projection fwd+bwd (x and LoRA grads), wasm: stock ${stockMs.toFixed(1)} ms, fast ${fastMs.toFixed(1)} ms, x${(stockMs / fastMs).toFixed(2)}`,
+    );
     tf.dispose([x, base.w, base.b, aT, bT]);
     cache.dispose();
   });

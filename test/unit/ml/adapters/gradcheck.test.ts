@@ -85,7 +85,9 @@ describe('LoRA gradients and optimiser step', () => {
     opt.apply(grads, 1e-3);
     tf.dispose(grads);
     vars.forEach((v, i) => expect([...v.dataSync()]).not.toEqual([...trainableBefore[i]]));
-    enc.frozenTensors().forEach((t, i) => expect(Buffer.from((t.dataSync() as Float32Array).buffer.slice(0)).equals(frozenBefore[i])).toBe(true));
+    enc
+      .frozenTensors()
+      .forEach((t, i) => expect(Buffer.from((t.dataSync() as Float32Array).buffer.slice(0)).equals(frozenBefore[i])).toBe(true));
     opt.dispose();
     adapter.dispose();
     head.dispose();

@@ -48,10 +48,12 @@ describe('BLAS matMul for tfjs-wasm', () => {
     const blas = await loadBlas({});
     expect('sgemm' in blas && blas.info.library).toMatch(/openblas/);
     expect(await loadBlas({ CYTOTUNE_BLAS: 'off' })).toEqual({ reason: 'disabled by CYTOTUNE_BLAS=off' });
-    expect(await loadBlas({ CYTOTUNE_BLAS_LIBRARY: 'libnothing-here.so' })).toMatchObject({ reason: expect.stringMatching(/no optimised BLAS library found \(libnothing-here\.so: .*apt-get install libopenblas0/) });
+    expect(await loadBlas({ CYTOTUNE_BLAS_LIBRARY: 'libnothing-here.so' })).toMatchObject({
+      reason: expect.stringMatching(/no optimised BLAS library found \(libnothing-here\.so: .*apt-get install libopenblas0/),
+    });
   });
 
-  it('gives the cpu backend\'s products for every transpose/batch/broadcast layout (1e-5 relative)', async () => {
+  it("gives the cpu backend's products for every transpose/batch/broadcast layout (1e-5 relative)", async () => {
     await useBackend('cpu');
     const expected = await products();
     await useBackend('wasm');
@@ -67,7 +69,7 @@ describe('BLAS matMul for tfjs-wasm', () => {
     });
   });
 
-  it('a whole encoder: embeddings and input gradients through BLAS equal the cpu backend\'s', async () => {
+  it("a whole encoder: embeddings and input gradients through BLAS equal the cpu backend's", async () => {
     const run = () => {
       const enc = createRandomEncoder({ family: 'hf-vit', imageSize: 24, patchSize: 8, width: 24, depth: 2, heads: 3 }, 2);
       const x = tf.randomNormal([2, 3, 24, 24], 0, 1, 'float32', 4) as tf.Tensor4D;

@@ -18,7 +18,12 @@ describe('selectBackend', () => {
     const c = await selectBackend();
     expect(c.backend).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(c.attempts.map((a) => [a.candidate, a.ok])).toEqual([['tensorflow-gpu', false], ['webgpu', false], ['tensorflow', false], ['wasm', true]]);
+    expect(c.attempts.map((a) => [a.candidate, a.ok])).toEqual([
+      ['tensorflow-gpu', false],
+      ['webgpu', false],
+      ['tensorflow', false],
+      ['wasm', true],
+    ]);
     expect(c.attempts[0].reason).toMatch(/tfjs-node-gpu is not installed.*CUDA 11\.2 and cuDNN 8\.1/);
     expect(c.attempts[1].reason).toMatch(/Dawn found no GPU adapter/); // details in webgpu-select.test.ts
     expect(c.attempts[2].reason).toMatch(/tfjs-node is not installed/);
@@ -42,7 +47,9 @@ describe('selectBackend', () => {
       },
     });
     expect(c.backend).toBe('wasm');
-    expect(c.attempts[0].reason).toBe('@tensorflow/tfjs-node-gpu failed to load: libcudart.so.11.0: cannot open shared object file: No such file or directory');
+    expect(c.attempts[0].reason).toBe(
+      '@tensorflow/tfjs-node-gpu failed to load: libcudart.so.11.0: cannot open shared object file: No such file or directory',
+    );
   });
 
   it('an installed tfjs-node-gpu is preferred (faked importer registering a "tensorflow" backend)', async () => {
@@ -62,7 +69,9 @@ describe('selectBackend', () => {
 describe('cytotune doctor', () => {
   it('prints the chosen backend, why others were not chosen, versions and the CUDA requirement', async () => {
     const { io, out } = capture();
-    const code = await runDoctor([], io, { probe: () => ({ gpus: [], driver: null, cudart11: false, cudnn8: false, notes: ['nvidia-smi not found'] }) });
+    const code = await runDoctor([], io, {
+      probe: () => ({ gpus: [], driver: null, cudart11: false, cudnn8: false, notes: ['nvidia-smi not found'] }),
+    });
     expect(code).toBe(0);
     const text = out.join('\n');
     expect(text).toMatch(/^backend: wasm - WebAssembly \(SIMD on; threads off/m);
@@ -75,7 +84,9 @@ describe('cytotune doctor', () => {
 
   it('names the GPU when one is visible (probe faked: no GPU on this machine)', async () => {
     const { io, out } = capture();
-    await runDoctor(['--backend', 'cpu'], io, { probe: () => ({ gpus: ['NVIDIA RTX A4000, 16376 MiB'], driver: '535.104', cudart11: true, cudnn8: false, notes: [] }) });
+    await runDoctor(['--backend', 'cpu'], io, {
+      probe: () => ({ gpus: ['NVIDIA RTX A4000, 16376 MiB'], driver: '535.104', cudart11: true, cudnn8: false, notes: [] }),
+    });
     const text = out.join('\n');
     expect(text).toMatch(/^backend: cpu/m);
     expect(text).toMatch(/GPU: NVIDIA RTX A4000, 16376 MiB \(driver 535\.104\)/);

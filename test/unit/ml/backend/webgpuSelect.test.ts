@@ -24,14 +24,20 @@ function gpuImporter(opts: { initFails?: boolean; wrongMatMul?: boolean } = {}):
       for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: 'webgpu' });
       if (opts.wrongMatMul) {
         tf.unregisterKernel('BatchMatMul', 'webgpu');
-        tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'webgpu', kernelFunc: ({ backend }) => (backend as MathBackendCPU).makeTensorInfo([2, 2], 'float32', new Float32Array(4)) });
+        tf.registerKernel({
+          kernelName: 'BatchMatMul',
+          backendName: 'webgpu',
+          kernelFunc: ({ backend }) => (backend as MathBackendCPU).makeTensorInfo([2, 2], 'float32', new Float32Array(4)),
+        });
       }
       return {};
     }
     throw Object.assign(new Error(`Cannot find package '${spec}'`), { code: 'ERR_MODULE_NOT_FOUND' });
   };
 }
-const adapter = (a: AdapterProbe['adapter'], messages: string[] = []) => async (): Promise<AdapterProbe> => ({ installed: true, adapter: a, messages });
+const adapter =
+  (a: AdapterProbe['adapter'], messages: string[] = []) =>
+  async (): Promise<AdapterProbe> => ({ installed: true, adapter: a, messages });
 
 afterEach(() => {
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
@@ -52,7 +58,9 @@ describe('WebGPU on this machine (real webgpu@0.6.2, no GPU)', () => {
     expect(c.backend).toBe('wasm');
     const w = c.attempts.find((a) => a.candidate === 'webgpu')!;
     expect(w.ok).toBe(false);
-    expect(w.reason).toMatch(/^Dawn found no GPU adapter \(.*\); WebGPU needs a GPU driver with Vulkan \(Linux\), Metal \(macOS\) or D3D12 \(Windows\)$/);
+    expect(w.reason).toMatch(
+      /^Dawn found no GPU adapter \(.*\); WebGPU needs a GPU driver with Vulkan \(Linux\), Metal \(macOS\) or D3D12 \(Windows\)$/,
+    );
     expect((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu).toBeUndefined();
     expect(tf.findBackendFactory('webgpu')).toBeFalsy();
   });
@@ -63,31 +71,63 @@ describe('WebGPU selection logic (adapter probe and packages injected: no GPU he
     const c = await selectBackend({ importer: gpuImporter(), probeWebGpuAdapter: adapter(RTX) });
     expect(c).toMatchObject({ backend: 'webgpu', candidate: 'webgpu', gpu: true, adapter: RTX });
     expect(tf.getBackend()).toBe('webgpu');
-    expect(c.attempts.map((a) => [a.candidate, a.ok])).toEqual([['tensorflow-gpu', false], ['webgpu', true]]);
+    expect(c.attempts.map((a) => [a.candidate, a.ok])).toEqual([
+      ['tensorflow-gpu', false],
+      ['webgpu', true],
+    ]);
     expect((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu).toEqual({ fake: 'GPU' });
   });
 
   it('`cytotune doctor` names the adapter and says why WebGPU was chosen', async () => {
     const out: string[] = [];
-    const code = await runDoctor([], { out: (s) => void out.push(s), err: () => {} }, { select: { importer: gpuImporter(), probeWebGpuAdapter: adapter(RTX) }, probe: noCuda });
+    const code = await runDoctor(
+      [],
+      { out: (s) => void out.push(s), err: () => {} },
+      { select: { importer: gpuImporter(), probeWebGpuAdapter: adapter(RTX) }, probe: noCuda },
+    );
     expect(code).toBe(0);
     const text = out.join('\n');
-    expect(text).toMatch(/^backend: webgpu - WebGPU on NVIDIA RTX A4000, vendor nvidia, ampere \(Dawn, @tensorflow\/tfjs-backend-webgpu\)$/m);
+    expect(text).toMatch(
+      /^backend: webgpu - WebGPU on NVIDIA RTX A4000, vendor nvidia, ampere \(Dawn, @tensorflow\/tfjs-backend-webgpu\)$/m,
+    );
     expect(text).toMatch(/^why: first of tensorflow-gpu, webgpu, tensorflow, wasm, cpu that initialised; tensorflow-gpu did not/m);
   });
 
   it.each([
-    ['the package is missing', { installed: false, adapter: null, messages: [] }, {}, /^webgpu is not installed \(optional: npm install -E webgpu@0\.6\.2/],
-    ['Dawn finds no adapter', { installed: true, adapter: null, messages: ['Warning: Vulkan shaderUniform*ArrayDynamicIndexing required.'] }, {}, /^Dawn found no GPU adapter \(Warning: Vulkan shaderUniform/],
-    ['the device cannot be created', { installed: true, adapter: RTX, messages: [] }, { initFails: true }, /^tfjs could not start WebGPU on NVIDIA RTX A4000.*: .*requestDevice failed: device lost/],
-    ['it computes a wrong result', { installed: true, adapter: RTX, messages: [] }, { wrongMatMul: true }, /failed its test matMul \(0,0,0,0\)/],
-  ] as const)('falls back to wasm when %s, with that reason, and unregisters the half-started backend', async (_name, probe, fake, reason) => {
-    const c = await selectBackend({ importer: gpuImporter(fake), probeWebGpuAdapter: async () => probe as unknown as AdapterProbe });
-    expect(c.backend).toBe('wasm');
-    expect(tf.getBackend()).toBe('wasm');
-    expect(c.attempts.find((a) => a.candidate === 'webgpu')?.reason).toMatch(reason);
-    expect(tf.findBackendFactory('webgpu')).toBeFalsy();
-  });
+    [
+      'the package is missing',
+      { installed: false, adapter: null, messages: [] },
+      {},
+      /^webgpu is not installed \(optional: npm install -E webgpu@0\.6\.2/,
+    ],
+    [
+      'Dawn finds no adapter',
+      { installed: true, adapter: null, messages: ['Warning: Vulkan shaderUniform*ArrayDynamicIndexing required.'] },
+      {},
+      /^Dawn found no GPU adapter \(Warning: Vulkan shaderUniform/,
+    ],
+    [
+      'the device cannot be created',
+      { installed: true, adapter: RTX, messages: [] },
+      { initFails: true },
+      /^tfjs could not start WebGPU on NVIDIA RTX A4000.*: .*requestDevice failed: device lost/,
+    ],
+    [
+      'it computes a wrong result',
+      { installed: true, adapter: RTX, messages: [] },
+      { wrongMatMul: true },
+      /failed its test matMul \(0,0,0,0\)/,
+    ],
+  ] as const)(
+    'falls back to wasm when %s, with that reason, and unregisters the half-started backend',
+    async (_name, probe, fake, reason) => {
+      const c = await selectBackend({ importer: gpuImporter(fake), probeWebGpuAdapter: async () => probe as unknown as AdapterProbe });
+      expect(c.backend).toBe('wasm');
+      expect(tf.getBackend()).toBe('wasm');
+      expect(c.attempts.find((a) => a.candidate === 'webgpu')?.reason).toMatch(reason);
+      expect(tf.findBackendFactory('webgpu')).toBeFalsy();
+    },
+  );
 
   it('--backend webgpu / CYTOTUNE_WEBGPU=off: skipped or disabled with a reason', async () => {
     const only = await selectBackend({ only: 'wasm', probeWebGpuAdapter: adapter(RTX), importer: gpuImporter() });

@@ -7,10 +7,16 @@ import { Rng, SeededRandom, Xoshiro128 } from '../../../../src/ml/random';
 describe('src/ml/random', () => {
   it('Rng (mulberry32) and Xoshiro128 replay their recorded sequences for seed 7', () => {
     const m = new Rng(7);
-    expect(Array.from({ length: 10 }, () => m.nextU32())).toEqual([50271532, 266108690, 4195786334, 3002305430, 2239590375, 1741702388, 2002453909, 1030470827, 2376515373, 3134562008]);
+    expect(Array.from({ length: 10 }, () => m.nextU32())).toEqual([
+      50271532, 266108690, 4195786334, 3002305430, 2239590375, 1741702388, 2002453909, 1030470827, 2376515373, 3134562008,
+    ]);
     const x = new Xoshiro128(7);
-    expect(Array.from({ length: 10 }, () => x.nextU32())).toEqual([1004282400, 2200021487, 1928073449, 741806228, 2429532727, 2033801169, 2204226377, 1532573114, 3627243488, 964317380]);
-    expect(Array.from({ length: 5 }, () => x.normal())).toEqual([-0.5890697419759678, -0.6702124436242478, 0.23941712050245265, -1.3726948422181664, -0.31972342903496526]);
+    expect(Array.from({ length: 10 }, () => x.nextU32())).toEqual([
+      1004282400, 2200021487, 1928073449, 741806228, 2429532727, 2033801169, 2204226377, 1532573114, 3627243488, 964317380,
+    ]);
+    expect(Array.from({ length: 5 }, () => x.normal())).toEqual([
+      -0.5890697419759678, -0.6702124436242478, 0.23941712050245265, -1.3726948422181664, -0.31972342903496526,
+    ]);
   });
 
   it('share one API: next, int, uniform, shuffle derived the same way from each stream', () => {

@@ -6,7 +6,14 @@ import { decodeImage } from '../../../../src/slides/decodeImage';
 import { crop, resizeBicubic } from '../../../../src/ml/data/resize';
 import { familyByName, type FamilyName } from '../../../../src/ml/models/registry';
 import { Xoshiro128 as Rng } from '../../../../src/ml/random';
-import { centerCrop, preprocessEval, preprocessTrain, randomResizedCropBox, resizeShorterSide, roundHalfEven } from '../../../../src/ml/data/transforms';
+import {
+  centerCrop,
+  preprocessEval,
+  preprocessTrain,
+  randomResizedCropBox,
+  resizeShorterSide,
+  roundHalfEven,
+} from '../../../../src/ml/data/transforms';
 import { loadImageBatch } from '../../../../src/ml/data/loadImages';
 import { fixturePath } from '../../../support/encoderFixtures';
 import type { RgbImage } from '../../../../src/shared/image';
@@ -19,7 +26,13 @@ function familyNormalisation(family: FamilyName): { mean: [number, number, numbe
   return { mean: [...f.mean], std: [...f.std] };
 }
 
-interface PreCase { op: string; size: number; resized?: [number, number]; box?: [number, number, number, number]; rgb: number[] }
+interface PreCase {
+  op: string;
+  size: number;
+  resized?: [number, number];
+  box?: [number, number, number, number];
+  rgb: number[];
+}
 const expected: { width: number; height: number; cases: PreCase[] } = JSON.parse(readFileSync(fixturePath('pre-expected.json'), 'utf8'));
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -66,7 +79,10 @@ describe('preprocessing', () => {
   it('loads a real Herlev BMP (40x40) into a batch at 32 px', async () => {
     const dir = join(herlevDir, 'normal_columnar');
     const { readdirSync } = await import('node:fs');
-    const files = readdirSync(dir).filter((f) => /\.bmp$/i.test(f)).slice(0, 2).map((f) => `${dir}/${f}`);
+    const files = readdirSync(dir)
+      .filter((f) => /\.bmp$/i.test(f))
+      .slice(0, 2)
+      .map((f) => `${dir}/${f}`);
     expect(files.length).toBe(2);
     const batch = await loadImageBatch(files, { imageSize: 32, ...familyNormalisation('timm-vit') });
     expect(batch.length).toBe(2 * 3 * 32 * 32);
@@ -120,7 +136,10 @@ describe('seeded augmentation', () => {
     expect(flips).toBeGreaterThan(30);
     expect(flips).toBeLessThan(70);
     const never = new Rng(3);
-    for (let i = 0; i < 20; i++) expect(preprocessTrain(sym, { ...cfg, imageSize: 16 }, never, { scale: [1, 1], ratio: [1, 1], flipProbability: 0 })[0]).toBeLessThan(0);
+    for (let i = 0; i < 20; i++)
+      expect(preprocessTrain(sym, { ...cfg, imageSize: 16 }, never, { scale: [1, 1], ratio: [1, 1], flipProbability: 0 })[0]).toBeLessThan(
+        0,
+      );
   });
 
   it('the RNG is uniform enough and its state is four uint32 words', () => {

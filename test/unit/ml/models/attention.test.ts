@@ -14,9 +14,20 @@ function maxRelDiff(a: tf.Tensor, b: tf.Tensor): number {
 }
 
 /** Values and d/d(q, k, v) of sum(attention * w) for one formulation. */
-function run(kernel: AttentionKernel, q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, w: tf.Tensor2D, n: number, t: number, h: number): tf.Tensor[] {
+function run(
+  kernel: AttentionKernel,
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  w: tf.Tensor2D,
+  n: number,
+  t: number,
+  h: number,
+): tf.Tensor[] {
   const y = attention(q, k, v, n, t, h, kernel);
-  const g = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, n, t, h, kernel), w)))([q, k, v]);
+  const g = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+    tf.sum(tf.mul(attention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, n, t, h, kernel), w)),
+  )([q, k, v]);
   return [y, ...g];
 }
 
@@ -54,7 +65,10 @@ describe('a whole encoder with per-head attention', () => {
   });
 
   it('embeds and back-propagates like the batched formulation (random ViT, LayerScale, 3 heads)', () => {
-    const enc = createRandomEncoder({ family: 'timm-vit', imageSize: 24, patchSize: 8, width: 24, depth: 2, heads: 3, layerScale: true }, 4);
+    const enc = createRandomEncoder(
+      { family: 'timm-vit', imageSize: 24, patchSize: 8, width: 24, depth: 2, heads: 3, layerScale: true },
+      4,
+    );
     const x = tf.randomNormal([2, 3, 24, 24], 0, 1, 'float32', 9) as tf.Tensor4D;
     const both = (['batched', 'perHead'] as const).map((kernel) => {
       setAttentionKernel(kernel);
@@ -87,11 +101,31 @@ describe('copy-free wasm Slice and Identity kernels', () => {
   it('returns exactly what the cpu backend returns for contiguous and strided boxes of rank 1-5 and every dtype', async () => {
     const cases: [number[], number[], number[]][] = [
       [[10], [3], [4]],
-      [[6, 7], [2, 0], [3, 7]], // contiguous rows
-      [[6, 7], [1, 2], [4, 3]], // strided
-      [[4, 5, 6], [1, 1, 2], [2, 3, 3]],
-      [[3, 4, 5, 6], [1, 0, 2, 1], [2, 4, 2, 4]],
-      [[2, 3, 2, 3, 2], [0, 1, 0, 1, 0], [2, 2, 2, 2, 1]], // rank 5: falls back to the stock kernel
+      [
+        [6, 7],
+        [2, 0],
+        [3, 7],
+      ], // contiguous rows
+      [
+        [6, 7],
+        [1, 2],
+        [4, 3],
+      ], // strided
+      [
+        [4, 5, 6],
+        [1, 1, 2],
+        [2, 3, 3],
+      ],
+      [
+        [3, 4, 5, 6],
+        [1, 0, 2, 1],
+        [2, 4, 2, 4],
+      ],
+      [
+        [2, 3, 2, 3, 2],
+        [0, 1, 0, 1, 0],
+        [2, 2, 2, 2, 1],
+      ], // rank 5: falls back to the stock kernel
     ];
     const make = (shape: number[], dtype: 'float32' | 'int32' | 'bool') => {
       const size = shape.reduce((a, b) => a * b, 1);
@@ -100,7 +134,9 @@ describe('copy-free wasm Slice and Identity kernels', () => {
     };
     const results = () =>
       cases.flatMap(([shape, begin, size]) =>
-        (['float32', 'int32', 'bool'] as const).map((dtype) => tf.tidy(() => Array.from(tf.slice(make(shape, dtype), begin, size).dataSync()))),
+        (['float32', 'int32', 'bool'] as const).map((dtype) =>
+          tf.tidy(() => Array.from(tf.slice(make(shape, dtype), begin, size).dataSync())),
+        ),
       );
     await useBackend('cpu');
     const expected = results();

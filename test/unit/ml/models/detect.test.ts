@@ -23,9 +23,13 @@ function shapesOf(spec: RandomModelSpec, extra: Record<string, number[]> = {}, p
   const sd = randomStateDict({ ...spec, depth: 1, width: 8, mlpDim: 8, imageSize: spec.patchSize, outputDim: 4 }, 0);
   // Scale shapes up symbolically: re-derive the real-size shapes by name.
   const m = new Map<string, TensorInfo>();
-  const w = spec.width, mlp = spec.mlpDim ?? 4 * w, tokens = (spec.imageSize / spec.patchSize) ** 2 + 1, out = spec.outputDim ?? w;
+  const w = spec.width,
+    mlp = spec.mlpDim ?? 4 * w,
+    tokens = (spec.imageSize / spec.patchSize) ** 2 + 1,
+    out = spec.outputDim ?? w;
   const real = (name: string, shape: number[]): number[] => {
-    if (/conv1\.weight|patch_embedding\.weight|patch_embed\.proj\.weight|patch_embeddings\.projection\.weight/.test(name)) return [w, 3, spec.patchSize, spec.patchSize];
+    if (/conv1\.weight|patch_embedding\.weight|patch_embed\.proj\.weight|patch_embeddings\.projection\.weight/.test(name))
+      return [w, 3, spec.patchSize, spec.patchSize];
     if (/positional_embedding$|position_embedding\.weight/.test(name)) return [tokens, w];
     if (/pos_embed$|position_embeddings$/.test(name)) return [1, tokens, w];
     if (/in_proj_weight|qkv\.weight/.test(name)) return [3 * w, w];
@@ -52,27 +56,56 @@ function shapesOf(spec: RandomModelSpec, extra: Record<string, number[]> = {}, p
 
 describe('detectFamily', () => {
   it('OpenAI CLIP ViT-L/14 at 224: width 1024, 24 blocks, 16 heads, projection 768, QuickGELU, eps 1e-5', () => {
-    const d = detectFamily(shapesOf({ family: 'openai-clip', imageSize: 224, patchSize: 14, width: 1024, depth: 24, outputDim: 768 }, { 'transformer.resblocks.0.attn.in_proj_weight': [1536, 512], logit_scale: [] }));
-    expect(d.config).toMatchObject({ family: 'openai-clip', imageSize: 224, patchSize: 14, width: 1024, depth: 24, heads: 16, mlpDim: 4096, outputDim: 768, activation: 'quick_gelu', layerNormEps: 1e-5 });
+    const d = detectFamily(
+      shapesOf(
+        { family: 'openai-clip', imageSize: 224, patchSize: 14, width: 1024, depth: 24, outputDim: 768 },
+        { 'transformer.resblocks.0.attn.in_proj_weight': [1536, 512], logit_scale: [] },
+      ),
+    );
+    expect(d.config).toMatchObject({
+      family: 'openai-clip',
+      imageSize: 224,
+      patchSize: 14,
+      width: 1024,
+      depth: 24,
+      heads: 16,
+      mlpDim: 4096,
+      outputDim: 768,
+      activation: 'quick_gelu',
+      layerNormEps: 1e-5,
+    });
     expect(d.config.mean).toEqual([0.48145466, 0.4578275, 0.40821073]);
   });
 
   it('UNI (timm ViT-L/16 with LayerScale): ImageNet constants, exact GELU, eps 1e-6', () => {
     const d = detectFamily(shapesOf({ family: 'timm-vit', imageSize: 224, patchSize: 16, width: 1024, depth: 24, layerScale: true }));
-    expect(d.config).toMatchObject({ family: 'timm-vit', imageSize: 224, width: 1024, depth: 24, heads: 16, outputDim: 1024, activation: 'gelu', layerNormEps: 1e-6 });
+    expect(d.config).toMatchObject({
+      family: 'timm-vit',
+      imageSize: 224,
+      width: 1024,
+      depth: 24,
+      heads: 16,
+      outputDim: 1024,
+      activation: 'gelu',
+      layerNormEps: 1e-6,
+    });
     expect(d.layerScale).toBe(true);
     expect(d.config.std).toEqual([0.229, 0.224, 0.225]);
   });
 
   it('BiomedCLIP (open-clip-timm, ViT-B/16, head 512) under a DDP "module." prefix', () => {
-    const d = detectFamily(shapesOf({ family: 'open-clip-timm', imageSize: 224, patchSize: 16, width: 768, depth: 12, outputDim: 512 }, {}, 'module.'));
+    const d = detectFamily(
+      shapesOf({ family: 'open-clip-timm', imageSize: 224, patchSize: 16, width: 768, depth: 12, outputDim: 512 }, {}, 'module.'),
+    );
     expect(d.prefix).toBe('module.');
     expect(d.config).toMatchObject({ family: 'open-clip-timm', width: 768, depth: 12, heads: 12, outputDim: 512 });
     expect(d.config.mean[0]).toBeCloseTo(0.48145466, 8);
   });
 
   it('HF CLIP and HF ViT (with and without "vit.") are told apart', () => {
-    expect(detectFamily(shapesOf({ family: 'hf-clip', imageSize: 224, patchSize: 16, width: 768, depth: 12, outputDim: 512 })).config).toMatchObject({ family: 'hf-clip', outputDim: 512, heads: 12 });
+    expect(
+      detectFamily(shapesOf({ family: 'hf-clip', imageSize: 224, patchSize: 16, width: 768, depth: 12, outputDim: 512 })).config,
+    ).toMatchObject({ family: 'hf-clip', outputDim: 512, heads: 12 });
     const vit = shapesOf({ family: 'hf-vit', imageSize: 224, patchSize: 16, width: 768, depth: 12 });
     expect(detectFamily(vit).config).toMatchObject({ family: 'hf-vit', layerNormEps: 1e-12, mean: [0.5, 0.5, 0.5], outputDim: 768 });
     const bare = new Map([...vit].map(([k, v]) => [k.replace(/^vit\./, ''), v]));
@@ -80,7 +113,10 @@ describe('detectFamily', () => {
   });
 
   it('refuses a checkpoint that matches nothing, listing every family and its key names', () => {
-    const t = new Map<string, TensorInfo>([['encoder.conv.weight', { shape: [8, 3, 3, 3], dtype: 'F32' }], ['fc.weight', { shape: [10, 8], dtype: 'F32' }]]);
+    const t = new Map<string, TensorInfo>([
+      ['encoder.conv.weight', { shape: [8, 3, 3, 3], dtype: 'F32' }],
+      ['fc.weight', { shape: [10, 8], dtype: 'F32' }],
+    ]);
     let err: unknown;
     try {
       detectFamily(t, {}, 'resnet.bin');
@@ -89,7 +125,18 @@ describe('detectFamily', () => {
     }
     expect(err).toBeInstanceOf(CheckpointError);
     expect((err as CheckpointError).kind).toBe('unknown-family');
-    for (const s of ['openai-clip', 'hf-clip', 'timm-vit', 'open-clip-timm', 'hf-vit', 'conv1', 'vision_model.embeddings', 'patch_embed.proj', 'visual.head.proj.weight', 'layernorm_before']) {
+    for (const s of [
+      'openai-clip',
+      'hf-clip',
+      'timm-vit',
+      'open-clip-timm',
+      'hf-vit',
+      'conv1',
+      'vision_model.embeddings',
+      'patch_embed.proj',
+      'visual.head.proj.weight',
+      'layernorm_before',
+    ]) {
       expect((err as Error).message).toContain(s);
     }
   });

@@ -24,7 +24,10 @@ function relDiff(a: Float32Array | Int32Array | Uint8Array, b: Float32Array | In
 
 describe('frozenDense and prepareForTraining', () => {
   it('give the same embeddings and LoRA gradients as the stock path; buffers are explicit and released', () => {
-    const enc = createRandomEncoder({ family: 'timm-vit', imageSize: 32, patchSize: 8, width: 64, depth: 2, heads: 2, layerScale: true }, 4);
+    const enc = createRandomEncoder(
+      { family: 'timm-vit', imageSize: 32, patchSize: 8, width: 64, depth: 2, heads: 2, layerScale: true },
+      4,
+    );
     const x = tf.randomNormal([2, 3, 32, 32], 0, 1, 'float32', 1) as tf.Tensor4D;
     const A = tf.randomNormal([64, 2], 0, 0.2, 'float32', 2) as tf.Tensor2D;
     const B = tf.randomNormal([2, 64], 0, 0.2, 'float32', 3) as tf.Tensor2D;
@@ -32,7 +35,9 @@ describe('frozenDense and prepareForTraining', () => {
       tf.tidy(() => {
         const f = (a: tf.Tensor, b: tf.Tensor) => {
           const hook: ProjectionHook = (_b, name, h, base) =>
-            name === 'q' || name === 'v' ? tf.add(dense(h, base), tf.matMul(tf.matMul(h, a as tf.Tensor2D), b as tf.Tensor2D)) as tf.Tensor2D : dense(h, base);
+            name === 'q' || name === 'v'
+              ? (tf.add(dense(h, base), tf.matMul(tf.matMul(h, a as tf.Tensor2D), b as tf.Tensor2D)) as tf.Tensor2D)
+              : dense(h, base);
           return tf.sum(tf.square(enc.embed(x, hook, true))) as tf.Scalar;
         };
         const { value, grads } = tf.valueAndGrads(f)([A, B]);

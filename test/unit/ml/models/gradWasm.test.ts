@@ -16,7 +16,10 @@ beforeAll(async () => {
 describe('encoders on wasm', () => {
   it('match PyTorch within 1e-4 on wasm too (timm LayerScale and OpenAI TorchScript)', () => {
     const input = loadNpy(manifest.input);
-    for (const [file, exp] of [['timm-vit.safetensors', 'timm-vit.expected.npy'], ['openai-clip.torchscript.pt', 'openai-clip.expected.npy']]) {
+    for (const [file, exp] of [
+      ['timm-vit.safetensors', 'timm-vit.expected.npy'],
+      ['openai-clip.torchscript.pt', 'openai-clip.expected.npy'],
+    ]) {
       const enc = loadEncoder(fixturePath(file), { heads: 2 });
       const y = tf.tidy(() => enc.embed(tf.tensor4d(input.data, input.shape as [number, number, number, number])));
       expect(maxAbsDiff(y.dataSync(), loadNpy(exp).data)).toBeLessThan(1e-4);
@@ -44,7 +47,8 @@ describe('encoders on wasm', () => {
       // Central finite difference along one element of B.
       const eps = 1e-2;
       const idx = 3;
-      const bump = (d: number) => tf.tidy(() => loss(A, tf.add(B, tf.mul(tf.reshape(tf.oneHot([idx], 64), [2, 32]), d)) as tf.Tensor2D).dataSync()[0]);
+      const bump = (d: number) =>
+        tf.tidy(() => loss(A, tf.add(B, tf.mul(tf.reshape(tf.oneHot([idx], 64), [2, 32]), d)) as tf.Tensor2D).dataSync()[0]);
       const fd = (bump(eps) - bump(-eps)) / (2 * eps);
       const an = gB.dataSync()[idx];
       expect(Math.abs(fd - an)).toBeLessThan(0.05 * Math.max(1, Math.abs(an)));

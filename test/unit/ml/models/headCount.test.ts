@@ -49,9 +49,19 @@ describe('attention heads', () => {
   it('ViT-H/14: width/64 guesses 20; open_clip_config.json (head_width 80) and config.json say 16', () => {
     const t = vitH14();
     expect(detectFamily(t, {}, folder({})).config).toMatchObject({ width: 1280, heads: 20, headsSource: 'width/64 guess' });
-    const oc = folder({ 'open_clip_config.json': { model_cfg: { embed_dim: 1024, vision_cfg: { image_size: 224, layers: 32, width: 1280, head_width: 80, patch_size: 14 } } } });
+    const oc = folder({
+      'open_clip_config.json': {
+        model_cfg: { embed_dim: 1024, vision_cfg: { image_size: 224, layers: 32, width: 1280, head_width: 80, patch_size: 14 } },
+      },
+    });
     expect(detectFamily(t, {}, oc).config).toMatchObject({ heads: 16, headsSource: 'open_clip_config.json' });
-    const hf = folder({ 'config.json': { model_type: 'clip', vision_config: { hidden_size: 1280, num_attention_heads: 16 }, text_config: { hidden_size: 1024, num_attention_heads: 16 } } });
+    const hf = folder({
+      'config.json': {
+        model_type: 'clip',
+        vision_config: { hidden_size: 1280, num_attention_heads: 16 },
+        text_config: { hidden_size: 1024, num_attention_heads: 16 },
+      },
+    });
     expect(detectFamily(t, {}, hf).config).toMatchObject({ heads: 16, headsSource: 'config.json' });
     // The explicit option wins over any file.
     expect(detectFamily(t, { heads: 10 }, hf).config).toMatchObject({ heads: 10, headsSource: 'option' });
@@ -64,8 +74,13 @@ describe('attention heads', () => {
     expect(headCount(folder({ 'config.json': { architecture: 'vit_large_patch16_224', num_features: 1024 } }), w)).toEqual(guess); // timm's
     expect(headCount(folder({ 'config.json': '{ not json' }), w)).toEqual(guess);
     expect(headCount(folder({ 'config.json': { num_attention_heads: 7 } }), w)).toEqual(guess); // 7 does not divide 768
-    expect(headCount(folder({ 'open_clip_config.json': { model_cfg: { vision_cfg: { timm_model_name: 'vit_base_patch16_224' } } } }), w)).toEqual(guess); // BiomedCLIP
-    expect(headCount(folder({ 'open_clip_config.json': { model_cfg: { vision_cfg: { width: 768 } } } }), w)).toEqual({ heads: 12, headsSource: 'open_clip_config.json' }); // head_width 64 by default
+    expect(
+      headCount(folder({ 'open_clip_config.json': { model_cfg: { vision_cfg: { timm_model_name: 'vit_base_patch16_224' } } } }), w),
+    ).toEqual(guess); // BiomedCLIP
+    expect(headCount(folder({ 'open_clip_config.json': { model_cfg: { vision_cfg: { width: 768 } } } }), w)).toEqual({
+      heads: 12,
+      headsSource: 'open_clip_config.json',
+    }); // head_width 64 by default
     expect(headCount('<memory>', w)).toEqual(guess); // not a file: nothing beside it is read
   });
 
@@ -77,7 +92,10 @@ describe('attention heads', () => {
     writeSafetensors(path, randomStateDict(spec, 4));
     const alone = loadEncoder(path);
     expect(alone.config).toMatchObject({ heads: 1, headsSource: 'width/64 guess' });
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'vit', hidden_size: 64, num_attention_heads: 4, num_hidden_layers: 1 }));
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ model_type: 'vit', hidden_size: 64, num_attention_heads: 4, num_hidden_layers: 1 }),
+    );
     const before = tf.memory().numTensors;
     const enc = loadEncoder(path);
     expect(enc.config).toMatchObject({ heads: 4, headsSource: 'config.json' });

@@ -17,7 +17,8 @@ describe('encoder parity with PyTorch', () => {
     const families = new Set(manifest.fixtures.map((f) => f.family));
     expect([...families].sort()).toEqual(['hf-clip', 'hf-vit', 'open-clip-timm', 'openai-clip', 'timm-vit']);
     const exts = new Set(manifest.fixtures.map((f) => f.file.replace(/^[^.]+\./, '')));
-    for (const e of ['safetensors', 'bin', 'pth', 'torchscript.pt', 'fp16.safetensors', 'bf16.safetensors', 'fp16.bin']) expect(exts).toContain(e);
+    for (const e of ['safetensors', 'bin', 'pth', 'torchscript.pt', 'fp16.safetensors', 'bf16.safetensors', 'fp16.bin'])
+      expect(exts).toContain(e);
   });
 
   for (const fx of manifest.fixtures) {
@@ -66,7 +67,11 @@ describe('encoder parity with PyTorch', () => {
       const rows = 2 * (manifest.config.imageSize / manifest.config.patchSize) ** 2 + 2;
       expect(seen).toEqual([0, 1].flatMap((b) => ['q', 'k', 'v', 'o'].map((n) => `${b}${n}:${rows},${w}:${w},${w}`)));
       // A hook that changes v changes the embedding (so it is really used).
-      const y2 = enc.embed(x, (block, name, h, base) => (name === 'v' && block === 1 ? (tf.zerosLike(tf.matMul(h, base.w)) as tf.Tensor2D) : (tf.add(tf.matMul(h, base.w), base.b!) as tf.Tensor2D)));
+      const y2 = enc.embed(x, (block, name, h, base) =>
+        name === 'v' && block === 1
+          ? (tf.zerosLike(tf.matMul(h, base.w)) as tf.Tensor2D)
+          : (tf.add(tf.matMul(h, base.w), base.b!) as tf.Tensor2D),
+      );
       expect(maxAbsDiff(y.dataSync(), y2.dataSync())).toBeGreaterThan(1e-3);
       tf.dispose([x, y, y2]);
       enc.dispose();

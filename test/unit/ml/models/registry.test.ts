@@ -22,7 +22,16 @@ describe('family registry', () => {
       const spec = { family: def.name, imageSize: 32, patchSize: 8, width: 64, depth: 2, outputDim: 16 };
       const tensors = memoryCheckpoint(randomStateDict(spec, 1)).tensors;
       const d = detectFamily(tensors);
-      expect(d.config).toMatchObject({ family: def.name, imageSize: 32, patchSize: 8, width: 64, depth: 2, mlpDim: 256, heads: 1, headsSource: 'width/64 guess' });
+      expect(d.config).toMatchObject({
+        family: def.name,
+        imageSize: 32,
+        patchSize: 8,
+        width: 64,
+        depth: 2,
+        mlpDim: 256,
+        heads: 1,
+        headsSource: 'width/64 guess',
+      });
       expect(d.config.mean).toEqual(def.mean);
       expect(d.config.mean).not.toBe(def.mean); // a copy: configs may be edited without touching the family
       const prefixed = new Map([...tensors].map(([k, v]) => [`module.${k}`, v]));
@@ -34,11 +43,16 @@ describe('family registry', () => {
   }
 
   it('a BiomedCLIP checkpoint (timm trunk under visual.trunk.) is open-clip-timm, not timm-vit', () => {
-    const tensors = memoryCheckpoint(randomStateDict({ family: 'open-clip-timm', imageSize: 16, patchSize: 8, width: 64, depth: 1 }, 2)).tensors;
+    const tensors = memoryCheckpoint(
+      randomStateDict({ family: 'open-clip-timm', imageSize: 16, patchSize: 8, width: 64, depth: 1 }, 2),
+    ).tensors;
     expect(familyByName('timm-vit').detect([...tensors.keys()])).toBe('visual.trunk.');
     expect(detectFamily(tensors).config.family).toBe('open-clip-timm');
     // Forcing timm-vit reads the trunk alone.
-    expect(detectFamily(tensors, { family: 'timm-vit' })).toMatchObject({ prefix: 'visual.trunk.', config: { family: 'timm-vit', outputDim: 64 } });
+    expect(detectFamily(tensors, { family: 'timm-vit' })).toMatchObject({
+      prefix: 'visual.trunk.',
+      config: { family: 'timm-vit', outputDim: 64 },
+    });
   });
 });
 

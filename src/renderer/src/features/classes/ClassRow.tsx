@@ -74,13 +74,25 @@ export function ClassRow({ node, depth, all, act }: Props) {
           ))}
       </select>
       <span className="row-actions">
-        <button className="icon" aria-label={`Move ${node.name} up`} onClick={() => act(() => client.call('classes:move', { id: node.id, direction: 'up' }))}>
+        <button
+          className="icon"
+          aria-label={`Move ${node.name} up`}
+          onClick={() => act(() => client.call('classes:move', { id: node.id, direction: 'up' }))}
+        >
           ↑
         </button>
-        <button className="icon" aria-label={`Move ${node.name} down`} onClick={() => act(() => client.call('classes:move', { id: node.id, direction: 'down' }))}>
+        <button
+          className="icon"
+          aria-label={`Move ${node.name} down`}
+          onClick={() => act(() => client.call('classes:move', { id: node.id, direction: 'down' }))}
+        >
           ↓
         </button>
-        <button className="icon" aria-label={`Delete ${node.name}`} onClick={() => act(() => client.call('classes:delete', { id: node.id }))}>
+        <button
+          className="icon"
+          aria-label={`Delete ${node.name}`}
+          onClick={() => act(() => client.call('classes:delete', { id: node.id }))}
+        >
           ✕
         </button>
       </span>

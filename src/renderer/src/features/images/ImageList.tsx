@@ -29,22 +29,22 @@ export function ImageList({ classes, version, onOpen }: { classes: ClassNode[]; 
         {list.map((img) => (
           <li key={img.id} className="image-card" title={`${img.path}\nOpen to label`} data-testid={`image-${img.id}`}>
             <button className="card-open" onClick={() => onOpen(img.id)} aria-label={`Open ${img.path.split(/[\\/]/).pop()}`}>
-            <img src={thumbnailUrl(img.id)} alt="" loading="lazy" />
-            <div className="image-name">{img.path.split(/[\\/]/).pop()}</div>
-            <div className="image-meta">
-              {img.kind === 'slide' ? 'slide · ' : ''}
-              {img.width}×{img.height}
-            </div>
-            <div className="chips">
-              {Object.entries(img.counts).map(([classId, n]) => {
-                const c = byId.get(Number(classId));
-                return (
-                  <span key={classId} className="chip" style={{ borderColor: c?.color, color: c?.color }}>
-                    {c?.name ?? '?'} {n > 1 ? `×${n}` : ''}
-                  </span>
-                );
-              })}
-            </div>
+              <img src={thumbnailUrl(img.id)} alt="" loading="lazy" />
+              <div className="image-name">{img.path.split(/[\\/]/).pop()}</div>
+              <div className="image-meta">
+                {img.kind === 'slide' ? 'slide · ' : ''}
+                {img.width}×{img.height}
+              </div>
+              <div className="chips">
+                {Object.entries(img.counts).map(([classId, n]) => {
+                  const c = byId.get(Number(classId));
+                  return (
+                    <span key={classId} className="chip" style={{ borderColor: c?.color, color: c?.color }}>
+                      {c?.name ?? '?'} {n > 1 ? `×${n}` : ''}
+                    </span>
+                  );
+                })}
+              </div>
             </button>
           </li>
         ))}

@@ -15,10 +15,16 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
   const [progress, setProgress] = useState<ImportProgress | null>(null);
   const [summary, setSummary] = useState<ImportSummary | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  useEvent('import:progress', useCallback((p: ImportProgress) => setProgress(p), []));
+  useEvent(
+    'import:progress',
+    useCallback((p: ImportProgress) => setProgress(p), []),
+  );
 
   const run = async () => {
-    const list = paths.split('\n').map((p) => p.trim()).filter(Boolean);
+    const list = paths
+      .split('\n')
+      .map((p) => p.trim())
+      .filter(Boolean);
     if (list.length === 0) return setProblem('Type or choose a folder or file to import.');
     setBusy(true);
     setSummary(null);

@@ -9,7 +9,15 @@ export interface ValidationItem {
   predicted: number;
 }
 
-export function ConfusionMatrix({ classNames, items, onOpen }: { classNames: string[]; items: ValidationItem[]; onOpen: (annotationId: number) => void }) {
+export function ConfusionMatrix({
+  classNames,
+  items,
+  onOpen,
+}: {
+  classNames: string[];
+  items: ValidationItem[];
+  onOpen: (annotationId: number) => void;
+}) {
   const [cell, setCell] = useState<[number, number] | null>(null);
   const n = classNames.length;
   const counts = Array.from({ length: n }, () => new Array<number>(n).fill(0));
@@ -54,4 +62,3 @@ export function ConfusionMatrix({ classNames, items, onOpen }: { classNames: str
     </div>
   );
 }
-

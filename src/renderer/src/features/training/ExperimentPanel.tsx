@@ -9,7 +9,11 @@ import { ErrorBanner } from '../../components/ErrorBanner';
 import { FolderPicker } from '../../components/FolderPicker';
 import { PAPER_DEFAULTS } from '@shared/training';
 
-const numbers = (s: string) => s.split(',').map((x) => Number(x.trim())).filter((x) => Number.isFinite(x) && x > 0);
+const numbers = (s: string) =>
+  s
+    .split(',')
+    .map((x) => Number(x.trim()))
+    .filter((x) => Number.isFinite(x) && x > 0);
 
 export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
   const [dataDir, setDataDir] = useState('');
@@ -40,7 +44,10 @@ export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
         modelIds,
         methods,
         shots: numbers(shots).map(Math.round),
-        seeds: seeds.split(',').map((x) => Number(x.trim())).filter(Number.isInteger),
+        seeds: seeds
+          .split(',')
+          .map((x) => Number(x.trim()))
+          .filter(Number.isInteger),
         lrs: numbers(lrs),
         ...(Number(budget) > 0 ? { budgetMinutes: Number(budget) } : {}),
       })
@@ -54,8 +61,9 @@ export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
     <section className="card" aria-label="Experiments">
       <h2>Experiments (the paper's grid)</h2>
       <p className="muted">
-        On a labelled folder (<code>class/image</code>, or <code>train/ val/ test/</code>): for each model, method, shots and seed, every learning rate;
-        the rate is chosen on validation, test accuracy reported as mean ± std over seeds. Same as <code>cytotune experiment</code>.
+        On a labelled folder (<code>class/image</code>, or <code>train/ val/ test/</code>): for each model, method, shots and seed, every
+        learning rate; the rate is chosen on validation, test accuracy reported as mean ± std over seeds. Same as{' '}
+        <code>cytotune experiment</code>.
       </p>
       <div className="form-grid">
         <label>Data folder</label>
@@ -67,7 +75,11 @@ export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
         <div className="class-checks">
           {models.map((m) => (
             <label key={m.id}>
-              <input type="checkbox" checked={modelIds.includes(m.id)} onChange={(e) => setModelIds((x) => (e.target.checked ? [...x, m.id] : x.filter((y) => y !== m.id)))} />{' '}
+              <input
+                type="checkbox"
+                checked={modelIds.includes(m.id)}
+                onChange={(e) => setModelIds((x) => (e.target.checked ? [...x, m.id] : x.filter((y) => y !== m.id)))}
+              />{' '}
               {m.path.split(/[\\/]/).pop()} ({m.family})
             </label>
           ))}
@@ -76,7 +88,11 @@ export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
         <div className="row">
           {(['linear', 'lora'] as const).map((k) => (
             <label key={k}>
-              <input type="checkbox" checked={methods.includes(k)} onChange={(e) => setMethods((x) => (e.target.checked ? [...x, k] : x.filter((y) => y !== k)))} />{' '}
+              <input
+                type="checkbox"
+                checked={methods.includes(k)}
+                onChange={(e) => setMethods((x) => (e.target.checked ? [...x, k] : x.filter((y) => y !== k)))}
+              />{' '}
               {k === 'lora' ? 'LoRA' : 'linear probe'}
             </label>
           ))}

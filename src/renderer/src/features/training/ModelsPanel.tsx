@@ -43,7 +43,11 @@ export function ModelsPanel({ models, onChanged }: { models: ModelRecord[]; onCh
   return (
     <section className="card" aria-label="Foundation models">
       <h2>Foundation models</h2>
-      {models.length === 0 && <p className="muted" data-testid="model-help">{modelHelp}</p>}
+      {models.length === 0 && (
+        <p className="muted" data-testid="model-help">
+          {modelHelp}
+        </p>
+      )}
       <ul className="plain" data-testid="model-list">
         {models.map((m) => (
           <li key={m.id}>
@@ -53,7 +57,12 @@ export function ModelsPanel({ models, onChanged }: { models: ModelRecord[]; onCh
         ))}
       </ul>
       <div className="row">
-        <input data-testid="model-path" placeholder="/models/clip-vit-b16/model.safetensors" value={path} onChange={(e) => setPath(e.target.value)} />
+        <input
+          data-testid="model-path"
+          placeholder="/models/clip-vit-b16/model.safetensors"
+          value={path}
+          onChange={(e) => setPath(e.target.value)}
+        />
         <button onClick={() => setPicking(true)}>Browse…</button>
         <button data-testid="model-inspect" disabled={busy || !path.trim()} onClick={inspect}>
           {busy ? 'Reading…' : 'Check'}
@@ -61,8 +70,9 @@ export function ModelsPanel({ models, onChanged }: { models: ModelRecord[]; onCh
       </div>
       {found && (
         <div className="found" data-testid="model-found">
-          {found.family}, image {String(found.config.imageSize)} px, patch {String(found.config.patchSize)}, width {String(found.config.width)}, {String(found.config.depth)} blocks,{' '}
-          {millions(found.parameterCount)} parameters, {mb(found.sizeBytes)}, sha256 {found.sha256.slice(0, 12)}…
+          {found.family}, image {String(found.config.imageSize)} px, patch {String(found.config.patchSize)}, width{' '}
+          {String(found.config.width)}, {String(found.config.depth)} blocks, {millions(found.parameterCount)} parameters,{' '}
+          {mb(found.sizeBytes)}, sha256 {found.sha256.slice(0, 12)}…
           <button className="primary" data-testid="model-add" onClick={add}>
             Add this model
           </button>
@@ -70,7 +80,12 @@ export function ModelsPanel({ models, onChanged }: { models: ModelRecord[]; onCh
       )}
       {models.length > 0 && (
         <div className="row">
-          <input placeholder="/exports/run-3.cytotune-adapter" value={adapterPath} onChange={(e) => setAdapterPath(e.target.value)} aria-label="Adapter file" />
+          <input
+            placeholder="/exports/run-3.cytotune-adapter"
+            value={adapterPath}
+            onChange={(e) => setAdapterPath(e.target.value)}
+            aria-label="Adapter file"
+          />
           <button
             disabled={!adapterPath.trim()}
             onClick={() =>

@@ -77,7 +77,8 @@ export function NewRunForm({ models, classes, onStarted }: { models: ModelRecord
             <input type="radio" checked={method === 'lora'} onChange={() => setMethod('lora')} /> LoRA fine-tuning
           </label>
           <label>
-            <input type="radio" data-testid="method-linear" checked={method === 'linear'} onChange={() => setMethod('linear')} /> Linear probe
+            <input type="radio" data-testid="method-linear" checked={method === 'linear'} onChange={() => setMethod('linear')} /> Linear
+            probe
           </label>
         </div>
         <label>Classes</label>
@@ -147,7 +148,12 @@ export function NewRunForm({ models, classes, onStarted }: { models: ModelRecord
               <div className="row">
                 {(['q', 'k', 'v', 'o'] as ProjectionName[]).map((t) => (
                   <label key={t}>
-                    <input type="checkbox" checked={targets.includes(t)} onChange={(e) => setProjectionNames((x) => (e.target.checked ? [...x, t] : x.filter((y) => y !== t)))} /> {t}
+                    <input
+                      type="checkbox"
+                      checked={targets.includes(t)}
+                      onChange={(e) => setProjectionNames((x) => (e.target.checked ? [...x, t] : x.filter((y) => y !== t)))}
+                    />{' '}
+                    {t}
                   </label>
                 ))}
               </div>

@@ -3,7 +3,9 @@ import type { RunMetric } from '@shared/domain';
 import { LineChart } from './LineChart';
 
 export function RunCharts({ metrics, color = '#2f6fde' }: { metrics: RunMetric[]; color?: string }) {
-  const series = (key: 'loss' | 'lr' | 'accuracy') => [{ name: key, color, points: metrics.filter((m) => m[key] !== null).map((m) => ({ x: m.step, y: m[key]! })) }];
+  const series = (key: 'loss' | 'lr' | 'accuracy') => [
+    { name: key, color, points: metrics.filter((m) => m[key] !== null).map((m) => ({ x: m.step, y: m[key]! })) },
+  ];
   return (
     <div className="charts">
       <LineChart title="loss" series={series('loss')} testId="chart-loss" />

@@ -10,9 +10,16 @@ import { ConfusionMatrix, type ValidationItem } from './ConfusionMatrix';
 import { RunCharts } from './RunCharts';
 
 const pct = (v: unknown) => (typeof v === 'number' ? `${(100 * v).toFixed(1)} %` : '–');
-const eta = (s?: number) => (s === undefined || !Number.isFinite(s) ? '' : s > 90 ? `${Math.round(s / 60)} min left` : `${Math.round(s)} s left`);
+const eta = (s?: number) =>
+  s === undefined || !Number.isFinite(s) ? '' : s > 90 ? `${Math.round(s / 60)} min left` : `${Math.round(s)} s left`;
 
-export function RunDetails({ run, images, onChanged, onOpenLabel, onOpenResults }: {
+export function RunDetails({
+  run,
+  images,
+  onChanged,
+  onOpenLabel,
+  onOpenResults,
+}: {
   run: RunRecord;
   images: ImageSummary[];
   onChanged: () => void;
@@ -38,8 +45,21 @@ export function RunDetails({ run, images, onChanged, onOpenLabel, onOpenResults 
     ),
   );
   const act = (fn: () => Promise<unknown>) => fn().then(onChanged, (e: Error) => setProblem(e.message));
-  const m = run.metrics as { val?: { top1: number; balancedAccuracy: number } | null; train?: { top1: number } | null; steps?: number; seconds?: number; classNames?: string[]; validation?: ValidationItem[]; trainableParameters?: number } | null;
-  const cfg = run.config as { method: string; model: string; classes: { name: string; train: number; val: number }[]; settings: Record<string, unknown> };
+  const m = run.metrics as {
+    val?: { top1: number; balancedAccuracy: number } | null;
+    train?: { top1: number } | null;
+    steps?: number;
+    seconds?: number;
+    classNames?: string[];
+    validation?: ValidationItem[];
+    trainableParameters?: number;
+  } | null;
+  const cfg = run.config as {
+    method: string;
+    model: string;
+    classes: { name: string; train: number; val: number }[];
+    settings: Record<string, unknown>;
+  };
   const running = run.status === 'running' || run.status === 'queued';
 
   return (
@@ -49,13 +69,14 @@ export function RunDetails({ run, images, onChanged, onOpenLabel, onOpenResults 
       </h2>
       {live && live.kind === 'train' && running && (
         <div className="progress" data-testid="train-progress">
-          <progress max={live.total} value={live.step} /> step {live.step}/{live.total} · loss {live.loss?.toFixed(4)} · acc {pct(live.accuracy)} · lr{' '}
-          {live.lr?.toExponential(1)} · {live.imagesPerSecond?.toFixed(1)} img/s · {eta(live.etaSeconds)}
+          <progress max={live.total} value={live.step} /> step {live.step}/{live.total} · loss {live.loss?.toFixed(4)} · acc{' '}
+          {pct(live.accuracy)} · lr {live.lr?.toExponential(1)} · {live.imagesPerSecond?.toFixed(1)} img/s · {eta(live.etaSeconds)}
         </div>
       )}
       {live && live.kind === 'classify' && (live.status === 'running' || live.status === 'queued') && (
         <div className="progress" data-testid="classify-progress">
-          classifying <progress max={live.total} value={live.step} /> {live.step}/{live.total} patches · {live.imagesPerSecond?.toFixed(1)} patches/s · {eta(live.etaSeconds)}
+          classifying <progress max={live.total} value={live.step} /> {live.step}/{live.total} patches · {live.imagesPerSecond?.toFixed(1)}{' '}
+          patches/s · {eta(live.etaSeconds)}
         </div>
       )}
       <div className="row">
@@ -77,8 +98,8 @@ export function RunDetails({ run, images, onChanged, onOpenLabel, onOpenResults 
       <RunCharts metrics={metrics.value ?? []} />
       {m && (
         <p data-testid="run-metrics">
-          validation accuracy <b>{pct(m.val?.top1)}</b> (balanced {pct(m.val?.balancedAccuracy)}) · training {pct(m.train?.top1)} · {m.steps} steps in{' '}
-          {m.seconds?.toFixed(0)} s · {m.trainableParameters?.toLocaleString()} trainable parameters
+          validation accuracy <b>{pct(m.val?.top1)}</b> (balanced {pct(m.val?.balancedAccuracy)}) · training {pct(m.train?.top1)} ·{' '}
+          {m.steps} steps in {m.seconds?.toFixed(0)} s · {m.trainableParameters?.toLocaleString()} trainable parameters
         </p>
       )}
       {m?.validation && m.classNames && <ConfusionMatrix classNames={m.classNames} items={m.validation} onOpen={onOpenLabel} />}
@@ -110,7 +131,12 @@ export function RunDetails({ run, images, onChanged, onOpenLabel, onOpenResults 
               </label>
             ))}
           </div>
-          <button className="primary" data-testid="classify-start" disabled={!targets.length} onClick={() => act(() => client.call('classify:start', { runId: run.id, imageIds: targets }))}>
+          <button
+            className="primary"
+            data-testid="classify-start"
+            disabled={!targets.length}
+            onClick={() => act(() => client.call('classify:start', { runId: run.id, imageIds: targets }))}
+          >
             Classify {targets.length} image{targets.length === 1 ? '' : 's'}
           </button>
         </div>

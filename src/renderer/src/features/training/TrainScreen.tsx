@@ -27,7 +27,10 @@ export function TrainScreen({ classes, version, onChanged, onOpenLabel, onOpenRe
   const images = useQuery('images:list', { limit: 5000 }, version + local);
   const [shown, setShown] = useState<number[]>([]);
   // A run that starts or ends changes the history.
-  useEvent('job:progress', useCallback((p: JobProgress) => p.status !== 'running' && setLocal((v) => v + 1), []));
+  useEvent(
+    'job:progress',
+    useCallback((p: JobProgress) => p.status !== 'running' && setLocal((v) => v + 1), []),
+  );
 
   const list = runs.value ?? [];
   const visible = shown.length ? list.filter((r) => shown.includes(r.id)) : list.slice(0, 1);
@@ -68,7 +71,14 @@ export function TrainScreen({ classes, version, onChanged, onOpenLabel, onOpenRe
       </div>
       <div className={`train-right ${visible.length > 1 ? 'compare' : ''}`}>
         {visible.map((r) => (
-          <RunDetails key={r.id} run={r} images={images.value ?? []} onChanged={bump} onOpenLabel={onOpenLabel} onOpenResults={onOpenResults} />
+          <RunDetails
+            key={r.id}
+            run={r}
+            images={images.value ?? []}
+            onChanged={bump}
+            onOpenLabel={onOpenLabel}
+            onOpenResults={onOpenResults}
+          />
         ))}
         {list.length === 0 && <p className="muted">No runs yet.</p>}
       </div>

@@ -27,7 +27,8 @@ interface Props {
   focus?: Annotation;
 }
 
-const typing = (t: EventTarget | null) => t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement;
+const typing = (t: EventTarget | null) =>
+  t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement;
 
 export function LabelScreen({ image, runId, classes, settings, version, onChanged, onOpenImage, onBack, focus }: Props) {
   const flat = useMemo(() => flattenClassTree(classes).map((f) => f.node), [classes]);
@@ -134,11 +135,25 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
         </button>
         <label>
           patch{' '}
-          <input type="number" className="small" min={8} max={4096} defaultValue={settings.patchSize} onBlur={(e) => setSetting({ patchSize: Number(e.target.value) })} /> px
+          <input
+            type="number"
+            className="small"
+            min={8}
+            max={4096}
+            defaultValue={settings.patchSize}
+            onBlur={(e) => setSetting({ patchSize: Number(e.target.value) })}
+          />{' '}
+          px
         </label>
         <label>
           target{' '}
-          <input type="number" className="small" min={1} defaultValue={settings.shotTarget} onBlur={(e) => setSetting({ shotTarget: Number(e.target.value) })} />
+          <input
+            type="number"
+            className="small"
+            min={1}
+            defaultValue={settings.shotTarget}
+            onBlur={(e) => setSetting({ shotTarget: Number(e.target.value) })}
+          />
         </label>
         <span className="active-class" data-testid="active-class" style={{ borderColor: active?.color }}>
           {active ? `${active.shortcut ?? ''} ${active.name}` : 'no class'}
@@ -183,9 +198,8 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
             onOpenPatch={openPatch}
           />
           <p className="help muted">
-            <b>1–9, 0</b> pick class (or relabel the selection) · <b>click</b> drop a patch or select · <b>Shift+drag</b> draw ·{' '}
-            <b>drag</b> a selected box to move · <b>Delete</b> remove · <b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b> undo / redo · arrows, +/−
-            pan and zoom
+            <b>1–9, 0</b> pick class (or relabel the selection) · <b>click</b> drop a patch or select · <b>Shift+drag</b> draw · <b>drag</b>{' '}
+            a selected box to move · <b>Delete</b> remove · <b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b> undo / redo · arrows, +/− pan and zoom
           </p>
         </aside>
       </div>

@@ -43,7 +43,9 @@ export function ResultsPanel(props: Props) {
         <select
           data-testid="heat-mode"
           value={mode.kind === 'predicted' ? 'predicted' : String(mode.index)}
-          onChange={(e) => props.onMode(e.target.value === 'predicted' ? { kind: 'predicted' } : { kind: 'probability', index: Number(e.target.value) })}
+          onChange={(e) =>
+            props.onMode(e.target.value === 'predicted' ? { kind: 'predicted' } : { kind: 'probability', index: Number(e.target.value) })
+          }
         >
           <option value="predicted">predicted class colour</option>
           {runClasses.map((c, i) => (
@@ -53,7 +55,15 @@ export function ResultsPanel(props: Props) {
           ))}
         </select>
         <label>Opacity</label>
-        <input type="range" min={0} max={1} step={0.05} value={props.opacity} onChange={(e) => props.onOpacity(Number(e.target.value))} aria-label="Heatmap opacity" />
+        <input
+          type="range"
+          min={0}
+          max={1}
+          step={0.05}
+          value={props.opacity}
+          onChange={(e) => props.onOpacity(Number(e.target.value))}
+          aria-label="Heatmap opacity"
+        />
       </div>
       <h3>
         Review queue <span className="muted">({queue.length} left)</span>
@@ -61,7 +71,8 @@ export function ResultsPanel(props: Props) {
       {current ? (
         <div className="review" data-testid="review-current">
           <p>
-            predicted <b>{nameOf(current.classId)}</b> ({(100 * Math.max(...current.probabilities)).toFixed(0)} %), entropy {current.entropy.toFixed(3)}
+            predicted <b>{nameOf(current.classId)}</b> ({(100 * Math.max(...current.probabilities)).toFixed(0)} %), entropy{' '}
+            {current.entropy.toFixed(3)}
           </p>
           <div className="row">
             <button className="primary" data-testid="review-accept" onClick={() => props.onAccept(current)} title="Enter">
@@ -92,7 +103,9 @@ export function ResultsPanel(props: Props) {
         {sorted.slice(0, 200).map((p) => (
           <li key={p.id}>
             <button className="link" onClick={() => props.onPick(p)}>
-              {nameOf(p.classId)} · p {(mode.kind === 'probability' ? p.probabilities[mode.index] : Math.max(...p.probabilities)).toFixed(2)} · H {p.entropy.toFixed(2)}
+              {nameOf(p.classId)} · p{' '}
+              {(mode.kind === 'probability' ? p.probabilities[mode.index] : Math.max(...p.probabilities)).toFixed(2)} · H{' '}
+              {p.entropy.toFixed(2)}
             </button>
           </li>
         ))}

@@ -63,7 +63,12 @@ export const SlideViewer = forwardRef<SlideViewerHandle, Props>(function SlideVi
       drawOverlay(ctx, w, h, t, {
         ...state,
         boxes: g?.kind === 'move' ? state.boxes.filter((b) => b.id !== g.id) : state.boxes,
-        draft: g ? { box: g.box, color: g.kind === 'move' ? state.boxes.find((b) => b.id === g.id)?.color ?? 'white' : propsRef.current.draftColor } : state.draft,
+        draft: g
+          ? {
+              box: g.box,
+              color: g.kind === 'move' ? (state.boxes.find((b) => b.id === g.id)?.color ?? 'white') : propsRef.current.draftColor,
+            }
+          : state.draft,
       });
     });
   };
@@ -92,7 +97,8 @@ export const SlideViewer = forwardRef<SlideViewerHandle, Props>(function SlideVi
       const selected = overlay.boxes.find((b) => b.id === overlay.selectedId);
       if (!p) return;
       if (shift) gesture.current = { kind: 'draw', start: p, box: boxFromDrag(p, p) };
-      else if (selected && contains(selected.box, p)) gesture.current = { kind: 'move', id: selected.id, start: p, origin: selected.box, box: selected.box };
+      else if (selected && contains(selected.box, p))
+        gesture.current = { kind: 'move', id: selected.id, start: p, origin: selected.box, box: selected.box };
     });
     viewer.addHandler('canvas-drag', (e) => {
       const g = gesture.current;

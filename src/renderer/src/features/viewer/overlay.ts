@@ -83,7 +83,13 @@ function drawScaleBar(ctx: CanvasRenderingContext2D, height: number, bar: { pixe
   ctx.fillText(bar.label, x, y - 5);
 }
 
-function drawHeat(ctx: CanvasRenderingContext2D, width: number, height: number, t: ViewTransform, heat: NonNullable<OverlayState['heat']>): void {
+function drawHeat(
+  ctx: CanvasRenderingContext2D,
+  width: number,
+  height: number,
+  t: ViewTransform,
+  heat: NonNullable<OverlayState['heat']>,
+): void {
   for (const c of heat.cells) {
     const x = t.originX + c.box.x * t.scale;
     const y = t.originY + c.box.y * t.scale;

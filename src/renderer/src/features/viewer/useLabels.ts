@@ -19,7 +19,7 @@ export function useLabels(imageId: number, onChanged: () => void) {
   }, [reload]);
 
   const run = useCallback(
-    async <T,>(fn: () => Promise<T>): Promise<T | undefined> => {
+    async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
       try {
         const out = await fn();
         setError(null);

@@ -10,8 +10,17 @@ const TINY = { imageSize: 16, patchSize: 8, width: 16, depth: 2, mlpDim: 64, hea
 const GB = 1024 ** 3;
 
 const base = (o: Partial<PlanInput> = {}): PlanInput => ({
-  config: VIT_B16, backend: 'wasm', batchSize: 8, microBatchSize: 8, processes: 0, fastGradients: true,
-  hasSource: true, hasWorkerEntry: true, cores: 2, freeMemoryBytes: 20 * GB, ...o,
+  config: VIT_B16,
+  backend: 'wasm',
+  batchSize: 8,
+  microBatchSize: 8,
+  processes: 0,
+  fastGradients: true,
+  hasSource: true,
+  hasWorkerEntry: true,
+  cores: 2,
+  freeMemoryBytes: 20 * GB,
+  ...o,
 });
 
 describe('wasm heap model (calibrated on measured ViT-B/16 and ViT-L/14 runs)', () => {
@@ -36,7 +45,12 @@ describe('wasm heap model (calibrated on measured ViT-B/16 and ViT-L/14 runs)', 
     [1.14e9, 1.86e9, 2.67e9, 3.34e9, 4.11e9].forEach((m, i) => within(perHead.fixedBytes + (i + 1) * perHead.perImageBytes, m, 0.07));
     expect(perHead.fixedBytes + 6 * perHead.perImageBytes).toBeGreaterThan(WASM_HEAP_LIMIT);
     const batched = estimateTrainingHeap(VIT_B16, BLAS); // the default with BLAS
-    [[1, 1.24e9], [2, 2.16e9], [3, 3.0e9], [4, 3.85e9]].forEach(([n, m]) => within(batched.fixedBytes + n * batched.perImageBytes, m, 0.07));
+    [
+      [1, 1.24e9],
+      [2, 2.16e9],
+      [3, 3.0e9],
+      [4, 3.85e9],
+    ].forEach(([n, m]) => within(batched.fixedBytes + n * batched.perImageBytes, m, 0.07));
     expect(batched.fixedBytes + 5 * batched.perImageBytes).toBeGreaterThan(WASM_HEAP_LIMIT);
     expect(batched.maxMicroBatch).toBe(4);
   });
@@ -90,9 +104,16 @@ describe('planExecution', () => {
     expect(l.notes.join(' ')).toMatch(/attention per head.*little margin/);
     // Measured: one process (which also holds AdamW state and the batch) aborted; workers ran. So even one core uses a worker.
     expect(planExecution(base({ config: VIT_L14, blas: true, loraTargets: 4, cores: 1 }))).toMatchObject({ processes: 1, inWorkers: true });
-    expect(() => planExecution(base({ config: VIT_L14, blas: true, loraTargets: 4, hasSource: false }))).toThrow(expect.objectContaining({ kind: 'model-too-large-for-wasm', message: expect.stringMatching(/only in a separate worker process/) }));
+    expect(() => planExecution(base({ config: VIT_L14, blas: true, loraTargets: 4, hasSource: false }))).toThrow(
+      expect.objectContaining({ kind: 'model-too-large-for-wasm', message: expect.stringMatching(/only in a separate worker process/) }),
+    );
     expect(planExecution(base({ blas: true })).attention).toBeUndefined(); // ViT-B keeps the faster batched attention
-    expect(() => planExecution(base({ config: VIT_L14, loraTargets: 4 }))).toThrow(expect.objectContaining({ kind: 'model-too-large-for-wasm', message: expect.stringMatching(/apt-get install libopenblas0/) }));
-    expect(planExecution(base({ config: VIT_L14, backend: 'tensorflow', processes: 1 }))).toMatchObject({ processes: 1, microBatchSize: 8 });
+    expect(() => planExecution(base({ config: VIT_L14, loraTargets: 4 }))).toThrow(
+      expect.objectContaining({ kind: 'model-too-large-for-wasm', message: expect.stringMatching(/apt-get install libopenblas0/) }),
+    );
+    expect(planExecution(base({ config: VIT_L14, backend: 'tensorflow', processes: 1 }))).toMatchObject({
+      processes: 1,
+      microBatchSize: 8,
+    });
   });
 });
