@@ -31,7 +31,7 @@ export function openCheckpoint(path: string, limits: Partial<ReadLimits> = {}): 
     if (src.size < 16 && /\.(safetensors|bin|pt|pth|ckpt)$/i.test(path)) {
       throw new CheckpointError('truncated', `${path}: only ${src.size} bytes, too short to be a checkpoint; the file is incomplete`);
     }
-    if (looksLikeZip(head)) return openTorchZip(src);
+    if (looksLikeZip(head)) return openTorchZip(src, budget);
     if (looksLikeSafetensors(head)) return openSafetensors(src, budget);
     if (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) {
       throw new CheckpointError('unsupported-format', `${path}: a legacy (pre-1.6, non-zip) PyTorch pickle; re-save it with torch.save(torch.load(f), out) on torch >= 1.6, or convert it to safetensors`);

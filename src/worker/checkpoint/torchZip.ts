@@ -4,6 +4,7 @@
 import { CheckpointError } from './errors';
 import { DTYPE_BYTES, toFloat32 } from './dtype';
 import type { FileSource } from './fileSource';
+import type { Budget } from './limits';
 import { elementCount, type Checkpoint, type TensorDtype, type TensorInfo } from './types';
 import { isTensorRef, PyDict, PyObject, unpickle, type StorageRef, type TensorRef } from './unpickle';
 import { ZipArchive, type ZipEntry } from './zip';
@@ -53,9 +54,9 @@ function unwrap(root: unknown): unknown {
   return root;
 }
 
-export function openTorchZip(src: FileSource): Checkpoint {
+export function openTorchZip(src: FileSource, budget: Budget): Checkpoint {
   const path = src.path;
-  const zip = new ZipArchive(src);
+  const zip = new ZipArchive(src, budget);
   const pkl = [...zip.entries.values()].filter((e) => /^([^/]+\/)?data\.pkl$/.test(e.name)).sort((a, b) => a.name.length - b.name.length)[0];
   if (!pkl) {
     src.close();
