@@ -27,7 +27,11 @@ export interface ReadLimits {
   maxNameLength: number;
   /** Zip entries: torch writes one per storage plus a handful. */
   maxZipEntries: number;
-  /** Uncompressed size of one deflated zip entry (torch.save stores entries; only hand-rezipped files deflate). */
+  /**
+   * Uncompressed size of one deflated zip entry, all of which is inflated to read any tensor in it.
+   * torch.save never deflates (only hand-rezipped files do), and the largest single tensor we target
+   * (ViT-bigG's token embedding) is 253 MB; a 1 MB deflated entry can claim ~1 GB.
+   */
   maxInflatedBytes: number;
   /** safetensors JSON header; ~110 bytes per tensor, and LoRA trainers put MBs of strings in __metadata__. */
   maxSafetensorsHeaderBytes: number;
@@ -44,7 +48,7 @@ export const DEFAULT_LIMITS: Readonly<ReadLimits> = Object.freeze({
   maxTensors: 200_000,
   maxNameLength: 1024,
   maxZipEntries: 200_000,
-  maxInflatedBytes: 2 ** 30,
+  maxInflatedBytes: 256 * 2 ** 20,
   maxSafetensorsHeaderBytes: 16 * 2 ** 20,
   maxMillis: 10_000,
 });

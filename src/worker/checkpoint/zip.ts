@@ -34,7 +34,15 @@ export class ZipArchive {
   readonly entries = new Map<string, ZipEntry>();
   private readonly dataOffsets = new Map<string, number>();
   /** Where the next entry (or the central directory) starts: an entry's data must end before it. */
-  private readonly limits = new Map<string, number>();
+  private readonly nextStart = new Map<string, number>();
+  /**
+   * The last entry inflated for a slice, and the bytes inflated so far against twice the total the
+   * deflated entries declare: reading every tensor once inflates each entry about once (torch keeps
+   * one storage per tensor, or many views of one), so only a file built to re-inflate hits the bound.
+   */
+  private lastInflated: { name: string; bytes: Uint8Array } | null = null;
+  private inflatedSoFar = 0;
+  private declaredInflated = 0;
 
   constructor(
     private readonly src: FileSource,
@@ -113,6 +121,7 @@ export class ZipArchive {
       if (method === 0 && compressedSize !== size) corrupt(`entry ${name} (stored, yet ${compressedSize} bytes hold ${size})`);
       if (method === 8 && size > compressedSize * MAX_DEFLATE_RATIO + 64) corrupt(`entry ${name} (claims ${size} bytes from ${compressedSize} compressed)`);
       this.entries.set(name, { name, method, compressedSize, size, localOffset });
+      if (method === 8) this.declaredInflated += size;
       p = eEnd + commentLen;
     }
     // Local entries must not overlap: sorted by offset, each starts after the previous one's
@@ -122,7 +131,7 @@ export class ZipArchive {
       const next = i + 1 < sorted.length ? sorted[i + 1].localOffset : cdOffset;
       const e = sorted[i];
       if (e.localOffset + LOCAL_HEADER + e.compressedSize > next) corrupt(`entries ${e.name} and ${sorted[i + 1]?.name ?? 'directory'} (they overlap)`);
-      this.limits.set(e.name, next);
+      this.nextStart.set(e.name, next);
     }
   }
 
@@ -133,7 +142,7 @@ export class ZipArchive {
       const d = new DataView(h.buffer);
       if (d.getUint32(0, true) !== SIG_LOCAL) throw new CheckpointError('corrupt', `${this.src.path}: damaged zip entry ${entry.name}; the file is damaged, copy it again`);
       off = entry.localOffset + LOCAL_HEADER + d.getUint16(26, true) + d.getUint16(28, true);
-      if (off + entry.compressedSize > this.limits.get(entry.name)!) {
+      if (off + entry.compressedSize > this.nextStart.get(entry.name)!) {
         throw new CheckpointError('corrupt', `${this.src.path}: zip entry ${entry.name} overlaps the next one; the file is damaged`);
       }
       this.dataOffsets.set(entry.name, off);
@@ -147,14 +156,21 @@ export class ZipArchive {
     if (offset + length > entry.size) throw new CheckpointError('corrupt', `${path}: ${entry.name} is shorter (${entry.size} bytes) than its tensors need (${offset + length})`);
     const start = this.dataOffset(entry);
     if (entry.method === 0) return this.src.read(start + offset, length, entry.name);
-    if (entry.method === 8) return this.inflate(entry, start).subarray(offset, offset + length);
+    if (entry.method === 8) return this.inflate(entry, start, length < entry.size).subarray(offset, offset + length);
     throw new CheckpointError('unsupported-format', `${path}: zip compression method ${entry.method} is not supported; re-save the checkpoint with torch.save`);
   }
 
-  private inflate(entry: ZipEntry, start: number): Uint8Array {
+  /** The whole entry, inflated; kept when `keep` (a slice was asked for: more slices may follow). */
+  private inflate(entry: ZipEntry, start: number, keep: boolean): Uint8Array {
+    if (this.lastInflated?.name === entry.name) return this.lastInflated.bytes;
     const path = this.src.path;
     const { maxInflatedBytes } = this.budget.limits;
     if (entry.size > maxInflatedBytes) throw this.budget.exceeded(`${entry.name} would inflate to ${entry.size.toLocaleString('en')} bytes (limit ${maxInflatedBytes.toLocaleString('en')})`);
+    this.inflatedSoFar += entry.size;
+    if (this.inflatedSoFar > 2 * this.declaredInflated) {
+      throw this.budget.exceeded(`reading its tensors would inflate more than twice the ${this.declaredInflated.toLocaleString('en')} bytes its entries hold`);
+    }
+    this.lastInflated = null; // free the previous entry before allocating the next
     let out: Uint8Array;
     try {
       // maxOutputLength stops inflating as soon as the output passes the declared size, so a bomb
@@ -171,6 +187,7 @@ export class ZipArchive {
     if (out.byteLength !== entry.size) {
       throw new CheckpointError('corrupt', `${path}: ${entry.name} inflates to ${out.byteLength} bytes but declares ${entry.size}; the file is damaged`);
     }
+    if (keep) this.lastInflated = { name: entry.name, bytes: out };
     return out;
   }
 }

@@ -131,6 +131,41 @@ describe('zip directory checks', () => {
     });
   }
 
+  /** {'t0': view of storage s0, 't1': view of s1, ...}: four-float views into 64-float storages. */
+  function views(storageOf: (i: number) => string, count: number): Uint8Array {
+    const w = new PickleWriter();
+    w.op(OP.EMPTY_DICT).put();
+    for (let i = 0; i < count; i++) w.str(`t${i}`).tensor(storageOf(i), [4], 'FloatStorage', 64).op(OP.SETITEM);
+    return w.finish();
+  }
+  const deflated = (key: string): ZipInput => ({ name: key, data: floats(new Array(64).fill(1)), deflate: true });
+
+  it('inflates a deflated storage once for all the views into it', () => {
+    expect(
+      probe(
+        write(
+          torchZip(
+            views(() => 's', 50),
+            [deflated('s')],
+          ),
+        ),
+      ).outcome,
+    ).toBe('ok');
+  });
+
+  it('refuses a file built to re-inflate its storages for every tensor', () => {
+    const r = probe(
+      write(
+        torchZip(
+          views((i) => `s${i % 2}`, 50),
+          [deflated('s0'), deflated('s1')],
+        ),
+      ),
+    );
+    expect(r.outcome).toBe('limit-exceeded');
+    expect(r.message).toMatch(/would inflate more than twice the 512 bytes its entries hold/);
+  });
+
   it('refuses a local entry offset inside the central directory', () => {
     const bytes = buildZip([{ name: 'archive/data.pkl', data: pkl }, storage()]);
     const cd = Buffer.from(bytes).lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); // last central entry
