@@ -1,7 +1,7 @@
 // Minimal safetensors writer and F32 reader for what we produce ourselves (adapters, heads,
 // training checkpoints). Layout: u64 LE header length, JSON header {name: {dtype, shape,
 // data_offsets}, __metadata__: {string: string}}, then the raw little-endian data.
-// Checkpoints of foundation models are read by src/worker/checkpoint, not here.
+// Checkpoints of foundation models are read by src/ml/checkpoint, not here.
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 

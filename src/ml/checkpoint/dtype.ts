@@ -3,7 +3,16 @@ import { CheckpointError } from './errors';
 import type { TensorDtype } from './types';
 
 export const DTYPE_BYTES: Record<TensorDtype, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 // IEEE half -> float via a 65536-entry table built once (fast, exact).
@@ -49,6 +58,9 @@ export function toFloat32(bytes: Uint8Array, dtype: TensorDtype, count: number, 
       return out;
     }
     default:
-      throw new CheckpointError('unsupported-dtype', `${what}: dtype ${dtype} is not a floating-point weight (F32, F16, BF16 are supported)`);
+      throw new CheckpointError(
+        'unsupported-dtype',
+        `${what}: dtype ${dtype} is not a floating-point weight (F32, F16, BF16 are supported)`,
+      );
   }
 }

@@ -27,7 +27,10 @@ export class FileSource {
   read(offset: number, length: number, what = 'data'): Uint8Array {
     if (this.fd === null) throw new Error(`${this.path}: read after close`);
     if (offset < 0 || length < 0 || offset + length > this.size) {
-      throw new CheckpointError('truncated', `${this.path}: ${what} lies beyond the end of the file (${offset + length} > ${this.size} bytes); the file is probably incomplete, copy it again`);
+      throw new CheckpointError(
+        'truncated',
+        `${this.path}: ${what} lies beyond the end of the file (${offset + length} > ${this.size} bytes); the file is probably incomplete, copy it again`,
+      );
     }
     const buf = new Uint8Array(length);
     let done = 0;

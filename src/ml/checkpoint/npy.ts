@@ -25,7 +25,11 @@ export function parseNpy(bytes: Uint8Array, what = 'array'): NpyArray {
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || shapeText === undefined) throw new NpyError(`${what}: malformed .npy header`);
   if (fortran) throw new NpyError(`${what}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const body = bytes.subarray(start);
   const data = new Float32Array(count);

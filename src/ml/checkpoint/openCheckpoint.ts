@@ -1,7 +1,10 @@
 // Opens any supported checkpoint by content (not by extension): safetensors, torch zip,
 // TorchScript zip. Foreign files (an image renamed .safetensors) are refused by their magic bytes.
+// Whatever the bytes, opening ends in a Checkpoint or a CheckpointError within the limits
+// (limits.ts); anything else escaping from here is a bug in the readers.
 import { CheckpointError } from './errors';
 import { FileSource } from './fileSource';
+import { Budget, type ReadLimits } from './limits';
 import { looksLikeSafetensors, openSafetensors } from './safetensors';
 import { openTorchZip } from './torchZip';
 import type { Checkpoint } from './types';
@@ -18,7 +21,9 @@ const KNOWN_MAGIC: [string, number[]][] = [
   ['an ONNX or protobuf file', [0x08]],
 ];
 
-export function openCheckpoint(path: string): Checkpoint {
+/** `limits` overrides the defaults of limits.ts (tests use it; the app keeps the defaults). */
+export function openCheckpoint(path: string, limits: Partial<ReadLimits> = {}): Checkpoint {
+  const budget = new Budget(path, limits);
   const src = new FileSource(path);
   try {
     if (src.size === 0) throw new CheckpointError('truncated', `${path}: the file is empty`);
@@ -26,10 +31,13 @@ export function openCheckpoint(path: string): Checkpoint {
     if (src.size < 16 && /\.(safetensors|bin|pt|pth|ckpt)$/i.test(path)) {
       throw new CheckpointError('truncated', `${path}: only ${src.size} bytes, too short to be a checkpoint; the file is incomplete`);
     }
-    if (looksLikeZip(head)) return openTorchZip(src);
-    if (looksLikeSafetensors(head)) return openSafetensors(src);
+    if (looksLikeZip(head)) return openTorchZip(src, budget);
+    if (looksLikeSafetensors(head)) return openSafetensors(src, budget);
     if (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) {
-      throw new CheckpointError('unsupported-format', `${path}: a legacy (pre-1.6, non-zip) PyTorch pickle; re-save it with torch.save(torch.load(f), out) on torch >= 1.6, or convert it to safetensors`);
+      throw new CheckpointError(
+        'unsupported-format',
+        `${path}: a legacy (pre-1.6, non-zip) PyTorch pickle; re-save it with torch.save(torch.load(f), out) on torch >= 1.6, or convert it to safetensors`,
+      );
     }
     if (path.toLowerCase().endsWith('.safetensors') && src.size >= 8 && head.length >= 9 && head[8] === 0x7b) {
       // A header that starts like JSON but declares an impossible length.

@@ -95,7 +95,8 @@ describe('checkpoint readers', () => {
   it('truncated safetensors and truncated torch zip files give kind "truncated"', () => {
     for (const f of ['timm-vit.safetensors', 'timm-vit.pth', 'openai-clip.torchscript.pt']) {
       const bytes = readFileSync(fixturePath(f));
-      for (const frac of [0.5, 0.9]) expect(kindOf(writeTmp(`cut-${frac}-${f}`, bytes.subarray(0, Math.floor(bytes.length * frac))))).toBe('truncated');
+      for (const frac of [0.5, 0.9])
+        expect(kindOf(writeTmp(`cut-${frac}-${f}`, bytes.subarray(0, Math.floor(bytes.length * frac))))).toBe('truncated');
     }
     expect(kindOf(writeTmp('tiny.safetensors', new Uint8Array([1, 2, 3])))).toBe('truncated');
     expect(kindOf(writeTmp('empty.bin', new Uint8Array(0)))).toBe('truncated');
