@@ -169,3 +169,7 @@ export function progressThrottle(intervalMs = 250): (p: WorkerProgress) => boole
     return false;
   };
 }
+
+/** The one reply of a model inspection process (src/worker/inspect.ts): a description or why not. */
+export type InspectReply =
+  { ok: true; value: { family: string; config: Record<string, unknown>; parameterCount: number } } | { ok: false; message: string };
