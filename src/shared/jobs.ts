@@ -11,6 +11,7 @@ export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs', 'onnx'];
 
 /** The tfjs backends a job may be pinned to (ml/backend/selectBackend.ts chooses among them). */
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 /** An item of training or classification: a whole image file, or a level-0 box of a slide. */
 export interface PatchItem {

@@ -6,7 +6,7 @@ import { selectBackend, wasmFeatures, type BackendChoice, type SelectOptions } f
 import { describeAdapter } from '../../ml/backend/webgpu';
 import { defineCommand } from '../command';
 import type { Io } from '../io';
-import type { BackendName } from '../../shared/jobs';
+import { BACKEND_NAMES, type BackendName } from '../../shared/jobs';
 import { systemNotes } from '../systemNotes';
 
 export interface DoctorDeps {
@@ -14,14 +14,12 @@ export interface DoctorDeps {
   probe?: () => GpuProbe;
 }
 
-const NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
-
 export const command = defineCommand({
   name: 'doctor',
   summary: 'the ML backend chosen, why not the others, versions, GPU',
   usage:
     'usage: cytotune doctor [--backend tensorflow|webgpu|wasm|cpu] [--json]\nExit 0 when a backend starts and passes a small self-test.',
-  options: { backend: { type: 'string', choices: NAMES }, json: { type: 'switch' } },
+  options: { backend: { type: 'string', choices: BACKEND_NAMES }, json: { type: 'switch' } },
   main: ({ values }, io, deps: DoctorDeps) => doctor(values.backend, values.json, io, deps),
 });
 

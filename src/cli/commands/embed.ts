@@ -10,7 +10,7 @@ import { formatNpy, parseNpy } from '../../ml/checkpoint/npy';
 import { checkpointConfig, createInferenceEngine, EngineError, type InferenceEngine } from '../../ml/inference/engine';
 import type { OrtImporter } from '../../ml/inference/ortRuntime';
 import { loadImageBatch } from '../../ml/data/loadImages';
-import { ENGINE_CHOICES, type BackendName } from '../../shared/jobs';
+import { BACKEND_NAMES, ENGINE_CHOICES, type BackendName } from '../../shared/jobs';
 import { UsageError, type Values } from '../args';
 import { defineCommand } from '../command';
 import type { Io } from '../io';
@@ -28,7 +28,7 @@ const OPTIONS = {
   heads: { type: 'int', min: 1 },
   activation: { type: 'string', choices: ['gelu', 'quick_gelu'] },
   engine: { type: 'string', choices: ENGINE_CHOICES },
-  backend: { type: 'string', choices: ['tensorflow', 'wasm', 'cpu'] },
+  backend: { type: 'string', choices: BACKEND_NAMES },
   batch: { type: 'int', min: 1 },
   image: { type: 'repeated', greedy: true },
   tensor: { type: 'string' },
@@ -44,7 +44,7 @@ export const command = defineCommand({
   summary: 'embeddings of images or of a normalised .npy batch',
   usage:
     'usage: cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation gelu|quick_gelu] [--engine auto|tfjs|onnx] ' +
-    '[--backend tensorflow|wasm|cpu] [--batch N] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]\n' +
+    '[--backend tensorflow|webgpu|wasm|cpu] [--batch N] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]\n' +
     'Images get the evaluation preprocessing of the detected family; --tensor takes normalised float32 (N, 3, S, S). Without --output, prints JSON.\n' +
     '--engine auto (default) runs ONNX Runtime when onnxruntime-node is installed, else tfjs on --backend. --batch: images per forward pass (8).',
   options: OPTIONS,

@@ -9,7 +9,7 @@ import { predictWithEngine } from '../../ml/inference/enginePaths';
 import { ImageBatcher } from '../../ml/data/imageBatcher';
 import { pipelineFromOptions } from '../../ml/data/imagePipeline';
 import { readRunConfig } from '../../ml/training/runDir';
-import { ENGINE_CHOICES } from '../../shared/jobs';
+import { BACKEND_NAMES, ENGINE_CHOICES } from '../../shared/jobs';
 import { UsageError, type Values } from '../args';
 import { defineCommand, failure } from '../command';
 import type { Io } from '../io';
@@ -25,7 +25,7 @@ const OPTIONS = {
   checkpoint: { type: 'string' },
   batch: { type: 'int', min: 1 },
   engine: { type: 'string', choices: ENGINE_CHOICES },
-  backend: { type: 'string', choices: ['wasm', 'cpu', 'tensorflow'] },
+  backend: { type: 'string', choices: BACKEND_NAMES },
 } as const;
 
 export const command = defineCommand({
@@ -33,7 +33,7 @@ export const command = defineCommand({
   summary: 'classify images with a trained run (CSV; accuracy on a labelled folder)',
   usage:
     'usage: cytotune predict --run RUN_DIR (--image IMG... | --folder DIR) [--csv OUT] [--checkpoint FILE] [--batch N] ' +
-    '[--engine auto|tfjs|onnx] [--backend wasm|cpu|tensorflow]\n' +
+    '[--engine auto|tfjs|onnx] [--backend tensorflow|webgpu|wasm|cpu]\n' +
     "One CSV row per image: path, predicted class, p_<class> for every class. When DIR has class folders named as the run's classes,\n" +
     'also top-1 accuracy and per-class counts. --checkpoint: where the base model is now, if it moved (checked by sha256).\n' +
     '--engine auto (default) runs ONNX Runtime when installed, else tfjs on --backend. --batch: images per forward pass (32).\n' +

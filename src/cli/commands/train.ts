@@ -16,6 +16,7 @@ import { defineCommand, failure } from '../command';
 import { formatDuration } from '../duration';
 import type { Io } from '../io';
 import { runLength } from '../runLength';
+import { BACKEND_NAMES } from '../../shared/jobs';
 
 const OPTIONS = {
   data: { type: 'string', required: true },
@@ -37,7 +38,7 @@ const OPTIONS = {
   test: { type: 'string' },
   family: { type: 'string', choices: FAMILY_NAMES },
   heads: { type: 'int', min: 1 },
-  backend: { type: 'string', choices: ['wasm', 'cpu', 'tensorflow'] },
+  backend: { type: 'string', choices: BACKEND_NAMES },
   resume: { type: 'switch' },
   force: { type: 'switch' },
 } as const;
@@ -50,7 +51,7 @@ export const command = defineCommand({
   usage:
     'usage: cytotune train --data DIR --checkpoint FILE --method lora|linear --out RUN_DIR [--shots N] [--seed S] [--rank R] [--alpha A] ' +
     '[--targets q,v] [--lr X] [--iters N | --epochs N | --steps N] [--batch N] [--micro-batch N] [--val DIR] [--test DIR] [--family F] [--heads N] ' +
-    '[--backend wasm|cpu|tensorflow] [--resume | --force]\n' +
+    '[--backend tensorflow|webgpu|wasm|cpu] [--resume | --force]\n' +
     "Run length (printed at start): LoRA runs the paper's 50 warm-up + iters x shots steps (iters 100; without --shots, batches per epoch\n" +
     "stand in for shots, so --iters N is about N epochs). --epochs N: N passes over the training images (either method; the linear probe's\n" +
     'default is 100). --steps N: exactly N optimiser steps. Give at most one of the three; --iters is LoRA only.\n' +

@@ -93,6 +93,11 @@ async function trySetBackend(name: string): Promise<string | null> {
   }
 }
 
+/** The backend named with `only` could not start (an expected failure, with what to do). */
+export class BackendUnavailableError extends Error {
+  readonly kind = 'backend-unavailable';
+}
+
 export async function selectBackend(opts: SelectOptions = {}): Promise<BackendChoice> {
   // Training (LoRA) needs gradients on whichever backend wins.
   await ensureGradients();
@@ -196,6 +201,13 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
     attempts.push({ candidate: 'wasm', package: '@tensorflow/tfjs-backend-wasm', ok: false, reason: why });
   }
 
+  // A backend that was asked for by name is never replaced by another one in silence.
+  if (opts.only && opts.only !== 'cpu') {
+    const tried = attempts.filter((a) => !a.reason?.startsWith('skipped')).map((a) => `${a.candidate}: ${a.reason}`);
+    throw new BackendUnavailableError(
+      `--backend ${opts.only} was asked for but cannot start here (${tried.join('; ')}); run \`cytotune doctor\` for what it needs, or leave --backend out to use the best one available`,
+    );
+  }
   const why = await trySetBackend('cpu');
   if (why) throw new Error(`no TensorFlow.js backend could start; even 'cpu' failed: ${why}`);
   attempts.push({ candidate: 'cpu', package: '@tensorflow/tfjs-backend-cpu', ok: true });

@@ -48,7 +48,7 @@ describe('parseExperimentArgs', () => {
       [['--methods', 'svm'], /--methods: "svm" is not linear or lora/],
       [['--shots', '1,x'], /--shots: "x" is not a positive integer/],
       [['--targets', 'q,z'], /unknown target "z"/],
-      [['--backend', 'metal'], /--backend must be wasm, cpu or tensorflow \(got metal\)/],
+      [['--backend', 'metal'], /--backend must be tensorflow, webgpu, wasm or cpu \(got metal\)/],
     ];
     for (const [extra, re] of cases) {
       expect(() => parseExperimentArgs([...base, ...extra])).toThrow(UsageError);

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { afterEach, describe, expect, it } from 'vitest';
-import { selectBackend, type SelectOptions } from '../../../../src/ml/backend/selectBackend';
+import { BackendUnavailableError, selectBackend, type SelectOptions } from '../../../../src/ml/backend/selectBackend';
 import { probeAdapterInChild, type AdapterProbe } from '../../../../src/ml/backend/webgpu';
 import { runDoctor } from '../../../../src/cli/commands/doctor';
 
@@ -63,6 +63,13 @@ describe('WebGPU on this machine (real webgpu@0.6.2, no GPU)', () => {
     );
     expect((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu).toBeUndefined();
     expect(tf.findBackendFactory('webgpu')).toBeFalsy();
+  });
+
+  it('--backend webgpu forced where no adapter exists fails with the reason, never falls back to cpu', async () => {
+    const err = await selectBackend({ only: 'webgpu' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendUnavailableError);
+    expect((err as Error).message).toMatch(/^--backend webgpu was asked for but cannot start here \(webgpu: Dawn found no GPU adapter/);
+    expect(tf.getBackend()).not.toBe('cpu');
   });
 });
 
