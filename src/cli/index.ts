@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, Entry> = {
     load: () => import('./commands/experiment'),
   },
   embed: { summary: 'embeddings of images or of a normalised .npy batch', load: () => import('./commands/embed') },
+  detect: { summary: 'find every cell (nucleus) of a slide; one row per cell', load: () => import('./commands/detect') },
   'slide-info': { summary: 'what a slide is: reader, levels, downsamples, mpp, vendor', load: () => import('./commands/slideInfo') },
   doctor: { summary: 'the ML backend chosen, why not the others, versions, GPU', load: () => import('./commands/doctor') },
 };
