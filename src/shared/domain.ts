@@ -1,5 +1,6 @@
 // Domain types shared by main, renderer, worker and CLI. Plain data only.
 import type { Box } from './image';
+import type { JobKind } from './jobs';
 
 export type ImageKind = 'slide' | 'image';
 export type AnnotationSource = 'manual' | 'import' | 'accepted-prediction';
@@ -92,6 +93,8 @@ export interface Prediction {
   classId: number;
   probabilities: number[];
   entropy: number;
+  /** The detected cell this prediction is centred on (cell mode), or null for a grid patch or image. */
+  cellId: number | null;
 }
 
 export interface AuditEntry {
@@ -110,6 +113,10 @@ export interface ProjectInfo {
   name: string;
   schemaVersion: number;
   settings: ProjectSettings;
+  /** True when this instance cannot change the project (another instance holds it, or no write permission). */
+  readOnly: boolean;
+  /** What the user should know about the file: read-only and why, damage found by quick_check, labels outside their image. */
+  warnings: string[];
 }
 
 export interface ProjectSettings {
@@ -157,7 +164,7 @@ export interface PlanClass {
 
 export interface JobSummary {
   id: number;
-  kind: 'train' | 'classify' | 'experiment';
+  kind: JobKind;
   runId: number | null;
   status: RunStatus;
   progress: { step: number; total: number; phase?: string; etaSeconds?: number } | null;

@@ -19,8 +19,9 @@ export const command = defineCommand({
     out: { type: 'string' },
   },
   async main({ values: v }, io) {
-    const project = Project.open(projectPath(v.project!));
+    const project = Project.open(projectPath(v.project!), { access: 'auto' });
     try {
+      for (const warning of project.warnings) io.err(`warning: ${warning}`);
       const file = exportLabels(project, v.format!, v.image, v.run);
       if (v.out) {
         await writeFile(v.out, file.text);

@@ -14,8 +14,9 @@ export const command = defineCommand({
   options: { project: { type: 'string', required: true }, json: { type: 'switch' } },
   positionals: { name: 'file or folder to import', min: 1 },
   async main({ values, positionals }, io) {
-    const project = Project.open(projectPath(values.project!));
+    const project = Project.open(projectPath(values.project!), { access: 'write' });
     try {
+      for (const warning of project.warnings) io.err(`warning: ${warning}`);
       const summary = await importPaths(project, positionals, (p) => {
         if (p.total > 0) io.err(`importing ${p.done}/${p.total}  added ${p.added}  duplicates ${p.duplicates}  unreadable ${p.unreadable}`);
       });

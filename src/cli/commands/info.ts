@@ -28,8 +28,9 @@ export const command = defineCommand({
   usage: 'usage: cytotune info --project FILE [--json]',
   options: { project: { type: 'string', required: true }, json: { type: 'switch' } },
   async main({ values }, io) {
-    const project = Project.open(projectPath(values.project!));
+    const project = Project.open(projectPath(values.project!), { access: 'auto' });
     try {
+      for (const warning of project.warnings) io.err(`warning: ${warning}`);
       const info = {
         project: project.info(),
         classes: project.classTree().map(toInfo),

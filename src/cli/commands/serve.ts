@@ -25,6 +25,7 @@ export const command = defineCommand({
     }
     for (const note of systemNotes()) io.err(`note: ${note}`);
     const workspace = new Workspace({ projectPath: v.project });
+    for (const warning of workspace.currentProject?.warnings ?? []) io.err(`warning: ${warning}`);
     const server = await startServer({ workspace, rendererDir, port: v.port ?? 0 });
     io.out(`CytoTune is running in browser mode: open ${server.url}`);
     const stop = async () => {

@@ -25,6 +25,7 @@ import { inspectModel } from '../jobs/modelRegistry';
 import { planTraining } from '../jobs/trainingPlan';
 import { exportLabels } from '../export/exportLabels';
 import type { WorkerSpawner } from '../jobs/workerProcess';
+import { asApiError } from '../db/storageErrors';
 
 type Handlers = { [C in Channel]: (input: Input<C>) => Promise<Output<C>> | Output<C> };
 
@@ -38,13 +39,15 @@ export class Workspace {
 
   constructor(options: { projectPath?: string; spawnWorker?: WorkerSpawner } = {}) {
     this.spawnWorker = options.spawnWorker;
-    if (options.projectPath) this.project = Project.open(options.projectPath, { create: true });
+    if (options.projectPath) this.project = Project.open(options.projectPath, { create: true, access: 'auto' });
     this.handlers = this.createHandlers();
   }
 
   /** Training and classification of the open project (the worker starts on first use). */
   requireCompute(): ComputeService {
     const project = this.requireProject();
+    // A read-only instance never trains, resumes or cancels: the runs belong to the instance that writes.
+    if (project.readOnlyReason) throw new ApiError('conflict', project.readOnlyReason);
     if (!this.compute) this.compute = new ComputeService(project, (p) => this.emit('job:progress', p), this.spawnWorker);
     return this.compute;
   }
@@ -92,9 +95,8 @@ export class Workspace {
       if (err instanceof ApiError) return { ok: false, error: err.toValue() };
       const message = (err as Error)?.message ?? String(err);
       if (/UNIQUE constraint/.test(message)) return { ok: false, error: { kind: 'conflict', message } };
-      if (/SQLITE_FULL|ENOSPC/.test(message)) {
-        return { ok: false, error: { kind: 'io', message: 'The disk is full: nothing was changed. Free some space and try again.' } };
-      }
+      const storage = asApiError(err, this.project?.readOnlyReason ?? undefined);
+      if (storage instanceof ApiError) return { ok: false, error: storage.toValue() };
       console.error(`[cytotune] ${channel} failed:`, err);
       return { ok: false, error: { kind: 'internal', message } };
     }
@@ -111,7 +113,7 @@ export class Workspace {
     const full = resolve(path.endsWith('.cytotune') ? path : `${path}.cytotune`);
     if (create && existsSync(full)) throw new ApiError('conflict', `${full} already exists; open it instead.`);
     if (create && !existsSync(dirname(full))) throw new ApiError('not-found', `Folder ${dirname(full)} does not exist.`);
-    const next = Project.open(full, { create });
+    const next = Project.open(full, { create, access: 'auto' });
     this.close();
     this.project = next;
     this.emit('project:changed', { reason: create ? 'created' : 'opened' });
@@ -185,10 +187,7 @@ export class Workspace {
         if (!run) throw new ApiError('not-found', `No run with id ${runId}.`);
         return run;
       },
-      'jobs:list': () =>
-        this.requireCompute()
-          .jobs.list()
-          .map(({ spec: _spec, ...job }) => job),
+      'jobs:list': () => (p().readOnly ? p().jobs.list() : this.requireCompute().jobs.list()).map(({ spec: _spec, ...job }) => job),
       'jobs:cancel': ({ id }) => {
         if (!this.requireCompute().jobs.cancel(id)) throw new ApiError('conflict', `Job ${id} is not queued or running.`);
         return null;

@@ -161,6 +161,85 @@ export const migrations: Migration[] = [
       ALTER TABLE jobs ADD COLUMN result_json TEXT;
     `,
   },
+  {
+    version: 6,
+    description: 'application_id of a CytoTune project; label boxes bounded by their image',
+    // The box rule of src/shared/labelBounds.ts (LABEL_MAX_SIDE 8192) as the database enforces it.
+    // Rows that break it already are kept (Project reports them and training refuses them);
+    // an update that leaves a box as it was (relabel, soft delete, undo) is allowed.
+    sql: `
+      PRAGMA application_id = ${0x43795475};
+      CREATE TRIGGER annotations_box_insert BEFORE INSERT ON annotations
+        WHEN EXISTS (SELECT 1 FROM images i WHERE i.id = NEW.image_id AND NOT (
+          NEW.w >= 1 AND NEW.h >= 1
+          AND NEW.w <= (CASE WHEN i.kind = 'image' THEN MAX(i.width, i.height, 8192) ELSE 8192 END)
+          AND NEW.h <= (CASE WHEN i.kind = 'image' THEN MAX(i.width, i.height, 8192) ELSE 8192 END)
+          AND NEW.x < i.width AND NEW.y < i.height AND NEW.x + NEW.w > 0 AND NEW.y + NEW.h > 0))
+        BEGIN SELECT RAISE(ABORT, 'label box outside its image'); END;
+      CREATE TRIGGER annotations_box_update BEFORE UPDATE OF image_id, x, y, w, h ON annotations
+        WHEN (NEW.image_id IS NOT OLD.image_id OR NEW.x IS NOT OLD.x OR NEW.y IS NOT OLD.y OR NEW.w IS NOT OLD.w OR NEW.h IS NOT OLD.h)
+          AND EXISTS (SELECT 1 FROM images i WHERE i.id = NEW.image_id AND NOT (
+            NEW.w >= 1 AND NEW.h >= 1
+            AND NEW.w <= (CASE WHEN i.kind = 'image' THEN MAX(i.width, i.height, 8192) ELSE 8192 END)
+            AND NEW.h <= (CASE WHEN i.kind = 'image' THEN MAX(i.width, i.height, 8192) ELSE 8192 END)
+            AND NEW.x < i.width AND NEW.y < i.height AND NEW.x + NEW.w > 0 AND NEW.y + NEW.h > 0))
+        BEGIN SELECT RAISE(ABORT, 'label box outside its image'); END;
+    `,
+  },
+  {
+    version: 7,
+    description: 'cells: detection runs (detector version and parameters) and their cells, cell predictions, slide reviews',
+    // A re-run of the detector with other parameters is a new detection run, comparable with the
+    // first; cells arrive tile by tile with the run's checkpoint (repositories/cells.ts).
+    sql: `
+  CREATE TABLE detection_runs (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    detector_version TEXT NOT NULL,
+    params_json TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'completed', 'failed', 'cancelled')),
+    checkpoint_json TEXT,
+    cell_count INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX detection_runs_image ON detection_runs(image_id, id);
+  CREATE TABLE cells (
+    id INTEGER PRIMARY KEY,
+    detection_run_id INTEGER NOT NULL REFERENCES detection_runs(id) ON DELETE CASCADE,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    tile INTEGER NOT NULL,
+    x REAL NOT NULL, y REAL NOT NULL,
+    box_x REAL NOT NULL, box_y REAL NOT NULL, box_w REAL NOT NULL, box_h REAL NOT NULL,
+    outline_json TEXT,
+    area_um2 REAL NOT NULL,
+    mean_od REAL NOT NULL,
+    circularity REAL NOT NULL
+  );
+  CREATE INDEX cells_run_xy ON cells(detection_run_id, x, y);
+  ALTER TABLE predictions ADD COLUMN cell_id INTEGER REFERENCES cells(id) ON DELETE CASCADE;
+  CREATE INDEX predictions_cell ON predictions(cell_id);
+  CREATE TABLE slide_reviews (
+    image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+    status TEXT NOT NULL CHECK (status IN ('not-classified', 'classified', 'reviewed')),
+    note TEXT NOT NULL DEFAULT '',
+    reviewed_by TEXT,
+    reviewed_at TEXT
+  );
+    `,
+  },
 ];
+
+/** The SQL of a live label whose box breaks migration 6's rule (rows from before it). */
+export const OUT_OF_BOUNDS_LABELS = `
+  SELECT a.id, a.image_id, a.class_id, a.x, a.y, a.w, a.h FROM annotations a JOIN images i ON i.id = a.image_id
+  WHERE a.deleted_at IS NULL AND NOT (
+    a.w >= 1 AND a.h >= 1
+    AND a.w <= (CASE WHEN i.kind = 'image' THEN MAX(i.width, i.height, 8192) ELSE 8192 END)
+    AND a.h <= (CASE WHEN i.kind = 'image' THEN MAX(i.width, i.height, 8192) ELSE 8192 END)
+    AND a.x < i.width AND a.y < i.height AND a.x + a.w > 0 AND a.y + a.h > 0)
+  ORDER BY a.id`;
 
 export const latestVersion = migrations[migrations.length - 1].version;

@@ -1,11 +1,18 @@
 // A project: one SQLite file. Every user action is one transaction that also writes its
-// audit entry, so the database and the log never disagree.
-import { basename } from 'node:path';
+// audit entry, so the database and the log never disagree. One process at a time writes a
+// project (projectLock.ts); another opens it read-only, and so does anyone who may not write
+// the file or its folder. Opening also runs SQLite's quick_check and reports what it finds.
+import { accessSync, constants, existsSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import { ApiError } from '../../shared/api';
 import { buildClassTree, classPalette, wouldCreateCycle } from '../../shared/classes';
 import type { Annotation, ClassNode, ClassRecord, ModelInspection, ModelRecord, ProjectInfo, ProjectSettings } from '../../shared/domain';
-import { openDatabase, schemaVersion, type Db } from '../db/database';
+import { labelBoxProblem } from '../../shared/labelBounds';
+import { nameKey, nameProblem, normaliseName } from '../../shared/names';
+import { assertProjectFile, openDatabase, quickCheck, schemaVersion, type Db } from '../db/database';
+import { asApiError } from '../db/storageErrors';
+import { ProjectLock } from './projectLock';
 import { AnnotationsRepository } from '../db/repositories/annotations';
 import { AuditRepository } from '../db/repositories/audit';
 import { ClassesRepository } from '../db/repositories/classes';
@@ -13,6 +20,7 @@ import { ImagesRepository } from '../db/repositories/images';
 import { ModelsRepository, RunsRepository } from '../db/repositories/runs';
 import { SettingsRepository } from '../db/repositories/settings';
 import { JobsRepository } from '../db/repositories/jobs';
+import { CellsRepository } from '../db/repositories/cells';
 import type { Box } from '../../shared/image';
 
 export function currentActor(): string {
@@ -20,6 +28,22 @@ export function currentActor(): string {
     return process.env.CYTOTUNE_USER || userInfo().username || 'user';
   } catch {
     return 'user';
+  }
+}
+
+/**
+ * How a project is opened: 'write' takes the project lock or fails naming its holder; 'read'
+ * never writes; 'auto' writes when it can and otherwise opens read-only and says why.
+ */
+export type ProjectAccess = 'write' | 'read' | 'auto';
+
+function canWrite(path: string): boolean {
+  try {
+    if (existsSync(path)) accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -32,11 +56,17 @@ export class Project {
   readonly models: ModelsRepository;
   readonly runs: RunsRepository;
   readonly jobs: JobsRepository;
+  readonly cells: CellsRepository;
 
   private constructor(
     readonly path: string,
     readonly db: Db,
     readonly actor: string,
+    /** Why this project cannot be changed here, or null when it can. */
+    readonly readOnlyReason: string | null,
+    /** What a user should know about this file (read-only, damaged, labels outside their image). */
+    readonly warnings: string[],
+    private readonly lock: ProjectLock | null,
   ) {
     this.classes = new ClassesRepository(db);
     this.images = new ImagesRepository(db);
@@ -46,19 +76,95 @@ export class Project {
     this.models = new ModelsRepository(db);
     this.runs = new RunsRepository(db);
     this.jobs = new JobsRepository(db);
+    this.cells = new CellsRepository(db);
   }
 
-  static open(path: string, options: { create?: boolean; actor?: string } = {}): Project {
-    return new Project(path, openDatabase(path, { create: options.create }), options.actor ?? currentActor());
+  static open(path: string, options: { create?: boolean; actor?: string; access?: ProjectAccess } = {}): Project {
+    const access = options.access ?? 'write';
+    const exists = existsSync(path);
+    if (!exists && !options.create) {
+      throw new ApiError('not-found', `No project file at ${path}. Create a project first (cytotune init --project ${path}).`);
+    }
+    if (exists) assertProjectFile(path); // before any lock or journal file appears beside it
+    let readOnlyReason: string | null = access === 'read' ? 'This project is open read-only: nothing was changed.' : null;
+    let lock: ProjectLock | null = null;
+    if (access !== 'read') {
+      if (!canWrite(path)) {
+        if (access === 'write' || !exists) {
+          throw new ApiError('io', `${path} is read-only: CytoTune may not write it or its folder, so nothing can be changed.`);
+        }
+        readOnlyReason = `Read-only: CytoTune may not write ${path} or its folder; changes cannot be saved.`;
+      } else {
+        const attempt = ProjectLock.acquire(path);
+        if (attempt.ok) lock = attempt.lock;
+        else if (attempt.reason === 'unwritable' && access === 'auto' && exists) {
+          readOnlyReason = `Read-only: ${attempt.message}; changes cannot be saved.`;
+        } else if (attempt.reason === 'unwritable') {
+          throw new ApiError('io', `${path} is read-only: ${attempt.message}.`);
+        } else if (access === 'write' || !exists) {
+          throw new ApiError('conflict', `${path} is open in CytoTune (${attempt.message}). Close it there first.`);
+        } else {
+          readOnlyReason = `This project is read-only here: it is open in CytoTune (${attempt.message}). Close it there to change it here.`;
+        }
+      }
+    }
+    let db: Db;
+    try {
+      db = openDatabase(path, { create: options.create, readOnly: readOnlyReason !== null });
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
+    const warnings = readOnlyReason && access !== 'read' ? [readOnlyReason] : [];
+    const problem = quickCheck(db);
+    if (problem) warnings.push(`This project file is damaged (${problem}). Export what you can and restore a backup.`);
+    const project = new Project(path, db, options.actor ?? currentActor(), readOnlyReason, warnings, lock);
+    if (!problem) project.reportLabelsOutsideImages();
+    return project;
+  }
+
+  get readOnly(): boolean {
+    return this.readOnlyReason !== null;
+  }
+
+  /** Labels written before boxes were bounded (migration 6) whose box breaks the rule: reported, never dropped. */
+  private reportLabelsOutsideImages(): void {
+    const bad = this.annotations.outOfBounds();
+    if (bad.length === 0) return;
+    const ids = bad.slice(0, 10).map((a) => a.id);
+    this.warnings.push(
+      `${bad.length} label${bad.length === 1 ? ' has a box' : 's have boxes'} outside ${bad.length === 1 ? 'its image' : 'their images'} ` +
+        `(label ${ids.join(', ')}${bad.length > ids.length ? ', ...' : ''}): move or delete ${bad.length === 1 ? 'it' : 'them'}; training refuses ${bad.length === 1 ? 'it' : 'them'}.`,
+    );
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      if (!this.readOnly) {
+        try {
+          // A project closed cleanly carries no WAL journal, so a copy opens from read-only media.
+          this.db.pragma('journal_mode = DELETE');
+        } catch {
+          /* another connection is reading it: it stays in WAL mode */
+        }
+      }
+      this.db.close();
+    }
+    this.lock?.release();
   }
 
-  /** Runs `fn` as one transaction (one user action). */
+  /**
+   * Runs `fn` as one transaction (one user action), taking the write lock at BEGIN (IMMEDIATE)
+   * so it never fails half-way with SQLITE_BUSY_SNAPSHOT. A full disk, a busy or read-only file
+   * become ApiErrors with a message to act on; nothing of the action is committed.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    if (this.readOnlyReason) throw new ApiError('conflict', this.readOnlyReason);
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (err) {
+      throw asApiError(err, this.readOnlyReason ?? undefined);
+    }
   }
 
   info(): ProjectInfo {
@@ -67,6 +173,8 @@ export class Project {
       name: basename(this.path).replace(/\.cytotune$/, ''),
       schemaVersion: schemaVersion(this.db),
       settings: this.settings.get(),
+      readOnly: this.readOnly,
+      warnings: [...this.warnings],
     };
   }
 
@@ -88,15 +196,15 @@ export class Project {
   createClass(input: { name: string; parentId?: number | null; color?: string; shortcut?: string | null }): ClassRecord {
     return this.transaction(() => {
       const parentId = input.parentId ?? null;
+      const name = checkedName(input.name);
       if (parentId !== null && !this.classes.get(parentId)) throw new ApiError('not-found', `No parent class with id ${parentId}.`);
-      if (this.classes.findByName(input.name, parentId)) {
-        throw new ApiError('conflict', `A class named "${input.name}" already exists at that level.`);
-      }
+      const twin = this.sibling(name, parentId);
+      if (twin) throw new ApiError('conflict', `A class named "${twin.name}" already exists at that level.`);
       this.assertShortcutFree(input.shortcut ?? null, null);
       const count = this.classes.all().length;
       const created = this.classes.insert({
         parentId,
-        name: input.name,
+        name,
         color: input.color ?? classPalette[count % classPalette.length],
         shortcut: input.shortcut ?? null,
         position: this.classes.nextPosition(parentId),
@@ -120,14 +228,14 @@ export class Project {
         next.parentId = input.parentId;
         next.position = this.classes.nextPosition(input.parentId);
       }
-      if (input.name !== undefined) next.name = input.name;
+      if (input.name !== undefined) next.name = checkedName(input.name);
       if (input.color !== undefined) next.color = input.color;
       if (input.shortcut !== undefined) {
         this.assertShortcutFree(input.shortcut, before.id);
         next.shortcut = input.shortcut;
       }
-      const clash = this.classes.findByName(next.name, next.parentId);
-      if (clash && clash.id !== next.id) throw new ApiError('conflict', `A class named "${next.name}" already exists at that level.`);
+      const clash = this.sibling(next.name, next.parentId, next.id);
+      if (clash) throw new ApiError('conflict', `A class named "${clash.name}" already exists at that level.`);
       this.classes.update(next);
       this.audit.record({ action: 'class.update', entity: 'class', entityId: next.id, before, after: next });
       return next;
@@ -166,18 +274,24 @@ export class Project {
     });
   }
 
-  /** The class named `name` at the top level, created when missing (imports). */
+  /** The class named `name` (or its case/width twin) at the top level, created when missing (imports). */
   ensureTopLevelClass(name: string): { record: ClassRecord; created: boolean } {
-    const existing = this.classes.findByName(name, null);
+    const existing = this.sibling(checkedName(name), null);
     if (existing) return { record: existing, created: false };
     return { record: this.createClass({ name }), created: true };
+  }
+
+  /** A class at that level whose name is `name` but for case and width, other than `selfId`. */
+  private sibling(name: string, parentId: number | null, selfId?: number): ClassRecord | undefined {
+    const key = nameKey(name);
+    return this.classes.all().find((c) => c.parentId === parentId && c.id !== selfId && nameKey(c.name) === key);
   }
 
   // ---- annotations ----
 
   createAnnotation(input: { imageId: number; classId: number; box: Box; source?: Annotation['source'] }): Annotation {
     return this.transaction(() => {
-      this.requireImage(input.imageId);
+      assertBoxFits(input.box, this.requireImage(input.imageId));
       this.requireClass(input.classId);
       const created = this.annotations.insert({ ...input, source: input.source ?? 'manual', author: this.actor });
       this.audit.record({ action: 'annotation.create', entity: 'annotation', entityId: created.id, after: created });
@@ -189,6 +303,7 @@ export class Project {
     return this.transaction(() => {
       const before = this.requireAnnotation(input.id);
       if (input.classId !== undefined) this.requireClass(input.classId);
+      if (input.box !== undefined) assertBoxFits(input.box, this.requireImage(before.imageId));
       const after = this.annotations.update(input.id, { classId: input.classId ?? before.classId, box: input.box ?? before.box });
       this.audit.record({ action: 'annotation.update', entity: 'annotation', entityId: input.id, before, after });
       return after;
@@ -255,4 +370,16 @@ export class Project {
     const owner = this.classes.findByShortcut(shortcut);
     if (owner && owner.id !== selfId) throw new ApiError('conflict', `Key ${shortcut} already selects "${owner.name}".`);
   }
+}
+
+function checkedName(raw: string): string {
+  const name = normaliseName(raw);
+  const problem = nameProblem(name);
+  if (problem) throw new ApiError('invalid-input', `Class name refused: ${problem}.`);
+  return name;
+}
+
+function assertBoxFits(box: Box, image: { id: number; kind: 'slide' | 'image'; width: number; height: number }): void {
+  const problem = labelBoxProblem(box, image);
+  if (problem) throw new ApiError('invalid-input', `Label refused on image ${image.id}: ${problem}.`);
 }

@@ -1,6 +1,7 @@
 import type { Db } from '../database';
 import type { Annotation, AnnotationSource } from '../../../shared/domain';
 import type { Box } from '../../../shared/image';
+import { OUT_OF_BOUNDS_LABELS } from '../migrations';
 
 interface AnnotationRow {
   id: number;
@@ -78,6 +79,20 @@ export class AnnotationsRepository {
       .prepare(`SELECT * FROM annotations WHERE class_id = ? AND deleted_at IS NULL ORDER BY id DESC LIMIT ?`)
       .all(classId, limit) as AnnotationRow[];
     return rows.map(toAnnotation);
+  }
+
+  /** Live labels whose box breaks the bounds rule (rows from before migration 6). */
+  outOfBounds(): { id: number; imageId: number; classId: number; box: Box }[] {
+    const rows = this.db.prepare(OUT_OF_BOUNDS_LABELS).all() as {
+      id: number;
+      image_id: number;
+      class_id: number;
+      x: number;
+      y: number;
+      w: number;
+      h: number;
+    }[];
+    return rows.map((r) => ({ id: r.id, imageId: r.image_id, classId: r.class_id, box: { x: r.x, y: r.y, w: r.w, h: r.h } }));
   }
 
   liveCount(): number {

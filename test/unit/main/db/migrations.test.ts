@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openDatabase, schemaVersion } from '../../../../src/main/db/database';
-import { latestVersion, migrations } from '../../../../src/main/db/migrations';
+import { CYTOTUNE_APPLICATION_ID, openDatabase, schemaVersion } from '../../../../src/main/db/database';
+import { latestVersion, migrations, OUT_OF_BOUNDS_LABELS } from '../../../../src/main/db/migrations';
 import { tempDir } from '../../../support/paths';
 
 // Rows a database holds at each version, written with that version's SQL, so each upgrade
@@ -47,6 +47,11 @@ const seedAt: Record<number, (db: Database.Database) => void> = {
       `INSERT INTO jobs (kind, run_id, status, spec_json, created_at, updated_at, result_json) VALUES ('experiment', NULL, 'completed', '{}', '2026-01-04', '2026-01-04', '{}')`,
     );
   },
+  6: (db) => {
+    db.exec(
+      `INSERT INTO annotations (image_id, class_id, x, y, w, h, source, author, created_at, updated_at) VALUES (1, 1, -100, -100, 224, 224, 'manual', 'ana', '2026-01-05', '2026-01-05')`,
+    );
+  },
 };
 
 function createAtVersion(version: number): string {
@@ -77,7 +82,8 @@ describe('migrations', () => {
       if (from >= 3) expect(db.prepare(`SELECT value_json FROM settings WHERE key = 'patchSize'`).pluck().get()).toBe('256');
       // What later migrations add works on the upgraded file.
       expect(db.prepare(`SELECT value_json FROM settings WHERE key = 'shotTarget'`).pluck().get()).toBe('16');
-      expect(db.prepare(`SELECT COUNT(*) FROM jobs`).pluck().get()).toBe(from >= 4 ? 1 : 0);
+      expect(db.prepare(`SELECT COUNT(*) FROM jobs`).pluck().get()).toBe(from >= 5 ? 2 : from >= 4 ? 1 : 0);
+      expect(db.pragma('application_id', { simple: true })).toBe(CYTOTUNE_APPLICATION_ID);
       if (from >= 4) expect(db.prepare(`SELECT spec_json FROM jobs`).pluck().get()).toBe('{"x":1}');
       // jobs now accepts experiment jobs and keeps their results.
       db.exec(
@@ -113,6 +119,38 @@ describe('migrations', () => {
     const path = join(tempDir(), 'fake.cytotune');
     writeFileSync(path, 'this is not sqlite, it is a note'.repeat(100));
     expect(() => openDatabase(path)).toThrow(/Cannot open .*fake\.cytotune/);
+  });
+
+  it('migration 6 bounds label boxes by their image and keeps (and reports) rows that break it', () => {
+    const path = createAtVersion(5);
+    const raw = new Database(path);
+    raw.exec(
+      `INSERT INTO annotations (image_id, class_id, x, y, w, h, source, author, created_at, updated_at) VALUES (1, 1, -1e15, 0, 1e300, 16000, 'manual', 'ana', 'then', 'then')`,
+    );
+    raw.close();
+    const db = openDatabase(path);
+    expect(db.prepare(OUT_OF_BOUNDS_LABELS).all()).toEqual([expect.objectContaining({ id: 2, x: -1e15, w: 1e300 })]);
+    const insert = (x: number, y: number, w: number, h: number) =>
+      db
+        .prepare(
+          `INSERT INTO annotations (image_id, class_id, x, y, w, h, source, author, created_at, updated_at) VALUES (1, 1, ?, ?, ?, ?, 'manual', 'ana', 'now', 'now')`,
+        )
+        .run(x, y, w, h);
+    // The 40 x 40 image of the seed: a 224 px patch around a click near its corner is fine ...
+    expect(() => insert(-92, -92, 224, 224)).not.toThrow();
+    // ... boxes that miss it, or ask for more than any patch may, are refused by the database.
+    for (const box of [
+      [-1e15, 0, 10, 10],
+      [0, 0, 1e300, 10],
+      [0, 0, 16000, 16000],
+      [40, 0, 10, 10],
+      [0, 0, 0.5, 10],
+    ])
+      expect(() => insert(box[0], box[1], box[2], box[3]), JSON.stringify(box)).toThrow(/label box outside its image/);
+    // An old row stays editable where its box is not touched (relabel, soft delete).
+    expect(() => db.exec(`UPDATE annotations SET class_id = 2, deleted_at = 'now' WHERE id = 2`)).not.toThrow();
+    expect(() => db.exec(`UPDATE annotations SET x = -2e15 WHERE id = 2`)).toThrow(/label box outside its image/);
+    db.close();
   });
 
   it('keeps the audit log append-only', () => {
