@@ -28,7 +28,10 @@ const dir = tempDir('cytotune-bench-classify-');
 // A fresh graph cache: the first classification really exports its graph.
 process.env.CYTOTUNE_ONNX_CACHE = join(dir, 'onnx-cache');
 const checkpoint = join(dir, 'vit-b16.safetensors');
-writeSafetensors(checkpoint, randomStateDict({ family: 'openai-clip', imageSize: 224, patchSize: 16, width: 768, depth: 12, heads: 12, outputDim: 512 }, 1));
+writeSafetensors(
+  checkpoint,
+  randomStateDict({ family: 'openai-clip', imageSize: 224, patchSize: 16, width: 768, depth: 12, heads: 12, outputDim: 512 }, 1),
+);
 const sha = await sha256File(checkpoint);
 
 // A trained run without training: a random linear head on the frozen encoder (a linear probe's shape).
@@ -37,14 +40,36 @@ const encoder = loadEncoder(checkpoint);
 const config = encoder.config;
 encoder.dispose();
 const classNames = ['a', 'b', 'c'];
-const pipeline = { kind: 'bicubic' as const, size: 224, mean: config.mean, std: config.std, scale: [0.7, 1] as [number, number], flip: true };
+const pipeline = {
+  kind: 'bicubic' as const,
+  size: 224,
+  mean: config.mean,
+  std: config.std,
+  scale: [0.7, 1] as [number, number],
+  flip: true,
+};
 const head = LinearHead.create(config.outputDim, classNames.length, 1);
-await saveHead(join(dir, RUN_FILES.head), head, { baseSha256: sha, family: config.family, width: config.width, classNames, preprocessing: pipeline });
+await saveHead(join(dir, RUN_FILES.head), head, {
+  baseSha256: sha,
+  family: config.family,
+  width: config.width,
+  classNames,
+  preprocessing: pipeline,
+});
 head.dispose();
 const run: RunConfig = {
-  format: 'cytotune-run/1', method: 'linear', checkpoint, checkpointSha256: sha, encoder: config, classNames,
+  format: 'cytotune-run/1',
+  method: 'linear',
+  checkpoint,
+  checkpointSha256: sha,
+  encoder: config,
+  classNames,
   data: { train: '', val: null, test: null, trainImages: 0, valImages: 0, testImages: 0 },
-  settings: resolveSettings({ method: 'linear' }), lora: null, totalSteps: 0, pipeline, backend: 'wasm',
+  settings: resolveSettings({ method: 'linear' }),
+  lora: null,
+  totalSteps: 0,
+  pipeline,
+  backend: 'wasm',
 };
 await writeJson(join(dir, RUN_FILES.config), run);
 
@@ -64,8 +89,14 @@ await engine.dispose();
 async function classify(label: string) {
   const t1 = performance.now();
   const result = await runClassifyJob(
-    { runDir: dir, images: [{ imageId: 1, path: slidePath, kind: 'slide', width: 2220, height: 2967 }], patchSize, batchSize: batch, engine: engineChoice },
-    { signal: new AbortController().signal, progress: () => {}, log: () => {} },
+    {
+      runDir: dir,
+      images: [{ imageId: 1, path: slidePath, kind: 'slide', width: 2220, height: 2967 }],
+      patchSize,
+      batchSize: batch,
+      engine: engineChoice,
+    },
+    { signal: new AbortController().signal, progress: () => {}, log: () => {}, cells: () => {} },
   );
   const seconds = (performance.now() - t1) / 1000;
   const patches = result.predictions.length;
@@ -81,7 +112,9 @@ async function classify(label: string) {
   };
 }
 const rows = [await classify('first (exports the graph)'), await classify('again (graph cached)')];
-console.log(`\nSlide classification, ViT-B/16 random weights, ${patchSize}-px patches of CMU-1-Small-Region.svs, against raw inference on ${engineName}`);
+console.log(
+  `\nSlide classification, ViT-B/16 random weights, ${patchSize}-px patches of CMU-1-Small-Region.svs, against raw inference on ${engineName}`,
+);
 console.table(rows);
 mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
 writeFileSync(join(repoRoot, 'bench/results/classify.json'), JSON.stringify({ date: new Date().toISOString(), rows }, null, 2));

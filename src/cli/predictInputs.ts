@@ -3,8 +3,7 @@
 // refused with a line that says where slides are classified instead.
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { kindOfFile } from '../main/import/importFiles';
-import { readTiffPages } from '../slides/tiffDirectory';
+import { isWholeSlide } from '../slides/slideKind';
 import { failure } from './command';
 
 const IMAGE_EXT = /\.(bmp|png|jpe?g|tiff?|webp)$/i;
@@ -21,15 +20,6 @@ export async function listImages(dir: string): Promise<string[]> {
     .filter((e) => (e.isFile() || e.isSymbolicLink()) && IMAGE_EXT.test(e.name))
     .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
     .sort();
-}
-
-/** Slide formats by extension, and tiled (pyramidal) TIFFs, which openSlide also treats as slides. */
-export async function isWholeSlide(path: string): Promise<boolean> {
-  if (kindOfFile(path) === 'slide') return true;
-  if (!/\.tiff?$/i.test(path)) return false;
-  // Reads only the TIFF directories; an unreadable file is left for the decoder to report.
-  const pages = await readTiffPages(path).catch(() => null);
-  return Boolean(pages?.length && pages[0].tileWidth !== null);
 }
 
 export async function refuseWholeSlides(paths: string[]): Promise<void> {

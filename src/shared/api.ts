@@ -22,6 +22,7 @@ import type {
   RunStatus,
 } from './domain';
 import type { JobKind, WorkerProgress } from './jobs';
+import type { CaseSummary, CellRecord, DetectionRun, ScoredCell } from './cells';
 
 const id = z.number().int().positive();
 const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #1f77b4');
@@ -136,6 +137,29 @@ const startExperiment = z
   .strict();
 const listAudit = z.object({ limit: z.number().int().min(1).max(10_000).optional() }).strict();
 
+const umRange = z.object({ min: z.number().positive().max(500), max: z.number().positive().max(500) }).strict();
+const detectCells = z
+  .object({
+    imageId: id,
+    preset: z.enum(['pap-lbc', 'he-histology']).optional(),
+    params: z
+      .object({ nucleusDiameterUm: umRange.optional(), minContrastOd: z.number().positive().max(10).optional() })
+      .strict()
+      .optional(),
+    level: z.number().int().min(0).max(30).optional(),
+  })
+  .strict();
+const listCells = z
+  .object({ imageId: id, detectionRunId: id.optional(), region: box.optional(), limit: z.number().int().min(1).max(200_000).optional() })
+  .strict();
+const classifyCells = z.object({ runId: id, imageIds: z.union([z.array(id).min(1).max(100_000), z.literal('all-slides')]) }).strict();
+const scoreBy = z.array(id).min(1).max(1000);
+const cellGallery = z.object({ runId: id, imageId: id, classIds: scoreBy, limit: z.number().int().min(1).max(1000).optional() }).strict();
+const caseList = z.object({ runId: id, classIds: scoreBy, threshold: z.number().min(0).max(1).optional() }).strict();
+const reviewCase = z
+  .object({ imageId: id, status: z.enum(['not-classified', 'classified', 'reviewed']), note: z.string().max(10_000) })
+  .strict();
+
 export const api = {
   'project:create': channel<ProjectInfo>()(createProject),
   'project:open': channel<ProjectInfo>()(z.object({ path: filePath }).strict()),
@@ -178,6 +202,13 @@ export const api = {
   'jobs:list': channel<JobSummary[]>()(empty),
   'jobs:cancel': channel<null>()(byId),
   'classify:start': channel<JobSummary>()(startClassify),
+  'cells:detect': channel<DetectionRun>()(detectCells),
+  'cells:runs': channel<DetectionRun[]>()(z.object({ imageId: id }).strict()),
+  'cells:list': channel<CellRecord[]>()(listCells),
+  'cells:classify': channel<JobSummary>()(classifyCells),
+  'cells:gallery': channel<{ cells: ScoredCell[]; counts: { classId: number; count: number }[] }>()(cellGallery),
+  'cases:list': channel<CaseSummary[]>()(caseList),
+  'cases:review': channel<null>()(reviewCase),
   'experiments:start': channel<JobSummary>()(startExperiment),
   'experiments:summary': channel<{ markdown: string; figures: string[] }>()(byId),
   'predictions:review': channel<Prediction[]>()(

@@ -138,6 +138,10 @@ export interface ImportSummary {
   unreadable: ImportProblem[];
   classesCreated: string[];
   labelled: number;
+  /** Symbolic links followed (image files, class folders), as they are named in the tree. */
+  links: string[];
+  /** What was imported differently from what the layout suggests (a slide in a class folder is not labelled). */
+  notes: string[];
 }
 
 export interface ProjectCounts {

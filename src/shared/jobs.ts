@@ -1,6 +1,7 @@
 // The jobs the ML worker runs and the messages between main's job manager and the worker:
 // one spec and one result type per kind, discriminated unions on both sides of the process
 // boundary; errors are values with a kind. Progress is throttled by the worker (~250 ms).
+import type { DetectedCell, DetectionCheckpoint } from './cells';
 import type { ClassificationMetrics } from './metrics';
 import type { ExperimentOptions, TrainSettings } from './training';
 import type { Box } from './image';
@@ -70,6 +71,12 @@ export interface ClassifyTarget {
   kind: 'slide' | 'image';
   width: number;
   height: number;
+  /**
+   * Cell mode: the detected cells to classify, each as a cell-centred square of `cellSide`
+   * level-0 pixels (the training scale); without cells a slide is classified as a grid.
+   */
+  cells?: { id: number; x: number; y: number }[];
+  cellSide?: number;
 }
 
 export interface ClassifyJobSpec {
@@ -86,6 +93,8 @@ export interface ClassifyJobSpec {
 
 export interface PatchPrediction {
   imageId: number;
+  /** Cell mode: the cell the box is centred on. */
+  cellId?: number;
   box: Box;
   classIndex: number;
   probabilities: number[];
@@ -113,16 +122,39 @@ export interface ExperimentJobResult {
   figures: string[];
 }
 
+/** Cell detection on one image into a detection run; cells stream back tile by tile. */
+export interface DetectJobSpec {
+  detectionRunId: number;
+  imageId: number;
+  path: string;
+  /** The detector's parameters in micrometres (slides/cells/params.ts DetectionParams). */
+  params: Record<string, unknown>;
+  level: number;
+  /** Continue after the tiles already stored. */
+  resumeFrom?: DetectionCheckpoint;
+}
+
+export interface DetectJobResult {
+  cells: number;
+  tilesTotal: number;
+  tilesSkipped: number;
+  umPerPx: number;
+  /** The image has no microns per pixel: sizes assumed the detector's fallback. */
+  mppAssumed: boolean;
+}
+
 export interface JobSpecs {
   train: TrainJobSpec;
   classify: ClassifyJobSpec;
   experiment: ExperimentJobSpec;
+  detect: DetectJobSpec;
 }
 
 export interface JobResults {
   train: TrainJobResult;
   classify: ClassifyJobResult;
   experiment: ExperimentJobResult;
+  detect: DetectJobResult;
 }
 
 export type JobKind = keyof JobSpecs;
@@ -155,6 +187,8 @@ export type FromWorker =
   | { type: 'ready'; pid: number }
   | { type: 'progress'; jobId: string; progress: WorkerProgress }
   | { type: 'log'; jobId: string; level: 'info' | 'warn'; message: string }
+  /** A detect job's finished tile: its cells and the checkpoint past it, stored together by main. */
+  | { type: 'cells'; jobId: string; tile: number; cells: DetectedCell[]; checkpoint: DetectionCheckpoint }
   | { type: 'result'; jobId: string; outcome: JobOutcome }
   | { type: 'error'; jobId: string; error: WorkerError };
 

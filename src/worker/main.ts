@@ -35,6 +35,7 @@ port.onMessage(async (message) => {
       if (pass(progress)) port.send({ type: 'progress', jobId, progress });
     },
     log: (messageText, level = 'info') => port.send({ type: 'log', jobId, level, message: messageText }),
+    cells: (tile, cells, checkpoint) => port.send({ type: 'cells', jobId, tile, cells, checkpoint }),
   };
   let reply: FromWorker;
   try {

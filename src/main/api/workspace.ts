@@ -26,6 +26,7 @@ import { planTraining } from '../jobs/trainingPlan';
 import { exportLabels } from '../export/exportLabels';
 import type { WorkerSpawner } from '../jobs/workerProcess';
 import { asApiError } from '../db/storageErrors';
+import { caseList, gallery, reviewSlide } from '../project/cellReview';
 
 type Handlers = { [C in Channel]: (input: Input<C>) => Promise<Output<C>> | Output<C> };
 
@@ -196,6 +197,29 @@ export class Workspace {
         const { spec: _spec, ...job } = this.requireCompute().startClassification(runId, imageIds, patchSize, stride);
         return job;
       },
+      'cells:detect': (input) => this.requireCompute().startDetection(input),
+      'cells:runs': ({ imageId }) => p().cells.runsForImage(p().requireImage(imageId).id),
+      'cells:list': ({ imageId, detectionRunId, region, limit }) => {
+        const image = p().requireImage(imageId);
+        const run = detectionRunId ? p().cells.run(detectionRunId) : p().cells.latestCompleted(image.id);
+        if (!run || run.imageId !== image.id) return [];
+        return p().cells.cells(run.id, region, limit);
+      },
+      'cells:classify': ({ runId, imageIds }) => {
+        const ids =
+          imageIds === 'all-slides'
+            ? p()
+                .images.list(0, 1_000_000)
+                .filter((i) => i.kind === 'slide')
+                .map((i) => i.id)
+            : imageIds;
+        if (ids.length === 0) throw new ApiError('invalid-input', 'This project has no slides to classify.');
+        const { spec: _spec, ...job } = this.requireCompute().startClassification(runId, ids, undefined, undefined, 'cells');
+        return job;
+      },
+      'cells:gallery': ({ runId, imageId, classIds, limit }) => gallery(p(), runId, imageId, classIds, limit),
+      'cases:list': ({ runId, classIds, threshold }) => caseList(p(), runId, classIds, threshold),
+      'cases:review': ({ imageId, status, note }) => (reviewSlide(p(), imageId, status, note), null),
       'experiments:start': (input) => {
         const { spec: _spec, ...job } = this.requireCompute().startExperiment(input);
         return job;

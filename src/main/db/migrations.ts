@@ -192,6 +192,24 @@ export const migrations: Migration[] = [
     // A re-run of the detector with other parameters is a new detection run, comparable with the
     // first; cells arrive tile by tile with the run's checkpoint (repositories/cells.ts).
     sql: `
+  -- Job kinds grow with the app (detect now): the kind is checked by the typed job protocol
+  -- (shared/jobs.ts), not by a CHECK that would need a table rebuild for every new kind.
+  CREATE TABLE jobs_v7 (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'cancelled', 'failed', 'completed')),
+    spec_json TEXT NOT NULL,
+    progress_json TEXT,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    result_json TEXT
+  );
+  INSERT INTO jobs_v7 SELECT id, kind, run_id, status, spec_json, progress_json, error, created_at, updated_at, result_json FROM jobs;
+  DROP TABLE jobs;
+  ALTER TABLE jobs_v7 RENAME TO jobs;
+  CREATE INDEX jobs_status ON jobs(status);
   CREATE TABLE detection_runs (
     id INTEGER PRIMARY KEY,
     image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,

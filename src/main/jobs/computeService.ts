@@ -8,6 +8,9 @@ import type { JobRecord } from '../db/repositories/jobs';
 import type { Project } from '../project/project';
 import { JobManager, type JobEvent } from './jobManager';
 import { planTraining } from './trainingPlan';
+import { cellTargets, trainingScale, type TrainingScale } from './cellClassification';
+import { resumeInterruptedDetections, startDetection, type StartDetection } from './cellDetection';
+import type { DetectionRun } from '../../shared/cells';
 import { exportAdapterBundle, importAdapterBundle } from '../export/adapterBundle';
 import type { WorkerSpawner } from './workerProcess';
 import { experimentOptions, PAPER_DEFAULTS, PAPER_PROTOCOL, type TrainSettings } from '../../shared/training';
@@ -92,6 +95,27 @@ export class ComputeService {
         experiment: {
           onResult: (p, job, result) => p.jobs.setResult(job.id, result),
         },
+        detect: {
+          onCells: (p, job, tile) => {
+            if (job.kind !== 'detect') return;
+            const { detectionRunId, imageId } = job.spec;
+            p.transaction(() => p.cells.addTile(detectionRunId, imageId, tile.tile, tile.cells, tile.checkpoint));
+          },
+          onResult: (p, job, result) => {
+            if (job.kind !== 'detect') return;
+            p.transaction(() => {
+              p.cells.setStatus(job.spec.detectionRunId, 'completed');
+              p.jobs.setResult(job.id, result);
+              p.audit.record({
+                action: 'cells.detect',
+                entity: 'image',
+                entityId: job.spec.imageId,
+                after: { detectionRunId: job.spec.detectionRunId, ...result },
+              });
+            });
+          },
+          onEnd: (p, job, status, error) => job.kind === 'detect' && p.cells.setStatus(job.spec.detectionRunId, status, error),
+        },
       },
       onEvent,
       spawn,
@@ -100,6 +124,11 @@ export class ComputeService {
       if (run.status === 'running' || run.status === 'queued')
         project.runs.setStatus(run.id, 'failed', { error: 'CytoTune stopped while this run trained; resume it to continue.' });
     }
+    if (!project.readOnly) resumeInterruptedDetections(project, this.jobs);
+  }
+
+  startDetection(req: StartDetection): DetectionRun {
+    return startDetection(this.project, this.jobs, req);
   }
 
   private runsFolder(): string {
@@ -125,7 +154,9 @@ export class ComputeService {
       lora: { rank: s.rank, alpha: s.alpha, targets: s.targets } as TrainSettings['lora'],
     };
     const classNames = plan.classes.map((c) => c.name);
-    const config = { method: req.method, modelId: model.id, model: model.path, classes: plan.classes, settings };
+    // The scale of the labelled patches: cells are later classified at the same one.
+    const scale = trainingScale(this.project, plan.train, this.project.settings.get().patchSize);
+    const config = { method: req.method, modelId: model.id, model: model.path, classes: plan.classes, settings, scale };
     return this.project.transaction(() => {
       const run = this.project.runs.insert({ modelId: model.id, config, seed });
       const runDir = join(this.runsFolder(), `run-${run.id}`);
@@ -160,7 +191,8 @@ export class ComputeService {
     this.jobs.cancel(job.id);
   }
 
-  startClassification(runId: number, imageIds: number[], patchSize?: number, stride?: number): JobRecord {
+  /** Classifies images: as a grid of patches (histology), or each detected cell (mode 'cells'). */
+  startClassification(runId: number, imageIds: number[], patchSize?: number, stride?: number, mode: 'grid' | 'cells' = 'grid'): JobRecord {
     const run = this.project.runs.get(runId);
     if (!run) throw new ApiError('not-found', `No run with id ${runId}.`);
     if (run.status !== 'completed' || !run.adapterPath) throw new ApiError('conflict', `Run ${runId} has not finished training.`);
@@ -168,7 +200,10 @@ export class ComputeService {
     const size = patchSize ?? this.project.settings.get().patchSize;
     const spec: ClassifyJobSpec = {
       runDir: run.adapterPath,
-      images: images.map((i) => ({ imageId: i.id, path: i.path, kind: i.kind, width: i.width, height: i.height })),
+      images:
+        mode === 'cells'
+          ? cellTargets(this.project, images, run.config.scale as TrainingScale | undefined, size)
+          : images.map((i) => ({ imageId: i.id, path: i.path, kind: i.kind, width: i.width, height: i.height })),
       patchSize: size,
       stride: stride ?? size,
     };
@@ -190,6 +225,7 @@ export class ComputeService {
           classId: classIds[p.classIndex],
           probabilities: p.probabilities,
           entropy: p.entropy,
+          cellId: p.cellId ?? null,
         });
       }
       this.project.audit.record({

@@ -12,6 +12,8 @@ export interface JobKindHooks<K extends JobKind> {
   onProgress?(project: Project, job: JobRecord, progress: WorkerProgress): void;
   onResult(project: Project, job: JobRecord, result: JobResults[K]): void;
   onEnd?(project: Project, job: JobRecord, status: 'failed' | 'cancelled', error: string): void;
+  /** Detect jobs: a finished tile's cells with the checkpoint past it. */
+  onCells?(project: Project, job: JobRecord, tile: Extract<FromWorker, { type: 'cells' }>): void;
 }
 
 export interface JobEvent {
@@ -136,7 +138,19 @@ export class JobManager {
     const current = this.running;
     if (!current || String(current.job.id) !== m.jobId) return;
     const { job } = current;
-    if (m.type === 'progress') {
+    if (m.type === 'cells') {
+      try {
+        this.hooks[job.kind].onCells?.(this.project, job, m);
+      } catch (err) {
+        // Storing failed (a full disk, say): stop the job rather than lose cells in silence.
+        this.jobs.setProgress(job.id, {
+          step: m.checkpoint.nextTile - 1,
+          total: m.checkpoint.tilesTotal,
+          phase: `could not store cells: ${(err as Error).message}`,
+        });
+        this.cancel(job.id);
+      }
+    } else if (m.type === 'progress') {
       this.jobs.setProgress(job.id, m.progress);
       this.hooks[job.kind].onProgress?.(this.project, job, m.progress);
       this.emit({ job, progress: m.progress });
@@ -165,6 +179,8 @@ export class JobManager {
         return this.hooks.classify.onResult(this.project, job, outcome.result);
       case 'experiment':
         return this.hooks.experiment.onResult(this.project, job, outcome.result);
+      case 'detect':
+        return this.hooks.detect.onResult(this.project, job, outcome.result);
     }
   }
 

@@ -6,7 +6,8 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import { ApiError } from '../../shared/api';
-import { buildClassTree, classPalette, wouldCreateCycle } from '../../shared/classes';
+import { buildClassTree, wouldCreateCycle } from '../../shared/classes';
+import { nextClassColor } from './classColors';
 import type { Annotation, ClassNode, ClassRecord, ModelInspection, ModelRecord, ProjectInfo, ProjectSettings } from '../../shared/domain';
 import { labelBoxProblem } from '../../shared/labelBounds';
 import { nameKey, nameProblem, normaliseName } from '../../shared/names';
@@ -201,11 +202,10 @@ export class Project {
       const twin = this.sibling(name, parentId);
       if (twin) throw new ApiError('conflict', `A class named "${twin.name}" already exists at that level.`);
       this.assertShortcutFree(input.shortcut ?? null, null);
-      const count = this.classes.all().length;
       const created = this.classes.insert({
         parentId,
         name,
-        color: input.color ?? classPalette[count % classPalette.length],
+        color: input.color ?? nextClassColor(this.classes.all().map((c) => c.color)),
         shortcut: input.shortcut ?? null,
         position: this.classes.nextPosition(parentId),
       });
@@ -266,11 +266,17 @@ export class Project {
       if (this.classes.all().some((c) => c.parentId === id)) {
         throw new ApiError('conflict', `"${before.name}" has subclasses; move or delete them first.`);
       }
-      if (this.classes.isUsed(id)) {
-        throw new ApiError('conflict', `"${before.name}" has labels or predictions; relabel them before deleting the class.`);
+      const usage = this.classes.usage(id);
+      if (usage.liveLabels > 0) {
+        throw new ApiError('conflict', `"${before.name}" has ${usage.liveLabels} label(s); relabel or delete them before deleting the class.`);
       }
+      if (usage.predictions > 0) {
+        throw new ApiError('conflict', `"${before.name}" is a class of trained runs with ${usage.predictions} prediction(s); it cannot be deleted.`);
+      }
+      // Labels that were deleted or undone stay as history in the audit log; their rows go with the class.
+      const purged = this.annotations.purgeDeletedOfClass(id);
       this.classes.delete(id);
-      this.audit.record({ action: 'class.delete', entity: 'class', entityId: id, before });
+      this.audit.record({ action: 'class.delete', entity: 'class', entityId: id, before, after: { purgedDeletedLabels: purged } });
     });
   }
 

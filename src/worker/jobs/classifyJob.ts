@@ -18,8 +18,20 @@ import { loadTrainedModel } from '../../ml/training/trainedModel';
 
 const overviewSide = 1024;
 
-/** The patches to classify on one image: tissue patches of a slide, or the whole image. */
-export async function patchesOf(target: ClassifyTarget, spec: ClassifyJobSpec): Promise<{ boxes: Box[]; grid: number }> {
+/** A cell-centred square of `side` level-0 pixels (it may reach past the edge: outside is background). */
+export function cellBox(cell: { x: number; y: number }, side: number): Box {
+  return { x: Math.round(cell.x - side / 2), y: Math.round(cell.y - side / 2), w: side, h: side };
+}
+
+/** The patches to classify on one image: its detected cells, tissue patches of a slide, or the whole image. */
+export async function patchesOf(
+  target: ClassifyTarget,
+  spec: ClassifyJobSpec,
+): Promise<{ boxes: Box[]; grid: number; cellIds?: number[] }> {
+  if (target.cells) {
+    const side = target.cellSide ?? spec.patchSize;
+    return { boxes: target.cells.map((c) => cellBox(c, side)), grid: target.cells.length, cellIds: target.cells.map((c) => c.id) };
+  }
   if (target.kind === 'image') return { boxes: [{ x: 0, y: 0, w: target.width, h: target.height }], grid: 1 };
   const reader = await openSlide(target.path);
   try {
@@ -44,14 +56,15 @@ export async function runClassifyJob(spec: ClassifyJobSpec, ctx: JobContext): Pr
       // No decoded-image cache: a slide has thousands of patches, each read once.
       const batcher = new ImageBatcher(pipelineFromOptions(cfg.pipeline), 0, source.read);
       const keys: string[] = [];
-      const owners: { imageId: number; box: Box }[] = [];
+      const owners: { imageId: number; box: Box; cellId?: number }[] = [];
       const grids: ClassifyJobResult['grids'] = [];
       for (const target of spec.images) {
-        const { boxes, grid } = await patchesOf(target, spec);
+        const { boxes, grid, cellIds } = await patchesOf(target, spec);
         grids.push({ imageId: target.imageId, gridPatches: grid, tissuePatches: boxes.length });
+        const whole = target.kind === 'image' && !cellIds;
         boxes.forEach((box, i) => {
-          keys.push(source.add({ key: `${target.imageId}:${i}`, path: target.path, box: target.kind === 'image' ? null : box }));
-          owners.push({ imageId: target.imageId, box });
+          keys.push(source.add({ key: `${target.imageId}:${i}`, path: target.path, box: whole ? null : box }));
+          owners.push({ imageId: target.imageId, box, ...(cellIds ? { cellId: cellIds[i] } : {}) });
         });
       }
       const started = performance.now();

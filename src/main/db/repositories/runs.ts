@@ -126,9 +126,9 @@ export class RunsRepository {
   insertPrediction(p: Omit<Prediction, 'id'>): void {
     this.db
       .prepare(
-        `INSERT INTO predictions (run_id, image_id, x, y, w, h, class_id, probabilities_json, entropy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO predictions (run_id, image_id, x, y, w, h, class_id, probabilities_json, entropy, cell_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(p.runId, p.imageId, p.box.x, p.box.y, p.box.w, p.box.h, p.classId, JSON.stringify(p.probabilities), p.entropy);
+      .run(p.runId, p.imageId, p.box.x, p.box.y, p.box.w, p.box.h, p.classId, JSON.stringify(p.probabilities), p.entropy, p.cellId);
   }
 
   deletePredictions(runId: number, imageId: number): void {
@@ -164,6 +164,7 @@ export class RunsRepository {
       class_id: number;
       probabilities_json: string;
       entropy: number;
+      cell_id: number | null;
     }[];
     return rows.map((r) => ({
       id: r.id,
@@ -173,6 +174,7 @@ export class RunsRepository {
       classId: r.class_id,
       probabilities: JSON.parse(r.probabilities_json),
       entropy: r.entropy,
+      cellId: r.cell_id,
     }));
   }
 }
