@@ -24,7 +24,12 @@ export function runLength(s: TrainSettings, images: number, asked: LengthRequest
   const perEpoch = `${batches} batch${batches === 1 ? '' : 'es'} per epoch (${images} images / batch ${s.batchSize})`;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   if (asked.steps !== undefined) {
-    return { settings: { ...s, steps: asked.steps }, steps: asked.steps, line: `run length: ${plural(asked.steps, 'step')} (--steps)` };
+    const none = asked.steps === 0 ? ': nothing is trained; the initial adapter and head are written' : '';
+    return {
+      settings: { ...s, steps: asked.steps },
+      steps: asked.steps,
+      line: `run length: ${plural(asked.steps, 'step')} (--steps${none})`,
+    };
   }
   if (s.method === 'linear' || asked.epochs !== undefined) {
     const epochs = asked.epochs ?? s.epochs;
@@ -34,6 +39,8 @@ export function runLength(s: TrainSettings, images: number, asked: LengthRequest
     return { settings, steps, line: `run length: ${plural(epochs, 'epoch')} x ${perEpoch} = ${plural(steps, 'step')}${why}` };
   }
   const steps = loraSteps(s, images);
+  if (steps === 0)
+    return { settings: s, steps, line: 'run length: 0 steps (--iters 0: nothing is trained; the initial adapter and head are written)' };
   const unit = s.shots === null ? perEpoch : plural(s.shots, 'shot');
   return {
     settings: s,

@@ -6,7 +6,9 @@ import type { LabeledItem } from '../data/fewShot';
 
 /** Stable identity of a run: settings that change the result, and the exact training items. */
 export function runFingerprint(s: TrainSettings, items: LabeledItem[], extra: unknown): string {
-  const { microBatchSize: _m, checkpointEvery: _c, fastGradients: _f, processes: _p, ...relevant } = s;
+  // `augment` is left out: the pipeline's description (in `extra`) says it, as it did before the
+  // setting existed, so runs checkpointed then still resume.
+  const { microBatchSize: _m, checkpointEvery: _c, fastGradients: _f, processes: _p, augment: _a, ...relevant } = s;
   const h = createHash('sha256');
   // How the head count was found (option, config file or guess) is provenance, not identity: a
   // run resumes whatever said its head count.

@@ -26,8 +26,10 @@ export async function trainLinearProbe(input: LinearProbeInput): Promise<TrainOu
     throw new Error(`trainLinearProbe: features hold ${input.features.length / d} rows for ${items.length} items`);
   let features: Float32Array;
   try {
+    // A run of 0 steps (the initial head only) needs no features.
     features =
       input.features ??
+      (totalSteps === 0 ? new Float32Array(0) : null) ??
       (await embedItems(
         encoder,
         undefined,
@@ -42,6 +44,7 @@ export async function trainLinearProbe(input: LinearProbeInput): Promise<TrainOu
   } catch (err) {
     // Cancelled while extracting features: nothing trained yet, same outcome shape as LoRA.
     if ((err as Error).name !== 'AbortError') throw err;
+    input.init?.head?.dispose();
     return {
       status: 'cancelled',
       step: 0,
@@ -51,7 +54,7 @@ export async function trainLinearProbe(input: LinearProbeInput): Promise<TrainOu
       model: new TrainedModel(null, LinearHead.create(d, input.numClasses, s.seed)),
     };
   }
-  const head = LinearHead.create(d, input.numClasses, s.seed);
+  const head = input.init?.head ?? LinearHead.create(d, input.numClasses, s.seed);
   const model = new TrainedModel(null, head);
   try {
     const vars = head.variables();
@@ -85,6 +88,7 @@ export async function trainLinearProbe(input: LinearProbeInput): Promise<TrainOu
           numClasses: input.numClasses,
           probe: true,
           pipeline: input.batcher.pipeline.describe(),
+          ...(input.initKey ? { init: input.initKey } : {}),
         }),
         checkpointPath: input.checkpointPath,
         checkpointEvery: s.checkpointEvery,

@@ -25,6 +25,7 @@ import { TrainedModel } from './trainedModel';
 import { runTrainingLoop, type LoopHooks, type LoopResult } from './trainingLoop';
 import { loraSteps, type TrainSettings } from '../../shared/training';
 import { runFingerprint } from './fingerprint';
+import type { InitialState } from './initialState';
 import type { BackendName } from '../../shared/jobs';
 
 export interface TrainInput extends LoopHooks {
@@ -39,6 +40,10 @@ export interface TrainInput extends LoopHooks {
   source?: EncoderSource;
   /** After each data-parallel step: what each worker did (time, peak memory). */
   onWorkers?: (workers: WorkerReport[]) => void;
+  /** Start from these instead of the seeded init (initialState.ts); the trainer takes ownership. */
+  init?: InitialState;
+  /** Identifies `init` (file hashes) in the run's fingerprint, so a resume cannot switch it. */
+  initKey?: string;
 }
 
 export interface TrainOutcome extends LoopResult {
@@ -64,8 +69,8 @@ export async function trainLora(input: TrainInput): Promise<TrainOutcome> {
     hasSource: Boolean(input.source),
     hasWorkerEntry: gradWorkerEntry() !== null,
   });
-  const adapter = LoraAdapter.create(encoder.config, spec, s.seed);
-  const head = LinearHead.create(encoder.config.outputDim, input.numClasses, s.seed);
+  const adapter = input.init?.adapter ?? LoraAdapter.create(encoder.config, spec, s.seed);
+  const head = input.init?.head ?? LinearHead.create(encoder.config.outputDim, input.numClasses, s.seed);
   const model = new TrainedModel(adapter, head);
   // With worker processes this process never runs the encoder: no training buffers here. With BLAS
   // matMuls (backend/blasMatMul.ts) transposed products are fast already: no transposed copies.
@@ -131,6 +136,7 @@ export async function trainLora(input: TrainInput): Promise<TrainOutcome> {
           config: encoder.config,
           numClasses: input.numClasses,
           pipeline: input.batcher.pipeline.describe(),
+          ...(input.initKey ? { init: input.initKey } : {}),
         }),
         checkpointPath: input.checkpointPath,
         checkpointEvery: s.checkpointEvery,

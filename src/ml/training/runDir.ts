@@ -1,5 +1,6 @@
 // A training run's folder: config.json (everything needed to reproduce and to predict),
-// adapter.safetensors (LoRA runs), head.safetensors, metrics.json, checkpoint.safetensors.
+// adapter.safetensors (LoRA runs), head.safetensors, metrics.json, checkpoint.safetensors,
+// train-log.csv (loss and learning rate of every step) and model-card.md (what a reader needs).
 // File formats only (no tfjs): the app core reads run folders too; trainedModel.ts loads them.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ export const RUN_FILES = {
   head: 'head.safetensors',
   metrics: 'metrics.json',
   checkpoint: 'checkpoint.safetensors',
+  log: 'train-log.csv',
+  card: 'model-card.md',
 } as const;
 
 export interface RunConfig {
@@ -30,6 +33,10 @@ export interface RunConfig {
   pipeline: PipelineOptions;
   backend: string;
   trainableParameters?: number;
+  /** The attention head count used and why (checkpoints do not record it; models/headCount.ts). */
+  heads?: { value: number; source: EncoderConfig['headsSource']; why: string };
+  /** Where the starting adapter and head came from (--init-adapter / --init-head), else seeded. */
+  init?: { adapter: string | null; head: string | null };
 }
 
 export class RunDirError extends Error {

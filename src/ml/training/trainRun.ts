@@ -1,7 +1,9 @@
 // One training run, start to finish, into its run folder: load the base model, train LoRA or
 // a linear probe with the paper's protocol, save adapter and head, evaluate on the train,
-// validation and test items, write config.json and metrics.json. Used by `cytotune train`,
-// the workstation's training jobs and the experiment grid, so all three produce the same runs.
+// validation and test items, write config.json, metrics.json, train-log.csv (every step's loss
+// and learning rate) and model-card.md. Used by `cytotune train` and the workstation's training
+// jobs, so both produce the same runs.
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectBackend } from '../backend/selectBackend';
@@ -14,11 +16,13 @@ import { loadEncoder } from '../models/loadEncoder';
 import type { LabeledItem } from '../data/fewShot';
 import { saveHead } from '../adapters/headFile';
 import { ImageBatcher } from '../data/imageBatcher';
-import { pipelineFromOptions, pipelineOptionsFor } from '../data/imagePipeline';
+import { pipelineFromOptions, pipelineOptionsFor, type ImagePipeline } from '../data/imagePipeline';
+import { loadInitialState } from './initialState';
 import { trainLinearProbe } from './linearProbe';
+import { headsExplanation, writeModelCard } from './modelCard';
 import { trainLora, type TrainOutcome } from './loraTrainer';
 import { RUN_FILES, writeJson, type RunConfig } from './runDir';
-import type { LoopHooks } from './trainingLoop';
+import type { LoopHooks, TrainProgress } from './trainingLoop';
 import { loraSteps, type TrainSettings } from '../../shared/training';
 import type { BackendName } from '../../shared/jobs';
 import type { RunMetrics, SplitMetrics } from '../../shared/jobs';
@@ -29,6 +33,7 @@ export interface TrainRunRequest extends LoopHooks {
   checkpoint: string;
   family?: FamilyName;
   heads?: number;
+  activation?: 'gelu' | 'quick_gelu';
   backend?: BackendName;
   classNames: string[];
   trainItems: LabeledItem[];
@@ -40,6 +45,10 @@ export interface TrainRunRequest extends LoopHooks {
   resume?: boolean;
   /** Turns an item's `path` into pixels; default: decode the file (items may instead name slide patches). */
   decode?: (key: string) => Promise<RgbImage>;
+  /** Replaces the encoder's pipeline (pre-processed tensors, tensorInput.ts); config.json still records the encoder's. */
+  pipeline?: ImagePipeline;
+  /** Start from these files instead of the seeded initialisation (initialState.ts). */
+  init?: { adapter?: string; head?: string };
   log?: (line: string) => void;
 }
 
@@ -53,12 +62,22 @@ export interface TrainRunOutcome {
 export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
   const s = r.settings;
   const backend = await selectBackend(r.backend ? { only: r.backend } : {});
-  const encoder = loadEncoder(r.checkpoint, { family: r.family, heads: r.heads });
+  const encoder = loadEncoder(r.checkpoint, { family: r.family, heads: r.heads, activation: r.activation });
   try {
     const sha = await sha256File(r.checkpoint);
-    const pipelineOptions = pipelineOptionsFor(encoder.config);
-    const batcher = new ImageBatcher(pipelineFromOptions(pipelineOptions), undefined, r.decode);
+    const pipelineOptions = pipelineOptionsFor(encoder.config, { augment: s.augment });
+    const batcher = new ImageBatcher(r.pipeline ?? pipelineFromOptions(pipelineOptions), undefined, r.decode);
     const spec = s.method === 'lora' ? resolveLoraSpec(s.lora, encoder.config) : null;
+    const base = { baseSha256: sha, family: encoder.config.family, width: encoder.config.width, outputDim: encoder.config.outputDim };
+    // Read before anything is written: a wrong file fails the run at once.
+    const init = await loadInitialState({
+      adapterPath: r.init?.adapter,
+      headPath: r.init?.head,
+      base,
+      spec,
+      numClasses: r.classNames.length,
+    });
+    const initKey = r.init?.adapter || r.init?.head ? await initIdentity(r.init) : undefined;
     const totalSteps =
       s.method === 'lora' ? loraSteps(s, r.trainItems.length) : (s.steps ?? s.epochs * Math.ceil(r.trainItems.length / s.batchSize));
     await mkdir(r.outDir, { recursive: true });
@@ -75,11 +94,21 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
       totalSteps,
       pipeline: pipelineOptions,
       backend: backend.candidate,
+      heads: { value: encoder.config.heads, source: encoder.config.headsSource, why: headsExplanation(encoder.config) },
+      init: { adapter: r.init?.adapter ?? null, head: r.init?.head ?? null },
     };
     await writeJson(join(r.outDir, RUN_FILES.config), config);
+    const logPath = join(r.outDir, RUN_FILES.log);
+    if (!r.resume) writeFileSync(logPath, 'step,loss,lr,accuracy,epoch\n');
+    // Every step, full precision (equality checks compare it); a resumed run appends.
+    const onProgress = (p: TrainProgress) => {
+      appendFileSync(logPath, `${p.step},${p.loss},${p.lr},${p.accuracy},${p.epoch}\n`);
+      r.onProgress?.(p);
+    };
     r.log?.(
       `training ${s.method} on ${r.trainItems.length} images, ${r.classNames.length} classes (${r.classNames.join(', ')}), ${totalSteps} steps, backend ${backend.candidate}`,
     );
+    r.log?.(`model: ${encoder.config.family}, width ${encoder.config.width}, ${encoder.config.depth} blocks; ${config.heads!.why}`);
 
     const started = performance.now();
     const input = {
@@ -91,9 +120,11 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
       checkpointPath: join(r.outDir, RUN_FILES.checkpoint),
       resume: Boolean(r.resume),
       signal: r.signal,
-      onProgress: r.onProgress,
+      onProgress,
+      init,
+      initKey,
       // Lets LoRA gradient worker processes load the model themselves (settings.processes).
-      source: { kind: 'checkpoint' as const, path: r.checkpoint, family: r.family, heads: r.heads },
+      source: { kind: 'checkpoint' as const, path: r.checkpoint, family: r.family, heads: r.heads, activation: r.activation },
     };
     const outcome: TrainOutcome = s.method === 'lora' ? await trainLora(input) : await trainLinearProbe(input);
     const model = outcome.model;
@@ -131,7 +162,9 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
         valPredicted,
       };
       await writeJson(join(r.outDir, RUN_FILES.metrics), metrics);
-      await writeJson(join(r.outDir, RUN_FILES.config), { ...config, trainableParameters: metrics.trainableParameters });
+      const finalConfig = { ...config, trainableParameters: metrics.trainableParameters };
+      await writeJson(join(r.outDir, RUN_FILES.config), finalConfig);
+      await writeModelCard(r.outDir, finalConfig, metrics);
       return { status: 'completed', step: outcome.step, totalSteps, metrics };
     } finally {
       model.dispose();
@@ -139,4 +172,10 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
   } finally {
     encoder.dispose();
   }
+}
+
+/** The init files by content (sha256), so a resumed run cannot start over from other values. */
+async function initIdentity(init: { adapter?: string; head?: string }): Promise<string> {
+  const hash = async (p?: string) => (p ? await sha256File(p) : 'seeded');
+  return `${await hash(init.adapter)}:${await hash(init.head)}`;
 }

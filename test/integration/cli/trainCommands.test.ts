@@ -140,7 +140,11 @@ describe('cytotune train / predict', () => {
 
   it('bad input gives a non-zero exit and a one-line reason', async () => {
     const cases: [string[], number, RegExp][] = [
-      [['--checkpoint', ckpt, '--method', 'lora', '--out', join(dir, 'x')], 2, /--data is required/],
+      [
+        ['--checkpoint', ckpt, '--method', 'lora', '--out', join(dir, 'x')],
+        2,
+        /give one of --data DIR, --tensor X.npy --labels FILE or --project FILE/,
+      ],
       [['--data', HERLEV_DIR, '--checkpoint', ckpt, '--method', 'svm', '--out', join(dir, 'x')], 2, /--method must be lora or linear/],
       [trainArgs(join(dir, 'x'), ['--method', 'lora', '--shots', 'many']), 2, /--shots expects a positive integer, got "many"/],
       [trainArgs(join(dir, 'x'), ['--method', 'lora', '--targets', 'q,z']), 2, /unknown target "z"/],

@@ -19,7 +19,7 @@ import type { EncoderSource, GradRequest, WorkerInit } from './protocol';
 
 export function loadSourceEncoder(source: EncoderSource): VitEncoder {
   return source.kind === 'checkpoint'
-    ? loadEncoder(source.path, { family: source.family, heads: source.heads })
+    ? loadEncoder(source.path, { family: source.family, heads: source.heads, activation: source.activation })
     : createRandomEncoder(source.spec, source.seed);
 }
 

@@ -10,7 +10,8 @@ import type { BackendName } from '../../../shared/jobs';
 
 /** Where a worker gets the frozen encoder: the checkpoint file, or (tests, benchmarks) a seeded random model. */
 export type EncoderSource =
-  { kind: 'checkpoint'; path: string; family?: FamilyName; heads?: number } | { kind: 'random'; spec: RandomModelSpec; seed: number };
+  | { kind: 'checkpoint'; path: string; family?: FamilyName; heads?: number; activation?: 'gelu' | 'quick_gelu' }
+  | { kind: 'random'; spec: RandomModelSpec; seed: number };
 
 export interface WorkerInit {
   type: 'init';
