@@ -10,6 +10,7 @@ import { formatNpy, parseNpy } from '../../ml/checkpoint/npy';
 import { checkpointConfig, createInferenceEngine, EngineError, type InferenceEngine } from '../../ml/inference/engine';
 import type { OrtImporter } from '../../ml/inference/ortRuntime';
 import { loadImageBatch } from '../../ml/data/loadImages';
+import { headsExplanation } from '../../ml/training/modelCard';
 import { BACKEND_NAMES, ENGINE_CHOICES, type BackendName } from '../../shared/jobs';
 import { UsageError, type Values } from '../args';
 import { defineCommand } from '../command';
@@ -46,6 +47,7 @@ export const command = defineCommand({
     'usage: cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation gelu|quick_gelu] [--engine auto|tfjs|onnx] ' +
     '[--backend tensorflow|webgpu|wasm|cpu] [--batch N] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]\n' +
     'Images get the evaluation preprocessing of the detected family; --tensor takes normalised float32 (N, 3, S, S). Without --output, prints JSON.\n' +
+    'The attention head count is not in a checkpoint: --heads, else config.json / open_clip_config.json beside it, else width / 64; stderr says which.\n' +
     '--engine auto (default) runs ONNX Runtime when onnxruntime-node is installed, else tfjs on --backend. --batch: images per forward pass (8).',
   options: OPTIONS,
   async main({ values }, io, deps: EmbedDeps) {
@@ -114,6 +116,8 @@ async function embed(args: EmbedArgs, io: Io, deps: EmbedDeps): Promise<number> 
         runtime: engine.detail,
         backend: choice.backend,
         dim: d,
+        heads: cfg.heads,
+        headsSource: cfg.headsSource,
         inputs,
         embeddings: rows,
       });
@@ -122,8 +126,10 @@ async function embed(args: EmbedArgs, io: Io, deps: EmbedDeps): Promise<number> 
     }
     if (args.output)
       io.err(
-        `embed: wrote ${n} x ${d} ${cfg.family} embeddings to ${args.output} (engine ${engine.name}: ${engine.detail}; tfjs backend ${choice.backend})`,
+        `embed: wrote ${n} x ${d} ${cfg.family} embeddings to ${args.output} (engine ${engine.name}: ${engine.detail}; tfjs backend ${choice.backend}); ${headsExplanation(cfg)}`,
       );
+    // Checkpoints do not record the head count: say which was used and why (also without --output).
+    else io.err(`embed: ${headsExplanation(cfg)}`);
     return 0;
   } catch (err) {
     if (isCheckpointError(err) || err instanceof EngineError) {

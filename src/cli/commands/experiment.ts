@@ -50,6 +50,7 @@ const OPTIONS = {
   targets: { type: 'string' },
   family: { type: 'string', choices: FAMILY_NAMES },
   heads: { type: 'int', min: 1 },
+  activation: { type: 'string', choices: ['gelu', 'quick_gelu'] },
   backend: { type: 'string', choices: BACKEND_NAMES },
 } as const;
 
@@ -62,7 +63,7 @@ export const command = defineCommand({
     'usage: cytotune experiment --data DIR --checkpoint [NAME=]FILE [--checkpoint ...] --out DIR [--methods linear,lora] [--shots 1,2,4,8,16,50] ' +
     '[--seeds 1,2,3] [--lrs 1e-2,3e-3,1e-3,3e-4,1e-4] [--percent 10,25,50,100] [--budget 2h|90m|SECONDS] [--split 70,10,20] [--split-seed N] ' +
     '[--tree tree.json] [--level N] [--separator __] [--iters N] [--warmup N] [--epochs N] [--batch N] [--micro-batch N] [--rank R] [--alpha A] ' +
-    '[--targets q,v] [--family F] [--heads N] [--backend tensorflow|webgpu|wasm|cpu]\n' +
+    '[--targets q,v] [--family F] [--heads N] [--activation gelu|quick_gelu] [--backend tensorflow|webgpu|wasm|cpu]\n' +
     [
       'Data: DIR with train/ val/ test/ ImageFolders (val/ optional), or one ImageFolder split per class by --split (seeded); the split is saved to OUT/split.json and reused.',
       'Few-shot cells validate on min(shots, 4) images per class of the val split, percentage cells on the whole val split; every cell is tested on the whole test split.',
@@ -113,6 +114,7 @@ function fromValues(a: Values<typeof OPTIONS>): ExperimentCommandOptions {
       microBatch: Math.min(a['micro-batch'] ?? batch, batch),
       family: a.family,
       heads: a.heads,
+      activation: a.activation,
     };
     const options = experimentOptions({
       data: a.data!,

@@ -20,6 +20,7 @@ import { labelView } from './levelLabels';
 import { writeReport, type ReportFiles } from './report';
 import { appendResult, finishedKeys, readResults, RESULTS_FILE, type ResultRow } from './resultsCsv';
 import { runCell, type GridContext, type ModelContext } from './runCell';
+import { headsExplanation } from '../training/modelCard';
 import type { ExperimentOptions } from '../../shared/training';
 
 export type ExperimentEvent =
@@ -133,7 +134,7 @@ export async function runExperimentGrid(o: ExperimentOptions, hooks: ExperimentH
       status = stop;
       break;
     }
-    const encoder = loadEncoder(resolve(ck.path), { family: o.family as FamilyName | undefined, heads: o.heads });
+    const encoder = loadEncoder(resolve(ck.path), { family: o.family as FamilyName | undefined, heads: o.heads, activation: o.activation });
     try {
       const cfg = encoder.config;
       record.models[ck.label] = {
@@ -148,7 +149,7 @@ export async function runExperimentGrid(o: ExperimentOptions, hooks: ExperimentH
       await writeExperiment(outDir, record);
       emit({
         type: 'info',
-        message: `model ${ck.label}: ${cfg.family}, width ${cfg.width}, ${cfg.depth} blocks, ${cfg.imageSize} px, embedding ${cfg.outputDim}`,
+        message: `model ${ck.label}: ${cfg.family}, width ${cfg.width}, ${cfg.depth} blocks, ${cfg.imageSize} px, embedding ${cfg.outputDim}, ${cfg.activation}; ${headsExplanation(cfg)}`,
       });
       const batcher = new ImageBatcher(pipelineFromOptions(pipelineOptionsFor(cfg)));
       const loadFeatures = async (label: string, sha: string) => {
