@@ -52,6 +52,14 @@ const seedAt: Record<number, (db: Database.Database) => void> = {
       `INSERT INTO annotations (image_id, class_id, x, y, w, h, source, author, created_at, updated_at) VALUES (1, 1, -100, -100, 224, 224, 'manual', 'ana', '2026-01-05', '2026-01-05')`,
     );
   },
+  7: (db) => {
+    db.exec(`INSERT INTO slide_reviews (image_id, status, note) VALUES (1, 'reviewed', 'seen')`);
+  },
+  8: (db) => {
+    db.exec(
+      `INSERT INTO prediction_reviews (prediction_id, decision, annotation_id, actor, at) VALUES (1, 'accepted', 1, 'ana', '2026-01-06')`,
+    );
+  },
 };
 
 function createAtVersion(version: number): string {
@@ -76,7 +84,7 @@ describe('migrations', () => {
       expect(schemaVersion(db)).toBe(latestVersion);
       expect(db.prepare(`SELECT name FROM classes ORDER BY id`).pluck().all()).toEqual(['NILM', 'superficial']);
       expect(db.prepare(`SELECT parent_id FROM classes WHERE id = 2`).pluck().get()).toBe(1);
-      expect(db.prepare(`SELECT class_id FROM annotations`).pluck().all()).toEqual([2]);
+      expect(db.prepare(`SELECT class_id FROM annotations ORDER BY id`).pluck().all()).toEqual(from >= 6 ? [2, 1] : [2]);
       expect(db.prepare(`SELECT COUNT(*) FROM audit_log`).pluck().get()).toBe(1);
       if (from >= 2) expect(db.prepare(`SELECT loss FROM run_metrics`).pluck().get()).toBe(0.5);
       if (from >= 3) expect(db.prepare(`SELECT value_json FROM settings WHERE key = 'patchSize'`).pluck().get()).toBe('256');
@@ -85,10 +93,22 @@ describe('migrations', () => {
       expect(db.prepare(`SELECT COUNT(*) FROM jobs`).pluck().get()).toBe(from >= 5 ? 2 : from >= 4 ? 1 : 0);
       expect(db.pragma('application_id', { simple: true })).toBe(CYTOTUNE_APPLICATION_ID);
       if (from >= 4) expect(db.prepare(`SELECT spec_json FROM jobs`).pluck().get()).toBe('{"x":1}');
-      // jobs now accepts experiment jobs and keeps their results.
+      // jobs now accepts experiment and detect jobs and keeps their results.
       db.exec(
-        `INSERT INTO jobs (kind, status, spec_json, created_at, updated_at, result_json) VALUES ('experiment', 'queued', '{}', 'now', 'now', '{"a":1}')`,
+        `INSERT INTO jobs (kind, status, spec_json, created_at, updated_at, result_json) VALUES ('experiment', 'queued', '{}', 'now', 'now', '{"a":1}'), ('detect', 'queued', '{}', 'now', 'now', NULL)`,
       );
+      // Cells hang off detection runs; older predictions are grid patches (no cell).
+      db.exec(
+        `INSERT INTO detection_runs (image_id, detector_version, params_json, level, status, created_at, updated_at) VALUES (1, 'v', '{}', 0, 'queued', 'now', 'now')`,
+      );
+      if (from >= 2) expect(db.prepare(`SELECT cell_id FROM predictions ORDER BY id LIMIT 1`).pluck().get()).toBeNull();
+      // Review decisions refer to a prediction and the label it made; deleting the label keeps the decision.
+      if (from >= 2) {
+        db.exec(
+          `INSERT INTO prediction_reviews (prediction_id, decision, annotation_id, actor, at) VALUES (1, 'corrected', 1, 'ana', 'now')`,
+        );
+        expect(db.prepare(`SELECT decision FROM prediction_reviews`).pluck().all()).toEqual(['corrected']);
+      }
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(db.pragma('foreign_key_check')).toEqual([]);
       db.close();
