@@ -2,7 +2,7 @@
 // cell sprites add up (Beer-Lambert), then become RGB under a slightly uneven illumination with
 // sensor noise. Strips keep the float working memory at width x 256 x 3 whatever the slide size.
 import type { Sprite } from './cellSprite';
-import type { Rng } from './rng';
+import type { Rng } from '../../src/ml/random';
 
 export interface Placement {
   sprite: Sprite;

@@ -2,7 +2,7 @@
 // 0.5-2 um), thin mucus strands, and broad haze from uneven thickness. All of it sits below a
 // nucleus detector's size or contrast limits, which is what the synthetic slide should test.
 import type { SoftDot } from './compose';
-import type { Rng } from './rng';
+import type { Rng } from '../../src/ml/random';
 
 export function makeDebris(width: number, height: number, mpp: number, density: number, rng: Rng): SoftDot[] {
   const mp = (width * height) / 1e6;
