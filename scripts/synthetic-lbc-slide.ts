@@ -67,7 +67,10 @@ interface Crop {
 
 async function listCrops(dir: string): Promise<Crop[]> {
   const crops: Crop[] = [];
-  for (const cls of (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort())
+  for (const cls of (await readdir(dir, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort())
     for (const f of (await readdir(join(dir, cls))).sort()) if (/\.bmp$/i.test(f)) crops.push({ className: cls, file: join(dir, cls, f) });
   if (crops.length === 0) throw new Error(`no <class>/<image>.bmp crops under ${dir}`);
   return crops;
@@ -147,7 +150,12 @@ export async function generateSyntheticLbcSlide(o: SyntheticSlideOptions): Promi
   }
   // Biggest first: they are the hardest to fit once the glass fills up.
   const order = [...sprites.keys()].sort((a, b) => sprites[b].sprite.radius - sprites[a].sprite.radius);
-  const spots = place(order.map((i) => sprites[i]), width, height, rng);
+  const spots = place(
+    order.map((i) => sprites[i]),
+    width,
+    height,
+    rng,
+  );
   const placements: Placement[] = order.map((i, k) => ({ sprite: sprites[i].sprite, ...spots[k] }));
   const cells: TruthCell[] = order.map((i, k) => ({
     x: spots[k].x + sprites[i].sprite.nucleusX,
@@ -169,10 +177,25 @@ export async function generateSyntheticLbcSlide(o: SyntheticSlideOptions): Promi
   });
   await mkdir(dirname(o.out), { recursive: true });
   await sharp(rgb, { raw: { width, height, channels: 3 }, limitInputPixels: false })
-    .tiff({ tile: true, tileWidth: 256, tileHeight: 256, pyramid: true, compression: 'jpeg', quality: o.quality ?? 90, xres: 1000 / mpp, yres: 1000 / mpp, resolutionUnit: 'cm' })
+    .tiff({
+      tile: true,
+      tileWidth: 256,
+      tileHeight: 256,
+      pyramid: true,
+      compression: 'jpeg',
+      quality: o.quality ?? 90,
+      xres: 1000 / mpp,
+      yres: 1000 / mpp,
+      resolutionUnit: 'cm',
+    })
     .toFile(o.out);
   const truthPath = o.truthPath ?? o.out.replace(/\.tiff?$/i, '') + '.csv';
-  const csv = ['x,y,radius,class,source,nucleus_radius', ...cells.map((c) => `${c.x.toFixed(1)},${c.y.toFixed(1)},${c.radius.toFixed(1)},${c.className},${c.source},${c.nucleusRadius.toFixed(1)}`)];
+  const csv = [
+    'x,y,radius,class,source,nucleus_radius',
+    ...cells.map(
+      (c) => `${c.x.toFixed(1)},${c.y.toFixed(1)},${c.radius.toFixed(1)},${c.className},${c.source},${c.nucleusRadius.toFixed(1)}`,
+    ),
+  ];
   await writeFile(truthPath, csv.join('\n') + '\n');
   return { path: o.out, truthPath, width, height, mpp, cells };
 }
@@ -207,7 +230,11 @@ function parseArgs(argv: string[]): SyntheticSlideOptions {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const t0 = performance.now();
   generateSyntheticLbcSlide(parseArgs(process.argv.slice(2)))
-    .then((s) => console.log(`${s.path}: ${s.width}x${s.height} px at ${s.mpp} um/px, ${s.cells.length} cells (truth ${s.truthPath}), ${((performance.now() - t0) / 1000).toFixed(1)} s`))
+    .then((s) =>
+      console.log(
+        `${s.path}: ${s.width}x${s.height} px at ${s.mpp} um/px, ${s.cells.length} cells (truth ${s.truthPath}), ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      ),
+    )
     .catch((err: Error) => {
       console.error(`synthetic-lbc-slide: ${err.message}`);
       process.exitCode = 1;

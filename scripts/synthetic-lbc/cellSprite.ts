@@ -123,7 +123,8 @@ export async function makeSprite(crop: RgbImage, nucleusUm: number, mpp: number,
   for (let y = 0; y < side; y++)
     for (let x = 0; x < side; x++) {
       const r = Math.hypot(x + 0.5 - half, y + 0.5 - half) / half;
-      const radial = r < RADIAL_FULL ? 1 : r >= RADIAL_ZERO ? 0 : 0.5 + 0.5 * Math.cos((Math.PI * (r - RADIAL_FULL)) / (RADIAL_ZERO - RADIAL_FULL));
+      const radial =
+        r < RADIAL_FULL ? 1 : r >= RADIAL_ZERO ? 0 : 0.5 + 0.5 * Math.cos((Math.PI * (r - RADIAL_FULL)) / (RADIAL_ZERO - RADIAL_FULL));
       const a = (alpha[y * side + x] / 255) * radial;
       const i = (y * side + x) * 3;
       for (let c = 0; c < 3; c++) out[i + c] = a * od(rgb[i + c], white[c]);

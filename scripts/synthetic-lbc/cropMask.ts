@@ -121,7 +121,8 @@ export function cellMask(img: RgbImage, nucleus: NucleusBlob, tolerance = 0.07):
       }
   const border: number[][] = [[], [], []];
   for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) if (x < 2 || y < 2 || x >= w - 2 || y >= h - 2) for (let c = 0; c < 3; c++) border[c].push(mean[(y * w + x) * 3 + c]);
+    for (let x = 0; x < w; x++)
+      if (x < 2 || y < 2 || x >= w - 2 || y >= h - 2) for (let c = 0; c < 3; c++) border[c].push(mean[(y * w + x) * 3 + c]);
   const ref = border.map((v) => v.sort((a, b) => a - b)[v.length >> 1]);
   const similar = new Uint8Array(w * h);
   for (let i = 0; i < w * h; i++) {
