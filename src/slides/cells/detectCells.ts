@@ -37,8 +37,10 @@ export interface DetectCellsOptions {
   resumeFrom?: DetectionCheckpoint;
   /** Skip tiles with nothing stained on a coarse level (default true). */
   skipBackground?: boolean;
-  /** Glass colour; default: estimated once from the overview (or the first tile). */
+  /** Glass colour; default: the checkpoint's when resuming, else estimated once from the overview (or the middle tile). */
   white?: Rgb3;
+  /** Also collect every detection in the result (default true); false when onTile stores them, to keep memory flat. */
+  returnDetections?: boolean;
 }
 
 export interface DetectCellsResult {
@@ -114,6 +116,7 @@ export async function detectCells(
   const { width: lw, height: lh } = sizeOf(source.levelDimensions[level]);
   const plan = planTiles(level, ds, lw, lh, tileSize, overlap);
   const start = checkResume(o.resumeFrom, plan);
+  let white: Rgb3 | undefined = o.white ?? o.resumeFrom?.white;
   const checkpoint = (nextTile: number): DetectionCheckpoint => ({
     detectorVersion: DETECTOR_VERSION,
     level,
@@ -121,6 +124,7 @@ export async function detectCells(
     overlap,
     tilesTotal: plan.count,
     nextTile,
+    ...(white ? { white } : {}),
   });
   const cancelled = (nextTile: number): CellDetectionError =>
     new CellDetectionError(
@@ -130,7 +134,7 @@ export async function detectCells(
     );
   if (o.signal?.aborted) throw cancelled(start);
 
-  const overview = o.skipBackground === false && o.white ? null : await readOverview(source, level);
+  const overview = o.skipBackground === false && white ? null : await readOverview(source, level);
   const read = async (t: Tile): Promise<RgbImage> => {
     try {
       return await source.readRegion(
@@ -148,14 +152,14 @@ export async function detectCells(
       );
     }
   };
-  const white: Rgb3 =
-    o.white ?? (overview ? estimateWhite(overview.image) : estimateWhite(await read(tileAt(plan, Math.floor(plan.count / 2)))));
+  white ??= overview ? estimateWhite(overview.image) : estimateWhite(await read(tileAt(plan, Math.floor(plan.count / 2))));
   const wanted = o.skipBackground !== false && overview ? foregroundTiles(plan, overview, white) : null;
   const luts = channelLuts(px.channel, px.stainVectors, white);
   const tables = { haematoxylin: haematoxylinLuts(px.stainVectors, white), odSum: odSumLuts(white) };
   const ws = new Workspace();
 
   const detections: CellDetection[] = [];
+  let cells = 0;
   let skipped = 0;
   const todo: number[] = [];
   for (let t = start; t < plan.count; t++) todo.push(t);
@@ -189,16 +193,18 @@ export async function detectCells(
         },
       });
     }
-    for (const d of found) detections.push(d);
+    if (o.returnDetections !== false) for (const d of found) detections.push(d);
+    cells += found.length;
     o.onTile?.(tile.index, found);
     o.onProgress?.({
       tilesDone: tile.index + 1,
       tilesTotal: plan.count,
       tilesSkipped: skipped,
-      cells: detections.length,
+      cells,
       checkpoint: checkpoint(tile.index + 1),
     });
   }
+  const finalWhite: Rgb3 = white;
   return {
     detections,
     tilesTotal: plan.count,
@@ -207,7 +213,7 @@ export async function detectCells(
     downsample: ds,
     umPerPx: px.umPerPx,
     mppAssumed: px.mppAssumed,
-    white,
+    white: finalWhite,
     detectorVersion: DETECTOR_VERSION,
     checkpoint: checkpoint(plan.count),
   };

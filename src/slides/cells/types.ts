@@ -58,6 +58,8 @@ export interface DetectionCheckpoint {
   tilesTotal: number;
   /** Tiles [0, nextTile) are finished (their detections were reported through onTile). */
   nextTile: number;
+  /** Glass colour the run converted RGB to OD with; a resumed run reuses it. */
+  white?: readonly [number, number, number];
 }
 
 export type CellDetectionErrorKind = 'cancelled' | 'invalid-params' | 'invalid-options' | 'read-failed';

@@ -78,6 +78,8 @@ describe('detectCells tile runner', () => {
     expect(cancelled.kind).toBe('cancelled');
     expect(cancelled.message).toMatch(/cancelled after 7 of 30 tiles/);
     expect(cancelled.checkpoint!.nextTile).toBe(7);
+    // The glass colour travels with the checkpoint, so the resumed tiles convert RGB the same way.
+    expect(cancelled.checkpoint!.white).toEqual(full.white);
     expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7]);
 
     const rest = await detectCells(source, params, {
@@ -87,6 +89,21 @@ describe('detectCells tile runner', () => {
     });
     expect(rest.detections.length).toBeLessThan(full.detections.length);
     expect(stored.map(key).sort()).toEqual(full.detections.map(key).sort());
+  });
+
+  it('can leave the detections to onTile alone, keeping memory flat on huge slides', async () => {
+    const { source } = scene();
+    let streamed = 0;
+    let reported = 0;
+    const r = await detectCells(source, params, {
+      tileSize: TILE,
+      returnDetections: false,
+      onTile: (_, found) => (streamed += found.length),
+      onProgress: (p) => (reported = p.cells),
+    });
+    expect(r.detections).toHaveLength(0);
+    expect(streamed).toBe(20);
+    expect(reported).toBe(20);
   });
 
   it('an already aborted signal cancels before any read', async () => {
