@@ -67,7 +67,10 @@ interface Crop {
 
 async function listCrops(dir: string): Promise<Crop[]> {
   const crops: Crop[] = [];
-  for (const cls of (await readdir(dir, { withFileTypes: true }))
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => {
+    throw new Error(`crop folder ${dir} not found: pass --source DIR (Herlev layout <class>/<image>.bmp) or set CYTOTUNE_HERLEV_DIR`);
+  });
+  for (const cls of entries
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort())

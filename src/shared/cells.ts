@@ -24,6 +24,8 @@ export interface DetectionCheckpoint {
   overlap: number;
   tilesTotal: number;
   nextTile: number;
+  /** Glass colour the run converted RGB to optical density with; a resumed run reuses it. */
+  white?: readonly [number, number, number];
 }
 
 export type DetectionStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -84,3 +86,25 @@ export interface CaseSummary {
   reviewedBy: string | null;
   reviewedAt: string | null;
 }
+
+/** A detector preset as the "Detect cells" form offers it, with its two main parameters. */
+export interface DetectionPresetInfo {
+  name: 'pap-lbc' | 'he-histology';
+  label: string;
+  nucleusDiameterUm: { min: number; max: number };
+  minContrastOd: number;
+}
+
+/** Detection on one region (the viewer's current field), answered at once for tuning. */
+export interface CellPreview {
+  /** The region read, level-0 pixels (clipped to the image). */
+  region: Box;
+  level: number;
+  cells: DetectedCell[];
+  /** The slide records no microns per pixel: the detector's fallback was assumed. */
+  mppAssumed: boolean;
+  milliseconds: number;
+}
+
+/** The largest region cells:preview reads, in pixels of the detection level (about a 2000 x 2000 view). */
+export const CELL_PREVIEW_MAX_PIXELS = 4_000_000;

@@ -4,9 +4,7 @@
 // shoulder (cytoplasm around a nucleus) and is dropped. Each basin then keeps only the pixels
 // above half its peak, so its outline follows its own nucleus' edge whatever the stain depth;
 // what that leaves out gets a second chance as nuclei of its own (secondChance).
-import { labelComponents } from './components';
-import { squareExtreme } from './filters';
-import { PixelHeap } from './heap';
+import { BucketQueue } from './heap';
 import type { Workspace } from './workspace';
 
 /** A dip shallower than this fraction of the lower peak does not separate two basins. */
@@ -28,7 +26,8 @@ export function floodBasins(c: Float32Array, w: number, h: number, minContrast: 
   const n = w * h;
   const label = ws.i32('basinLabel', n).fill(0);
   const peaks: number[] = [0];
-  const heap = new PixelHeap(1 << 16);
+  // 1/512 OD buckets from the threshold up to OD 8 (anything darker shares the top bucket).
+  const heap = new BucketQueue(minContrast, 1 / 512, 4096, ws.i32('queueLinks', n));
   // Seeds: 8-neighbourhood maxima above the threshold (plateaus give several, merged below).
   for (let y = 1; y < h - 1; y++) {
     const row = y * w;
@@ -36,7 +35,17 @@ export function floodBasins(c: Float32Array, w: number, h: number, minContrast: 
       const i = row + x;
       const v = c[i];
       if (v <= minContrast) continue;
-      if (v < c[i - 1] || v < c[i + 1] || v < c[i - w] || v < c[i + w] || v < c[i - w - 1] || v < c[i - w + 1] || v < c[i + w - 1] || v < c[i + w + 1]) continue;
+      if (
+        v < c[i - 1] ||
+        v < c[i + 1] ||
+        v < c[i - w] ||
+        v < c[i + w] ||
+        v < c[i - w - 1] ||
+        v < c[i - w + 1] ||
+        v < c[i + w - 1] ||
+        v < c[i + w + 1]
+      )
+        continue;
       label[i] = peaks.length;
       peaks.push(v);
       heap.push(i, v);
@@ -107,20 +116,85 @@ export function floodBasins(c: Float32Array, w: number, h: number, minContrast: 
  * left above the threshold, more than `gap` px from every kept pixel (which drops the dark one's
  * blurred rim), gets a new id per connected piece; size and shape filters judge it later.
  */
-function secondChance(c: Float32Array, w: number, h: number, minContrast: number, gap: number, label: Int32Array, ids: Int32Array, count: number, ws: Workspace): number {
+function secondChance(
+  c: Float32Array,
+  w: number,
+  h: number,
+  minContrast: number,
+  gap: number,
+  label: Int32Array,
+  ids: Int32Array,
+  count: number,
+  ws: Workspace,
+): number {
+  void minContrast; // labelled pixels are all above it
   const n = w * h;
-  const kept = ws.f32('kept', n);
-  for (let i = 0; i < n; i++) kept[i] = ids[i] ? 1 : 0;
-  const near = squareExtreme(kept, w, h, Math.max(1, Math.round(gap)), true, kept, ws.f32('scratch', n));
-  const left = ws.u8('leftover', n);
-  let any = false;
+  // mark: 1 candidate (in a basin, not kept), 2 within `gap` of a kept pixel, 3 given an id.
+  const mark = ws.u8('leftoverMark', n).fill(0);
+  const queue = ws.i32('leftoverQueue', n);
+  let candidates = 0;
+  for (let i = 0; i < n; i++)
+    if (label[i] && !ids[i]) {
+      mark[i] = 1;
+      candidates++;
+    }
+  if (candidates === 0) return count;
+  // Breadth-first from the kept pixels through candidates, `gap` 8-connected steps deep.
+  let tail = 0;
   for (let i = 0; i < n; i++) {
-    left[i] = label[i] && !ids[i] && c[i] > minContrast && near[i] === 0 ? 1 : 0;
-    any ||= left[i] === 1;
+    if (mark[i] !== 1) continue;
+    const x = i % w;
+    let touches = false;
+    for (let dy = -w; dy <= w && !touches; dy += w)
+      for (let dx = -1; dx <= 1; dx++) {
+        const j = i + dy + dx;
+        if (x + dx >= 0 && x + dx < w && j >= 0 && j < n && ids[j]) {
+          touches = true;
+          break;
+        }
+      }
+    if (touches) {
+      mark[i] = 2;
+      queue[tail++] = i;
+    }
   }
-  if (!any) return count;
-  const pieces = ws.i32('leftoverLabels', n);
-  const found = labelComponents(left, w, h, pieces);
-  for (let i = 0; i < n; i++) if (pieces[i]) ids[i] = count + pieces[i] - 1;
-  return count + found.length;
+  let head = 0;
+  for (let step = 1; step < Math.round(gap); step++) {
+    const end = tail;
+    for (; head < end; head++) {
+      const i = queue[head];
+      const x = i % w;
+      for (let dy = -w; dy <= w; dy += w)
+        for (let dx = -1; dx <= 1; dx++) {
+          const j = i + dy + dx;
+          if (x + dx < 0 || x + dx >= w || j < 0 || j >= n || mark[j] !== 1) continue;
+          mark[j] = 2;
+          queue[tail++] = j;
+        }
+    }
+  }
+  // What is left, grouped into 8-connected pieces, each a new id.
+  let next = count;
+  for (let s = 0; s < n; s++) {
+    if (mark[s] !== 1) continue;
+    mark[s] = 3;
+    ids[s] = next;
+    let qh = 0;
+    let qt = 0;
+    queue[qt++] = s;
+    while (qh < qt) {
+      const i = queue[qh++];
+      const x = i % w;
+      for (let dy = -w; dy <= w; dy += w)
+        for (let dx = -1; dx <= 1; dx++) {
+          const j = i + dy + dx;
+          if (x + dx < 0 || x + dx >= w || j < 0 || j >= n || mark[j] !== 1) continue;
+          mark[j] = 3;
+          ids[j] = next;
+          queue[qt++] = j;
+        }
+    }
+    next++;
+  }
+  return next;
 }

@@ -57,7 +57,8 @@ export function detectPlanes(img: RgbImage, px: PixelParams, luts: DetectImageOp
     if (c.area < px.minAreaPx * 0.5) continue;
     if (px.splitTouching && c.area >= px.minAreaPx * 1.5) next = splitComponent(basins.ids, w, c, minRadius, regions, next);
     else {
-      for (let y = c.y0; y <= c.y1; y++) for (let x = c.x0; x <= c.x1; x++) if (basins.ids[y * w + x] === c.label) regions[y * w + x] = next;
+      for (let y = c.y0; y <= c.y1; y++)
+        for (let x = c.x0; x <= c.x1; x++) if (basins.ids[y * w + x] === c.label) regions[y * w + x] = next;
       next++;
     }
     if (c.label >= basins.firstLeftover) for (let id = first; id < next; id++) strict.push(id);

@@ -17,7 +17,14 @@ export function gaussianKernel(sigma: number): Float32Array {
  * Gaussian blur of `src` (w x h) into `out` (not aliasing `src`), edges clamped; `scratch` holds
  * the horizontal pass. Both passes add one symmetric pair of taps at a time over a whole row.
  */
-export function gaussianBlur(src: Float32Array, w: number, h: number, sigma: number, out: Float32Array, scratch: Float32Array): Float32Array {
+export function gaussianBlur(
+  src: Float32Array,
+  w: number,
+  h: number,
+  sigma: number,
+  out: Float32Array,
+  scratch: Float32Array,
+): Float32Array {
   const k = gaussianKernel(sigma);
   const r = (k.length - 1) >> 1;
   const pad = new Float32Array(w + 2 * r);
@@ -106,7 +113,15 @@ function columnExtreme(src: Float32Array, out: Float32Array, w: number, h: numbe
  * Square min (erode) or max (dilate) filter of radius r. `out` may alias `src`; `scratch` must
  * not. Meant for small radii at full resolution (local maxima) and any radius on pooled planes.
  */
-export function squareExtreme(src: Float32Array, w: number, h: number, r: number, isMax: boolean, out: Float32Array, scratch: Float32Array): Float32Array {
+export function squareExtreme(
+  src: Float32Array,
+  w: number,
+  h: number,
+  r: number,
+  isMax: boolean,
+  out: Float32Array,
+  scratch: Float32Array,
+): Float32Array {
   rowExtreme(src, scratch, w, h, r, isMax);
   columnExtreme(scratch, out, w, h, r, isMax);
   return out;

@@ -35,7 +35,8 @@ export function foregroundTiles(plan: TilePlan, overview: Overview, white: Rgb3)
     while (v > 0 && opticalDensity(v, wv) < FOREGROUND_OD) v--;
     return v; // values at or below this are dark enough
   });
-  for (let i = 0, p = 0; i < dark.length; i++, p += 3) dark[i] = o.data[p] <= limit[0] || o.data[p + 1] <= limit[1] || o.data[p + 2] <= limit[2] ? 1 : 0;
+  for (let i = 0, p = 0; i < dark.length; i++, p += 3)
+    dark[i] = o.data[p] <= limit[0] || o.data[p + 1] <= limit[1] || o.data[p + 2] <= limit[2] ? 1 : 0;
   const flags = new Uint8Array(plan.count);
   const scale = plan.downsample / downsample; // overview px per level px
   for (let t = 0; t < plan.count; t++) {
@@ -44,10 +45,12 @@ export function foregroundTiles(plan: TilePlan, overview: Overview, white: Rgb3)
     const y0 = Math.max(0, Math.floor(r.y0 * scale) - 1);
     const x1 = Math.min(o.width, Math.ceil(r.x1 * scale) + 1);
     const y1 = Math.min(o.height, Math.ceil(r.y1 * scale) + 1);
-    search: for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (dark[y * o.width + x]) {
-      flags[t] = 1;
-      break search;
-    }
+    search: for (let y = y0; y < y1; y++)
+      for (let x = x0; x < x1; x++)
+        if (dark[y * o.width + x]) {
+          flags[t] = 1;
+          break search;
+        }
   }
   return flags;
 }

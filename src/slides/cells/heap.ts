@@ -51,3 +51,42 @@ export class PixelHeap {
     this.items = items;
   }
 }
+
+/**
+ * Hierarchical queue for flooding: values quantised into buckets (LIFO within one), push and
+ * pop in O(1). The order inside a bucket is arbitrary, which a watershed on smoothed data does
+ * not notice at `step` far below the contrasts that separate nuclei.
+ */
+export class BucketQueue {
+  private readonly head: Int32Array;
+  private cur = -1;
+  size = 0;
+
+  /** `next` holds one link per pixel (length >= pixels); values below `lo` share bucket 0. */
+  constructor(
+    private readonly lo: number,
+    private readonly step: number,
+    buckets: number,
+    private readonly next: Int32Array,
+  ) {
+    this.head = new Int32Array(buckets).fill(-1);
+  }
+
+  push(item: number, value: number): void {
+    let b = Math.floor((value - this.lo) / this.step);
+    b = b < 0 ? 0 : b >= this.head.length ? this.head.length - 1 : b;
+    this.next[item] = this.head[b];
+    this.head[b] = item;
+    if (b > this.cur) this.cur = b;
+    this.size++;
+  }
+
+  /** The item in the highest non-empty bucket. */
+  pop(): number {
+    while (this.head[this.cur] < 0) this.cur--;
+    const item = this.head[this.cur];
+    this.head[this.cur] = this.next[item];
+    this.size--;
+    return item;
+  }
+}

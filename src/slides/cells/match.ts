@@ -18,7 +18,11 @@ export interface MatchResult {
   precision: number;
 }
 
-export function matchDetections(truth: readonly TrueCell[], detections: ReadonlyArray<{ x: number; y: number }>, tolerance = 0.8): MatchResult {
+export function matchDetections(
+  truth: readonly TrueCell[],
+  detections: ReadonlyArray<{ x: number; y: number }>,
+  tolerance = 0.8,
+): MatchResult {
   // Bucket detections on a grid as coarse as the largest search radius, so each cell looks at 9 buckets.
   const reach = Math.max(1, ...truth.map((t) => t.radius * tolerance));
   const grid = new Map<string, number[]>();

@@ -38,7 +38,17 @@ type Luts = [Float32Array, Float32Array, Float32Array];
  * edges facing other labels, times pi / 4 (the mean ratio of a crack boundary to the Euclidean
  * length over all orientations).
  */
-export function measureRegions(regions: Int32Array, w: number, h: number, count: number, rgb: Uint8Array, smooth: Float32Array, tables: ColourTables, px: PixelParams, o: MeasureOptions): CellDetection[] {
+export function measureRegions(
+  regions: Int32Array,
+  w: number,
+  h: number,
+  count: number,
+  rgb: Uint8Array,
+  smooth: Float32Array,
+  tables: ColourTables,
+  px: PixelParams,
+  o: MeasureOptions,
+): CellDetection[] {
   const [hr, hg, hb] = tables.haematoxylin;
   const [sr, sg, sb] = tables.odSum;
   const area = new Float64Array(count);
@@ -69,7 +79,11 @@ export function measureRegions(regions: Int32Array, w: number, h: number, count:
       if (x > x1[r]) x1[r] = x;
       if (y1[r] < y) y1[r] = y;
       if (y0[r] > y) y0[r] = y;
-      edges[r] += (x === 0 || regions[i - 1] !== r ? 1 : 0) + (x === w - 1 || regions[i + 1] !== r ? 1 : 0) + (y === 0 || regions[i - w] !== r ? 1 : 0) + (y === h - 1 || regions[i + w] !== r ? 1 : 0);
+      edges[r] +=
+        (x === 0 || regions[i - 1] !== r ? 1 : 0) +
+        (x === w - 1 || regions[i + 1] !== r ? 1 : 0) +
+        (y === 0 || regions[i - w] !== r ? 1 : 0) +
+        (y === h - 1 || regions[i + w] !== r ? 1 : 0);
     }
   }
   const ds = px.downsample;

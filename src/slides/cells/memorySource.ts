@@ -14,7 +14,11 @@ function halve(img: RgbImage): RgbImage {
         const x1 = Math.min(sw - 1, 2 * x + 1);
         const y0 = Math.min(img.height - 1, 2 * y);
         const y1 = Math.min(img.height - 1, 2 * y + 1);
-        const s = img.data[(y0 * sw + x0) * 3 + c] + img.data[(y0 * sw + x1) * 3 + c] + img.data[(y1 * sw + x0) * 3 + c] + img.data[(y1 * sw + x1) * 3 + c];
+        const s =
+          img.data[(y0 * sw + x0) * 3 + c] +
+          img.data[(y0 * sw + x1) * 3 + c] +
+          img.data[(y1 * sw + x0) * 3 + c] +
+          img.data[(y1 * sw + x1) * 3 + c];
         out[(y * w + x) * 3 + c] = (s + 2) >> 2;
       }
   return { data: out, width: w, height: h };
@@ -26,7 +30,12 @@ export interface MemorySource extends RegionSource {
 }
 
 /** `levels` pyramid levels (each half the previous); outside the image reads as `background`. */
-export function memoryRegionSource(image: RgbImage, mpp: Mpp | null, levels = 1, background: readonly [number, number, number] = [255, 255, 255]): MemorySource {
+export function memoryRegionSource(
+  image: RgbImage,
+  mpp: Mpp | null,
+  levels = 1,
+  background: readonly [number, number, number] = [255, 255, 255],
+): MemorySource {
   const pyramid = [image];
   while (pyramid.length < levels && pyramid[pyramid.length - 1].width > 1) pyramid.push(halve(pyramid[pyramid.length - 1]));
   const reads = { count: 0, maxPixels: 0 };
@@ -46,17 +55,12 @@ export function memoryRegionSource(image: RgbImage, mpp: Mpp | null, levels = 1,
       const lx = Math.round(x0 / ds);
       const ly = Math.round(y0 / ds);
       const out = new Uint8Array(w * h * 3);
-      for (let y = 0; y < h; y++)
-        for (let x = 0; x < w; x++) {
-          const sx = lx + x;
-          const sy = ly + y;
-          const d = (y * w + x) * 3;
-          if (sx < 0 || sy < 0 || sx >= src.width || sy >= src.height) {
-            out[d] = background[0];
-            out[d + 1] = background[1];
-            out[d + 2] = background[2];
-          } else out.set(src.data.subarray((sy * src.width + sx) * 3, (sy * src.width + sx) * 3 + 3), d);
-        }
+      for (let i = 0; i < out.length; i += 3) out.set(background, i);
+      // Copy the part inside the level row by row; the rest stays background.
+      const left = Math.max(0, lx);
+      const right = Math.min(src.width, lx + w);
+      for (let y = Math.max(0, ly); y < Math.min(src.height, ly + h) && right > left; y++)
+        out.set(src.data.subarray((y * src.width + left) * 3, (y * src.width + right) * 3), ((y - ly) * w + left - lx) * 3);
       return { data: out, width: w, height: h };
     },
   };

@@ -98,7 +98,8 @@ export interface PixelParams {
   outlines: boolean;
 }
 
-export type ParamsCheck = { ok: true; params: DetectionParams } | { ok: false; kind: 'invalid-params'; message: string; problems: string[] };
+export type ParamsCheck =
+  { ok: true; params: DetectionParams } | { ok: false; kind: 'invalid-params'; message: string; problems: string[] };
 
 const positive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
@@ -110,7 +111,8 @@ export function checkParams(overrides: Partial<DetectionParams> = {}, base: Dete
     nucleusDiameterUm: { ...base.nucleusDiameterUm, ...overrides.nucleusDiameterUm },
   };
   const problems: string[] = [];
-  if (p.channel !== 'haematoxylin' && p.channel !== 'od-sum') problems.push(`channel must be 'haematoxylin' or 'od-sum' (got '${p.channel}')`);
+  if (p.channel !== 'haematoxylin' && p.channel !== 'od-sum')
+    problems.push(`channel must be 'haematoxylin' or 'od-sum' (got '${p.channel}')`);
   if (!(p.stain in STAIN_VECTORS)) problems.push(`stain must be one of ${Object.keys(STAIN_VECTORS).join(', ')} (got '${p.stain}')`);
   if (p.stainVectors) {
     for (const v of p.stainVectors)
@@ -121,14 +123,20 @@ export function checkParams(overrides: Partial<DetectionParams> = {}, base: Dete
   if (!positive(min) || !positive(max)) problems.push('nucleus diameters must be positive numbers of micrometres');
   else if (min >= max) problems.push(`minimum nucleus diameter (${min} um) must be below the maximum (${max} um)`);
   else if (max > 200) problems.push(`maximum nucleus diameter ${max} um is implausible (are the units micrometres?)`);
-  if (!positive(p.minContrastOd) || p.minContrastOd > 3) problems.push('minimum contrast must be an optical density between 0 and 3 (0.1 is typical)');
-  if (!positive(p.smoothingSigmaUm) || (positive(min) && p.smoothingSigmaUm > min)) problems.push('smoothing sigma must be positive and no larger than the minimum nucleus diameter');
+  if (!positive(p.minContrastOd) || p.minContrastOd > 3)
+    problems.push('minimum contrast must be an optical density between 0 and 3 (0.1 is typical)');
+  if (!positive(p.smoothingSigmaUm) || (positive(min) && p.smoothingSigmaUm > min))
+    problems.push('smoothing sigma must be positive and no larger than the minimum nucleus diameter');
   // The opening's square (side 2r) must not fit inside the largest nucleus, or it becomes background.
-  if (!positive(p.backgroundRadiusUm) || (positive(max) && p.backgroundRadiusUm < max * 0.4)) problems.push('background radius must be at least 0.4 x the maximum nucleus diameter');
-  if (typeof p.minCircularity !== 'number' || !(p.minCircularity >= 0 && p.minCircularity < 1)) problems.push('minimum circularity must be in [0, 1)');
-  if (typeof p.minHaematoxylinShare !== 'number' || !(p.minHaematoxylinShare >= 0 && p.minHaematoxylinShare < 1)) problems.push('minimum haematoxylin share must be in [0, 1)');
+  if (!positive(p.backgroundRadiusUm) || (positive(max) && p.backgroundRadiusUm < max * 0.4))
+    problems.push('background radius must be at least 0.4 x the maximum nucleus diameter');
+  if (typeof p.minCircularity !== 'number' || !(p.minCircularity >= 0 && p.minCircularity < 1))
+    problems.push('minimum circularity must be in [0, 1)');
+  if (typeof p.minHaematoxylinShare !== 'number' || !(p.minHaematoxylinShare >= 0 && p.minHaematoxylinShare < 1))
+    problems.push('minimum haematoxylin share must be in [0, 1)');
   if (!positive(p.fallbackMppUm)) problems.push('fallback microns per pixel must be positive');
-  if (problems.length > 0) return { ok: false, kind: 'invalid-params', message: `Invalid cell detection settings: ${problems.join('; ')}.`, problems };
+  if (problems.length > 0)
+    return { ok: false, kind: 'invalid-params', message: `Invalid cell detection settings: ${problems.join('; ')}.`, problems };
   return { ok: true, params: p };
 }
 

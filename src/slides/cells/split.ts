@@ -14,7 +14,14 @@ const NECK_RATIO = 0.75;
  * nextId, nextId + 1, ...; returns the next free id. `minRadiusPx` sets the marker spacing and
  * the smallest bump of the distance map that may count as a nucleus of its own.
  */
-export function splitComponent(labels: Int32Array, w: number, comp: Component, minRadiusPx: number, regions: Int32Array, nextId: number): number {
+export function splitComponent(
+  labels: Int32Array,
+  w: number,
+  comp: Component,
+  minRadiusPx: number,
+  regions: Int32Array,
+  nextId: number,
+): number {
   const cw = comp.x1 - comp.x0 + 3;
   const ch = comp.y1 - comp.y0 + 3;
   const n = cw * ch;
@@ -96,7 +103,17 @@ export function splitComponent(labels: Int32Array, w: number, comp: Component, m
  * a ring of cytoplasm around a nucleus must not swallow the nucleus (and stays a ring, which the
  * shape filter then rejects).
  */
-function writeParts(comp: Component, cw: number, ch: number, mask: Uint8Array, part: Int32Array | null, labels: Int32Array, w: number, regions: Int32Array, nextId: number): number {
+function writeParts(
+  comp: Component,
+  cw: number,
+  ch: number,
+  mask: Uint8Array,
+  part: Int32Array | null,
+  labels: Int32Array,
+  w: number,
+  regions: Int32Array,
+  nextId: number,
+): number {
   const ids = new Map<number, number>();
   for (let y = 1; y < ch - 1; y++)
     for (let x = 1; x < cw - 1; x++) {

@@ -58,7 +58,10 @@ export function opticalDensity(value: number, white = 255): number {
 }
 
 /** Tables so that haematoxylin(r, g, b) = lut[0][r] + lut[1][g] + lut[2][b]. */
-export function haematoxylinLuts(vectors: readonly [Rgb3, Rgb3], white: Rgb3 = [255, 255, 255]): [Float32Array, Float32Array, Float32Array] {
+export function haematoxylinLuts(
+  vectors: readonly [Rgb3, Rgb3],
+  white: Rgb3 = [255, 255, 255],
+): [Float32Array, Float32Array, Float32Array] {
   const inv = invert3(stainMatrix(vectors));
   const luts: [Float32Array, Float32Array, Float32Array] = [new Float32Array(256), new Float32Array(256), new Float32Array(256)];
   for (let ch = 0; ch < 3; ch++) for (let v = 0; v < 256; v++) luts[ch][v] = opticalDensity(v, white[ch]) * inv[ch][0];
@@ -74,7 +77,11 @@ export function odSumLuts(white: Rgb3 = [255, 255, 255]): [Float32Array, Float32
 
 export type DetectionChannel = 'haematoxylin' | 'od-sum';
 
-export function channelLuts(channel: DetectionChannel, vectors: readonly [Rgb3, Rgb3], white: Rgb3): [Float32Array, Float32Array, Float32Array] {
+export function channelLuts(
+  channel: DetectionChannel,
+  vectors: readonly [Rgb3, Rgb3],
+  white: Rgb3,
+): [Float32Array, Float32Array, Float32Array] {
   return channel === 'od-sum' ? odSumLuts(white) : haematoxylinLuts(vectors, white);
 }
 

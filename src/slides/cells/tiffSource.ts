@@ -25,7 +25,8 @@ export async function openTiffSource(path: string, o: { mpp?: Mpp | null } = {})
     const m = await sharp(path, { page: p, limitInputPixels: false }).metadata();
     const prev = pages[pages.length - 1];
     const aspect = head.width! / head.height! / (m.width! / m.height!);
-    if (m.width! < prev.width && m.height! < prev.height && Math.abs(aspect - 1) < 0.02) pages.push({ page: p, width: m.width!, height: m.height! });
+    if (m.width! < prev.width && m.height! < prev.height && Math.abs(aspect - 1) < 0.02)
+      pages.push({ page: p, width: m.width!, height: m.height! });
   }
   const downsamples = pages.map((p) => (head.width! / p.width + head.height! / p.height) / 2);
   return {
@@ -53,7 +54,8 @@ export async function openTiffSource(path: string, o: { mpp?: Mpp | null } = {})
         .toColourspace('srgb')
         .raw()
         .toBuffer({ resolveWithObject: true });
-      if (info.width !== w || info.height !== h || info.channels !== 3) throw new Error(`libvips returned ${info.width}x${info.height}x${info.channels} for a ${w}x${h} region`);
+      if (info.width !== w || info.height !== h || info.channels !== 3)
+        throw new Error(`libvips returned ${info.width}x${info.height}x${info.channels} for a ${w}x${h} region`);
       return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: w, height: h };
     },
   };

@@ -30,7 +30,14 @@ export interface Tile {
   read: Rect;
 }
 
-export function planTiles(level: number, downsample: number, levelWidth: number, levelHeight: number, tileSize: number, overlap: number): TilePlan {
+export function planTiles(
+  level: number,
+  downsample: number,
+  levelWidth: number,
+  levelHeight: number,
+  tileSize: number,
+  overlap: number,
+): TilePlan {
   const cols = Math.max(1, Math.ceil(levelWidth / tileSize));
   const rows = Math.max(1, Math.ceil(levelHeight / tileSize));
   return { level, downsample, levelWidth, levelHeight, tileSize, overlap, cols, rows, count: cols * rows };

@@ -78,11 +78,32 @@ describe('detectCells tile runner', () => {
     expect(cancelled.kind).toBe('cancelled');
     expect(cancelled.message).toMatch(/cancelled after 7 of 30 tiles/);
     expect(cancelled.checkpoint!.nextTile).toBe(7);
+    // The glass colour travels with the checkpoint, so the resumed tiles convert RGB the same way.
+    expect(cancelled.checkpoint!.white).toEqual(full.white);
     expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7]);
 
-    const rest = await detectCells(source, params, { tileSize: TILE, resumeFrom: cancelled.checkpoint, onTile: (_, found) => stored.push(...found) });
+    const rest = await detectCells(source, params, {
+      tileSize: TILE,
+      resumeFrom: cancelled.checkpoint,
+      onTile: (_, found) => stored.push(...found),
+    });
     expect(rest.detections.length).toBeLessThan(full.detections.length);
     expect(stored.map(key).sort()).toEqual(full.detections.map(key).sort());
+  });
+
+  it('can leave the detections to onTile alone, keeping memory flat on huge slides', async () => {
+    const { source } = scene();
+    let streamed = 0;
+    let reported = 0;
+    const r = await detectCells(source, params, {
+      tileSize: TILE,
+      returnDetections: false,
+      onTile: (_, found) => (streamed += found.length),
+      onProgress: (p) => (reported = p.cells),
+    });
+    expect(r.detections).toHaveLength(0);
+    expect(streamed).toBe(20);
+    expect(reported).toBe(20);
   });
 
   it('an already aborted signal cancels before any read', async () => {
@@ -101,12 +122,18 @@ describe('detectCells tile runner', () => {
       const e = (await p.catch((x: unknown) => x)) as CellDetectionError;
       return [e.kind, e.message];
     };
-    expect(await kind(detectCells(source, params, { overlap: 10 }))).toEqual(['invalid-options', expect.stringMatching(/below the largest nucleus \(32 px/)]);
+    expect(await kind(detectCells(source, params, { overlap: 10 }))).toEqual([
+      'invalid-options',
+      expect.stringMatching(/below the largest nucleus \(32 px/),
+    ]);
     expect(await kind(detectCells(source, params, { level: 9 }))).toEqual(['invalid-options', expect.stringMatching(/levels 0-3/)]);
     expect(await kind(detectCells(source, params, { level: 2 }))).toEqual(['invalid-params', expect.stringMatching(/finer pyramid level/)]);
     expect(await kind(detectCells(source, { minContrastOd: 0 }))).toEqual(['invalid-params', expect.stringMatching(/minimum contrast/)]);
     const cp = { detectorVersion: 'old', level: 0, tileSize: TILE, overlap: 38, tilesTotal: 30, nextTile: 3 };
-    expect(await kind(detectCells(source, params, { tileSize: TILE, resumeFrom: cp }))).toEqual(['invalid-options', expect.stringMatching(/different detection run/)]);
+    expect(await kind(detectCells(source, params, { tileSize: TILE, resumeFrom: cp }))).toEqual([
+      'invalid-options',
+      expect.stringMatching(/different detection run/),
+    ]);
   });
 
   it('turns a failing read into read-failed with the tile to resume from', async () => {
@@ -119,7 +146,9 @@ describe('detectCells tile runner', () => {
         return source.readRegion(level, x0, y0, w, h);
       },
     };
-    const err = (await detectCells(flaky, params, { tileSize: TILE, skipBackground: false, white: [250, 250, 250] }).catch((e: unknown) => e)) as CellDetectionError;
+    const err = (await detectCells(flaky, params, { tileSize: TILE, skipBackground: false, white: [250, 250, 250] }).catch(
+      (e: unknown) => e,
+    )) as CellDetectionError;
     expect(err.kind).toBe('read-failed');
     expect(err.message).toMatch(/tile 3 of 30.*truncated JPEG tile/);
     expect(err.checkpoint!.nextTile).toBe(2);

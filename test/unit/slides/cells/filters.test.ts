@@ -4,7 +4,7 @@ import { distanceTransform } from '../../../../src/slides/cells/distance';
 
 function random(n: number, seed = 1): Float32Array {
   let s = seed;
-  return Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31));
+  return Float32Array.from({ length: n }, () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 }
 
 describe('filters', () => {

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { estimateWhite, haematoxylinLuts, haematoxylinOd, invert3, odSumLuts, opticalDensity, STAIN_VECTORS, stainMatrix } from '../../../../src/slides/cells/stains';
+import {
+  estimateWhite,
+  haematoxylinLuts,
+  haematoxylinOd,
+  invert3,
+  odSumLuts,
+  opticalDensity,
+  STAIN_VECTORS,
+  stainMatrix,
+} from '../../../../src/slides/cells/stains';
 
 /** The 8-bit colour of `amounts` (OD units) of the given stains on glass of `white`. */
 function colour(vectors: ReadonlyArray<readonly number[]>, amounts: number[], white = 255): number[] {
@@ -24,7 +33,8 @@ describe('colour deconvolution', () => {
   it('the stain matrix inverse is an inverse', () => {
     const m = stainMatrix(STAIN_VECTORS.he);
     const inv = invert3(m);
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expect(m[i].reduce((a, _, k) => a + m[i][k] * inv[k][j], 0)).toBeCloseTo(i === j ? 1 : 0, 9);
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) expect(m[i].reduce((a, _, k) => a + m[i][k] * inv[k][j], 0)).toBeCloseTo(i === j ? 1 : 0, 9);
   });
 
   it('recovers the haematoxylin amount of pure and mixed H&E colours', () => {
