@@ -11,6 +11,7 @@ export async function runDetectJob(spec: DetectJobSpec, ctx: JobContext): Promis
   const reader = await openSlide(spec.path);
   const t0 = performance.now();
   let first: number | null = null;
+  let found = 0;
   // The detector reports a tile's cells, then the checkpoint past it: both travel in one message.
   let pending: { tile: number; cells: DetectedCell[] } | null = null;
   try {
@@ -18,8 +19,11 @@ export async function runDetectJob(spec: DetectJobSpec, ctx: JobContext): Promis
       level: spec.level,
       signal: ctx.signal,
       resumeFrom: spec.resumeFrom,
+      // Cells go to main tile by tile; the worker keeps none (bounded memory on any slide).
+      returnDetections: false,
       onTile: (tile, cells) => (pending = { tile, cells }),
       onProgress: (p) => {
+        found = p.cells;
         first ??= p.tilesDone;
         const done = p.tilesDone - first;
         const elapsed = (performance.now() - t0) / 1000;
@@ -35,7 +39,7 @@ export async function runDetectJob(spec: DetectJobSpec, ctx: JobContext): Promis
       },
     });
     return {
-      cells: result.detections.length,
+      cells: found,
       tilesTotal: result.tilesTotal,
       tilesSkipped: result.tilesSkipped,
       umPerPx: result.umPerPx,
