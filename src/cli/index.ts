@@ -24,6 +24,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "the paper's grid: checkpoints x methods x shots x seeds x learning rates",
     load: () => import('./commands/experiment'),
   },
+  study: {
+    summary: "the paper's whole study (Table 1, Figures 1 and 2) from its datasets and checkpoints",
+    load: () => import('./commands/study'),
+  },
   embed: { summary: 'embeddings of images or of a normalised .npy batch', load: () => import('./commands/embed') },
   detect: { summary: 'find every cell (nucleus) of a slide; one row per cell', load: () => import('./commands/detect') },
   'slide-info': { summary: 'what a slide is: reader, levels, downsamples, mpp, vendor', load: () => import('./commands/slideInfo') },
