@@ -23,6 +23,7 @@ import type {
 } from './domain';
 import type { JobKind, WorkerProgress } from './jobs';
 import type { CaseSummary, CellRecord, DetectionRun, ScoredCell } from './cells';
+import { NAME_MAX_LENGTH, nameProblem, normaliseName } from './names';
 
 const id = z.number().int().positive();
 const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #1f77b4');
@@ -30,13 +31,25 @@ const shortcut = z
   .string()
   .regex(/^[0-9]$/, 'a single digit key 0-9')
   .nullable();
-const box = z.object({
-  x: z.number().finite(),
-  y: z.number().finite(),
-  w: z.number().finite().positive(),
-  h: z.number().finite().positive(),
-});
-const filePath = z.string().min(1).max(4096);
+// Level-0 pixels. These bounds only keep absurd numbers out; the project checks a box against
+// its image (src/shared/labelBounds.ts), and so does the database.
+const coordinate = z.number().finite().min(-1e9).max(1e9);
+const side = z.number().finite().min(1, 'a label is at least 1 x 1 px').max(1e6);
+const box = z.object({ x: coordinate, y: coordinate, w: side, h: side });
+const filePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.includes('\0'), 'a path cannot contain NUL');
+/** Stored in NFC; refused with controls, bidi overrides or zero-width characters (src/shared/names.ts). */
+const name = z
+  .string()
+  .max(NAME_MAX_LENGTH * 4)
+  .transform(normaliseName)
+  .superRefine((value, ctx) => {
+    const problem = nameProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 const empty = z.object({}).strict();
 
 /** Defines one channel: `channel<Output>()(inputSchema)`; the output is a phantom type. */
@@ -60,13 +73,13 @@ export interface DirectoryListing {
   entries: { name: string; kind: 'dir' | 'file' }[];
 }
 
-const createProject = z.object({ path: filePath, name: z.string().max(200).optional() }).strict();
+const createProject = z.object({ path: filePath, name: name.optional() }).strict();
 const settingsInput = z
   .object({ patchSize: z.number().int().min(8).max(4096).optional(), shotTarget: z.number().int().min(1).max(10_000).optional() })
   .strict();
 const createClass = z
   .object({
-    name: z.string().trim().min(1).max(120),
+    name,
     parentId: id.nullable().optional(),
     color: color.optional(),
     shortcut: shortcut.optional(),
@@ -75,7 +88,7 @@ const createClass = z
 const updateClass = z
   .object({
     id,
-    name: z.string().trim().min(1).max(120).optional(),
+    name: name.optional(),
     parentId: id.nullable().optional(),
     color: color.optional(),
     shortcut: shortcut.optional(),
@@ -222,7 +235,9 @@ export const api = {
   'export:labels': channel<ExportedFile>()(
     z.object({ format: z.enum(['csv', 'geojson']), imageId: id.optional(), runId: id.optional() }).strict(),
   ),
-  'runs:exportAdapter': channel<{ path: string }>()(z.object({ runId: id, path: filePath.optional() }).strict()),
+  'runs:exportAdapter': channel<{ path: string }>()(
+    z.object({ runId: id, path: filePath.optional(), overwrite: z.boolean().optional() }).strict(),
+  ),
   'runs:importAdapter': channel<RunRecord>()(z.object({ path: filePath }).strict()),
 };
 

@@ -2,6 +2,7 @@
 // Supports BITMAPINFOHEADER and later headers, 1/4/8-bit palettes, 24-bit and 32-bit
 // uncompressed (BI_RGB and BI_BITFIELDS with the usual masks), bottom-up and top-down rows.
 import type { RgbImage } from '../shared/image';
+import { imageSizeProblem } from './pixelLimits';
 
 export class BmpError extends Error {
   readonly kind = 'unsupported-bmp';
@@ -33,6 +34,8 @@ export function decodeBmp(bytes: Uint8Array): RgbImage {
   if (![1, 4, 8, 24, 32].includes(bitsPerPixel)) {
     throw new BmpError(`${bitsPerPixel}-bit BMP is not supported`);
   }
+  const tooLarge = imageSizeProblem(width, height);
+  if (tooLarge) throw new BmpError(tooLarge);
   const rowStride = Math.ceil((width * bitsPerPixel) / 32) * 4;
   if (pixelOffset + rowStride * height > bytes.length) throw new BmpError('BMP file is truncated');
 

@@ -1,17 +1,13 @@
-// Plain images (PNG, JPEG, untiled TIFF, BMP, WebP) as one-level slides. Decoded once and kept
-// in memory when moderate in size (cell crops, fields of view); very large ones are cut by sharp
-// per region instead so a 20k x 20k PNG does not pin 1.2 GB.
+// Plain images (PNG, JPEG, untiled TIFF, BMP, WebP) as one-level slides, decoded once and kept in
+// memory. Their size is bounded (pixelLimits.ts: a plain image is decoded whole, and a PNG cannot
+// be read by region); larger scans are opened as tiled TIFF slides instead.
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
-import { decodeImageBytes, ImageDecodeError } from './decodeImage';
+import { checkedImageHeader, decodeImageBytes, decoderReason, ImageDecodeError } from './decodeImage';
 import { isBmp } from './bmp';
 import { assertReadableFile } from './openslide';
 import { solid } from './sharpReader';
 import { checkRegion, SlideOpenError, SlideReadError, type SlideReader } from './types';
 import type { RgbImage, Size } from '../shared/image';
-import { toRgb } from './sharpRgb';
-
-const KEEP_DECODED_MAX_PIXELS = 64 * 1024 * 1024;
 
 export async function openPlainImage(path: string): Promise<PlainImageReader> {
   await assertReadableFile(path);
@@ -22,19 +18,10 @@ export async function openPlainImage(path: string): Promise<PlainImageReader> {
     throw new SlideOpenError(path, (err as Error).message);
   }
   try {
-    if (isBmp(bytes)) {
-      const img = await decodeImageBytes(bytes, path);
-      return new PlainImageReader(path, 'bmp', img, null);
-    }
-    const meta = await sharp(bytes, { failOn: 'error' }).metadata();
-    if (!meta.width || !meta.height) throw new SlideOpenError(path, 'image has no size');
-    if (meta.width * meta.height <= KEEP_DECODED_MAX_PIXELS) {
-      return new PlainImageReader(path, meta.format ?? null, await decodeImageBytes(bytes, path), null);
-    }
-    return new PlainImageReader(path, meta.format ?? null, null, [meta.width, meta.height]);
+    const format = isBmp(bytes) ? 'bmp' : (await checkedImageHeader(bytes)).format;
+    return new PlainImageReader(path, format, await decodeImageBytes(bytes, path));
   } catch (err) {
-    if (err instanceof SlideOpenError) throw err;
-    const reason = err instanceof ImageDecodeError ? err.message.slice(path.length + 2) : (err as Error).message.split('\n')[0];
+    const reason = err instanceof ImageDecodeError ? err.message.slice(path.length + 2) : decoderReason(err);
     throw new SlideOpenError(path, `not a readable image (${reason})`);
   }
 }
@@ -56,11 +43,10 @@ export class PlainImageReader implements SlideReader {
     readonly path: string,
     /** The image format ('png', 'jpeg', 'bmp', ...) stands in for the vendor. */
     readonly vendor: string | null,
-    pixels: RgbImage | null,
-    size: Size | null,
+    pixels: RgbImage,
   ) {
     this.pixels = pixels;
-    this.dimensions = pixels ? [pixels.width, pixels.height] : size!;
+    this.dimensions = [pixels.width, pixels.height];
     this.levelDimensions = [this.dimensions];
   }
 
@@ -71,29 +57,15 @@ export class PlainImageReader implements SlideReader {
     const top = Math.max(0, y0);
     const right = Math.min(W, x0 + w);
     const bottom = Math.min(H, y0 + h);
+    const src = this.pixels;
+    if (!src) throw new SlideReadError(this.path, 'image is closed');
     const out = solid(w, h, this.background);
     if (right <= left || bottom <= top) return out;
-    const src = this.pixels ?? (await this.cutLarge(left, top, right - left, bottom - top));
-    const srcW = this.pixels ? W : right - left;
-    const sx = this.pixels ? left : 0;
-    const sy = this.pixels ? top : 0;
     for (let y = top; y < bottom; y++) {
-      const from = ((sy + y - top) * srcW + sx) * 3;
+      const from = (y * W + left) * 3;
       out.data.set(src.data.subarray(from, from + (right - left) * 3), ((y - y0) * w + (left - x0)) * 3);
     }
     return out;
-  }
-
-  private async cutLarge(left: number, top: number, width: number, height: number): Promise<RgbImage> {
-    try {
-      return await toRgb(
-        sharp(this.path, { limitInputPixels: false, failOn: 'error' })
-          .extract({ left, top, width, height })
-          .flatten({ background: '#ffffff' }),
-      );
-    } catch (err) {
-      throw new SlideReadError(this.path, (err as Error).message.split('\n')[0]);
-    }
   }
 
   async readAssociatedImage(name: string): Promise<RgbImage> {

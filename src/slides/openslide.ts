@@ -6,6 +6,7 @@ import { argbToRgb, argbToRgbYielding } from './argb';
 import { loadOpenSlide, type OpenSlideLib, type OsrPointer } from './openslideLib';
 import { checkRegion, parseBackground, positiveNumber, SlideOpenError, SlideReadError, type Mpp, type SlideReader } from './types';
 import type { RgbImage, Size } from '../shared/image';
+import { MAX_REGION_PIXELS } from './pixelLimits';
 
 export { loadOpenSlide } from './openslideLib';
 
@@ -108,6 +109,7 @@ export class OpenSlideReader implements SlideReader {
     const osr = this.handle();
     const [w, h] = this.lib.getAssociatedImageDimensions(osr, name);
     if (w <= 0 || h <= 0) throw new SlideReadError(this.path, `associated image '${name}' has no size`);
+    if (w * h > MAX_REGION_PIXELS) throw new SlideReadError(this.path, `associated image '${name}' is too large (${w} x ${h})`);
     const argb = new Uint8Array(w * h * 4);
     await this.withHandle((p) => this.lib.readAssociatedImageAsync(p, name, argb));
     return { data: argbToRgb(argb, w * h, this.background), width: w, height: h };

@@ -12,6 +12,8 @@ import type { DeepZoomLayout, TileRegion } from '../shared/deepZoom';
 import type { SlideReader } from './types';
 import type { RgbImage } from '../shared/image';
 import { fromRgb, toRgb } from './sharpRgb';
+import { readScaled } from './patches';
+import { MAX_REGION_PIXELS } from './pixelLimits';
 
 export interface Overview {
   /** Deep Zoom level the overview is a full image of. */
@@ -34,10 +36,15 @@ export async function buildOverview(reader: SlideReader, layout: DeepZoomLayout,
   if (dzLevel < 0) return null;
   const slideLevel = layout.slideLevelForDzLevel[dzLevel];
   const [lw, lh] = layout.activeLevelDimensions[slideLevel];
-  // A slide level too large to hold at once (a single-level 40x scan): keep the reference path.
-  if (lw * lh > 64 * 1024 * 1024) return null;
   const [zw, zh] = layout.levelDimensions[dzLevel];
   const [ox, oy] = layout.l0Offset;
+  // A slide level too large to hold at once (a single-level 40x scan): read it in bands, so no
+  // coarse tile ever reads the whole level itself.
+  if (lw * lh > MAX_REGION_PIXELS) {
+    const ds = reader.levelDownsamples[slideLevel];
+    const box = { x: ox, y: oy, w: Math.round(lw * ds), h: Math.round(lh * ds) };
+    return { dzLevel, image: await readScaled(reader, slideLevel, box, zw, zh) };
+  }
   const region = await reader.readRegion(slideLevel, ox, oy, lw, lh);
   if (lw === zw && lh === zh) return { dzLevel, image: region };
   // Keep the scale an exact power of two (as every tile's own read is): pad odd edges by

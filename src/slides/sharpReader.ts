@@ -7,6 +7,7 @@ import { readTiffPages, type TiffPage } from './tiffDirectory';
 import { checkRegion, positiveNumber, SlideOpenError, SlideReadError, type Mpp, type SlideReader } from './types';
 import type { RgbImage, Size } from '../shared/image';
 import { toRgb } from './sharpRgb';
+import { MAX_REGION_PIXELS } from './pixelLimits';
 
 /** Aperio's ImageDescription: 'Aperio Image Library ...\r\n<summary>|Key = Value|Key = Value'. */
 export function parseAperioDescription(desc: string): Record<string, string> {
@@ -161,7 +162,10 @@ export class SharpSlideReader implements SlideReader {
     const page = this.associatedPages.get(name);
     if (page === undefined) throw new SlideReadError(this.path, `no associated image named '${name}'`);
     try {
-      return await toRgb(sharp(this.path, { page, failOn: 'error' }).flatten({ background: '#ffffff' }));
+      // Associated images (label, macro) are decoded whole: bounded like a region.
+      return await toRgb(
+        sharp(this.path, { page, failOn: 'error', limitInputPixels: MAX_REGION_PIXELS }).flatten({ background: '#ffffff' }),
+      );
     } catch (err) {
       throw new SlideReadError(this.path, (err as Error).message.split('\n')[0]);
     }

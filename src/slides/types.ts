@@ -1,6 +1,7 @@
 // The one interface every slide reader implements (OpenSlide, sharp/libvips, plain image),
 // and the expected failures of opening and reading slides, as values with a kind.
 import type { RgbImage, Size } from '../shared/image';
+import { MAX_REGION_PIXELS } from './pixelLimits';
 
 export type ReaderName = 'openslide' | 'sharp' | 'image';
 
@@ -73,8 +74,8 @@ export function checkRegion(reader: Pick<SlideReader, 'levelCount'>, level: numb
     ['h', h],
   ] as const)
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
-  // 2^28 pixels (1 GiB of ARGB) is far beyond any tile or patch: refuse instead of exhausting memory.
-  if (w * h > 2 ** 28) throw new RangeError(`region ${w}x${h} is too large to read at once`);
+  // Far beyond any tile or patch; overviews and thumbnails of larger levels are read in bands.
+  if (w * h > MAX_REGION_PIXELS) throw new RangeError(`region ${w}x${h} is too large to read at once`);
 }
 
 /** 'rrggbb' (OpenSlide's background-color property) to RGB; white when absent or malformed. */

@@ -5,6 +5,7 @@ import type { Annotation, PlanClass } from '../../shared/domain';
 import type { Project } from '../project/project';
 import type { LabelledPatch } from '../../shared/jobs';
 import { Rng } from '../../ml/random';
+import { labelBoxProblem } from '../../shared/labelBounds';
 
 export interface TrainingPlan {
   classes: PlanClass[];
@@ -32,6 +33,14 @@ export function planTraining(project: Project, classIds: number[], seed: number)
     const nVal = validationCount(labels.length);
     const toItem = (a: Annotation): LabelledPatch => {
       const image = project.requireImage(a.imageId);
+      // Labels from before boxes were bounded (migration 6) may lie outside their image: name them.
+      const problem = labelBoxProblem(a.box, image);
+      if (problem) {
+        throw new ApiError(
+          'invalid-input',
+          `"${cls.name}": label ${a.id} on image ${image.id} cannot be trained on: ${problem}. Move or delete it.`,
+        );
+      }
       const whole = a.box.x === 0 && a.box.y === 0 && a.box.w === image.width && a.box.h === image.height;
       return { key: `a${a.id}`, path: image.path, box: whole && image.kind === 'image' ? null : a.box, label };
     };

@@ -9,9 +9,11 @@ import { TileNotFoundError, TileService } from '../../slides/tileService';
 import { patchThumbnail } from '../../slides/patches';
 import type { Project } from '../project/project';
 import type { Workspace } from '../api/workspace';
+import { labelBoxProblem } from '../../shared/labelBounds';
 
 const notFound: SlideResponse = { status: 404, contentType: 'text/plain; charset=utf-8', body: 'not found', cacheControl: 'no-store' };
 const patchSize = 128;
+const DECIMAL_ID = /^[1-9][0-9]{0,11}$/;
 
 export function createMediaRoutes(workspace: Workspace): (pathname: string) => Promise<SlideResponse | null> {
   // One tile service per open project: image ids are only meaningful inside a project.
@@ -21,7 +23,8 @@ export function createMediaRoutes(workspace: Workspace): (pathname: string) => P
       service?.tiles.close();
       service = {
         project,
-        tiles: new TileService({ resolvePath: (id) => project.images.get(Number(id))?.path }),
+        // Ids are the database's decimal integers: '0x2df', '1e3' or '007' name no image.
+        tiles: new TileService({ resolvePath: (id) => (DECIMAL_ID.test(id) ? project.images.get(Number(id))?.path : undefined) }),
       };
     }
     return service.tiles;
@@ -31,14 +34,14 @@ export function createMediaRoutes(workspace: Workspace): (pathname: string) => P
     const project = workspace.currentProject;
     if (pathname.startsWith('/slides/')) return project ? serveSlideRequest(tilesFor(project), pathname) : notFound;
 
-    const thumb = /^\/thumbnails\/(\d{1,12})\.jpg$/.exec(pathname);
+    const thumb = /^\/thumbnails\/([1-9]\d{0,11})\.jpg$/.exec(pathname);
     if (thumb) {
       const jpeg = project?.images.thumbnail(Number(thumb[1]));
       return jpeg ? { status: 200, contentType: 'image/jpeg', body: jpeg, cacheControl: 'private, max-age=3600' } : notFound;
     }
 
     // Experiment figures: only the file names the job itself reported, inside its folder.
-    const figure = /^\/experiments\/(\d{1,12})\/([A-Za-z0-9_-]{1,64}\.(png|svg))$/.exec(pathname);
+    const figure = /^\/experiments\/([1-9]\d{0,11})\/([A-Za-z0-9_-]{1,64}\.(png|svg))$/.exec(pathname);
     if (figure) {
       const job = project?.jobs.get(Number(figure[1]));
       const result = job?.kind === 'experiment' ? job.result : null;
@@ -49,10 +52,13 @@ export function createMediaRoutes(workspace: Workspace): (pathname: string) => P
         : notFound;
     }
 
-    const patch = /^\/patches\/(\d{1,12})\.jpg$/.exec(pathname);
+    const patch = /^\/patches\/([1-9]\d{0,11})\.jpg$/.exec(pathname);
     if (patch) {
       const label = project?.annotations.get(Number(patch[1]));
       if (!project || !label) return notFound;
+      // A label from before boxes were bounded (reported on open) has no patch to show.
+      const image = project.images.get(label.imageId);
+      if (!image || labelBoxProblem(label.box, image)) return notFound;
       try {
         const jpeg = await tilesFor(project).withSlide(String(label.imageId), (s) => patchThumbnail(s.reader, label.box, patchSize));
         // Moving a label changes its pixels: let the browser revalidate.

@@ -19,13 +19,19 @@ export class PatchSource {
   readonly read = async (key: string): Promise<RgbImage> => {
     const item = this.items.get(key);
     if (!item) throw new Error(`unknown item ${key}`);
-    if (!item.box) return decodeImage(item.path);
-    let reader = this.slides.get(item.path);
-    if (!reader) {
-      reader = openSlide(item.path);
-      this.slides.set(item.path, reader);
+    try {
+      if (!item.box) return await decodeImage(item.path);
+      let reader = this.slides.get(item.path);
+      if (!reader) {
+        reader = openSlide(item.path);
+        this.slides.set(item.path, reader);
+      }
+      return await extractPatch(await reader, { box: item.box });
+    } catch (err) {
+      // Name the label (keys are a<annotationId>) so the user knows which one to fix.
+      const what = /^a\d+$/.test(key) ? `label ${key.slice(1)}` : `item ${key}`;
+      throw Object.assign(new Error(`${what} (${item.path}): ${(err as Error).message}`), { kind: 'invalid-input' });
     }
-    return extractPatch(await reader, { box: item.box });
   };
 
   async close(): Promise<void> {
