@@ -9,11 +9,14 @@ import { Workspace } from '../main/api/workspace';
 import { createMediaRoutes } from '../main/media/mediaRoutes';
 import { utilityWorkerSpawner } from './utilityWorker';
 import { contentSecurityPolicy } from '../main/server/security';
+import { installProcessGuard } from '../main/server/processGuard';
 import { rendererEntryUrl, isTrustedRendererUrl } from './trustedUrls';
 
 protocol.registerSchemesAsPrivileged([{ scheme: 'cytotune', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 const here = dirname(fileURLToPath(import.meta.url));
+// An error nobody caught is logged; the window and its project stay open.
+installProcessGuard();
 const workspace = new Workspace({ projectPath: process.env.CYTOTUNE_PROJECT, spawnWorker: utilityWorkerSpawner(join(here, 'worker.js')) });
 let window: BrowserWindow | null = null;
 

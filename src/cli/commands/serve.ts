@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Workspace } from '../../main/api/workspace';
 import { startServer } from '../../main/server/httpServer';
+import { installProcessGuard } from '../../main/server/processGuard';
 import { repoRoot } from '../../main/paths';
 import { defineCommand } from '../command';
 import { systemNotes } from '../systemNotes';
@@ -24,6 +25,8 @@ export const command = defineCommand({
       io.err(`warning: the UI is not built (${rendererDir}); run \`npm run build:renderer\` first. The API still works.`);
     }
     for (const note of systemNotes()) io.err(`note: ${note}`);
+    // From here on an error nobody caught is logged and the server keeps serving.
+    installProcessGuard((line) => io.err(line));
     const workspace = new Workspace({ projectPath: v.project });
     for (const warning of workspace.currentProject?.warnings ?? []) io.err(`warning: ${warning}`);
     const server = await startServer({ workspace, rendererDir, port: v.port ?? 0 });

@@ -35,11 +35,27 @@ export function storageFailure(err: unknown): StorageFailure | null {
 
 export const isDiskFull = (err: unknown): boolean => storageFailure(err)?.kind === 'disk-full';
 
-/** Rethrows a storage failure as an ApiError ('io', or 'conflict' when busy or read-only); other errors as they are. */
+/** An ApiError that is a storage failure, so callers can tell a full disk from a refused input. */
+export class StorageError extends ApiError {
+  constructor(
+    readonly failure: StorageFailureKind,
+    message: string,
+  ) {
+    super(failure === 'busy' || failure === 'read-only' ? 'conflict' : 'io', message);
+  }
+}
+
+/** The storage failure of `err`, whether raw (SQLite, fs) or already a StorageError. */
+export function failureOf(err: unknown): StorageFailureKind | null {
+  if (err instanceof StorageError) return err.failure;
+  if (err instanceof ApiError) return null;
+  return storageFailure(err)?.kind ?? null;
+}
+
+/** Rethrows a storage failure as a StorageError ('io', or 'conflict' when busy or read-only); other errors as they are. */
 export function asApiError(err: unknown, readOnlyReason?: string): unknown {
   if (err instanceof ApiError) return err;
   const failure = storageFailure(err);
   if (!failure) return err;
-  if (failure.kind === 'read-only') return new ApiError('conflict', readOnlyReason ?? failure.message);
-  return new ApiError(failure.kind === 'busy' ? 'conflict' : 'io', failure.message);
+  return new StorageError(failure.kind, failure.kind === 'read-only' ? (readOnlyReason ?? failure.message) : failure.message);
 }

@@ -3,14 +3,16 @@
 // file whose import had completed and nothing half-written.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import type { ImportProgress } from '../../shared/api';
+import { readFile, stat } from 'node:fs/promises';
+import { ApiError, type ImportProgress } from '../../shared/api';
+import { failureOf, StorageError, type StorageFailureKind } from '../db/storageErrors';
 import type { ImportSummary } from '../../shared/domain';
 import { decodeImageBytes } from '../../slides/decodeImage';
 import { planImport, type ImportItem } from './importFiles';
 import type { Project } from '../project/project';
 import { describeSlide } from './slideProbe';
 import { fromRgb } from '../../slides/sharpRgb';
+import { isWholeSlide } from '../../slides/slideKind';
 
 const thumbnailSize = 128;
 const progressIntervalMs = 250;
@@ -29,7 +31,13 @@ interface Prepared {
   thumbnail: Buffer;
 }
 
+/** A plain image is decoded whole: a file larger than this is no plain image (a pixel bomb, a mislabelled slide). */
+const MAX_IMAGE_FILE_BYTES = 512 * 1024 * 1024;
+
 async function prepareImage(path: string): Promise<Prepared> {
+  const { size } = await stat(path);
+  if (size > MAX_IMAGE_FILE_BYTES)
+    throw new Error(`${Math.round(size / 2 ** 20)} MB is too large for a plain image; open large scans as slides`);
   const bytes = await readFile(path);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const rgb = await decodeImageBytes(bytes, path);
@@ -57,6 +65,8 @@ export async function importPaths(
     duplicatePaths: [],
     unreadable: [...plan.problems],
     classesCreated: [],
+    links: [...plan.links],
+    notes: [],
     labelled: 0,
   };
   const seen = new Set<string>();
@@ -80,6 +90,8 @@ export async function importPaths(
     report(i, item.path);
     let prepared: Prepared;
     try {
+      // A tiled TIFF is a whole slide (read by region), whatever its extension says.
+      if (item.kind === 'image' && (await isWholeSlide(item.path))) item.kind = 'slide';
       prepared = item.kind === 'slide' ? await prepareSlide(item.path) : await prepareImage(item.path);
     } catch (err) {
       summary.unreadable.push({ path: item.path, reason: reasonOf(err) });
@@ -91,7 +103,15 @@ export async function importPaths(
       continue;
     }
     seen.add(prepared.sha256);
-    commitItem(project, item, prepared, summary);
+    try {
+      commitItem(project, item, prepared, summary);
+    } catch (err) {
+      const failure = failureOf(err);
+      // A full disk or a busy project stops the import: say what is committed, which is whole.
+      if (failure) throw stopped(failure, err as Error, summary, plan.items.length);
+      if (!(err instanceof ApiError)) throw err;
+      summary.unreadable.push({ path: item.path, reason: err.message });
+    }
   }
   report(plan.items.length, '', true);
   return summary;
@@ -109,7 +129,11 @@ function commitItem(project: Project, item: ImportItem, prepared: Prepared, summ
     });
     project.images.putThumbnail(image.id, prepared.thumbnail);
     project.audit.record({ action: 'image.import', entity: 'image', entityId: image.id, after: image });
-    if (item.className !== null) {
+    if (item.className !== null && item.kind === 'slide') {
+      summary.notes.push(
+        `${item.path}: a slide in class folder "${item.className}" was imported unlabelled (a whole slide is not one cell); label its cells in the viewer.`,
+      );
+    } else if (item.className !== null) {
       const { record, created } = project.ensureTopLevelClass(item.className);
       if (created) summary.classesCreated.push(record.name);
       // An ImageFolder image is one cell: its label covers the whole image.
@@ -123,6 +147,14 @@ function commitItem(project: Project, item: ImportItem, prepared: Prepared, summ
     }
   });
   summary.added++;
+}
+
+function stopped(failure: StorageFailureKind, err: Error, summary: ImportSummary, total: number): ApiError {
+  const done = `${summary.added} of ${total} file${total === 1 ? ' was' : 's were'} imported`;
+  const kept = 'each whole; importing the same paths again skips them and adds the rest.';
+  if (failure === 'disk-full') return new StorageError(failure, `The disk is full: ${done}, ${kept} Free some space and import again.`);
+  if (failure === 'busy') return new StorageError(failure, `The project is busy in another CytoTune process: ${done}, ${kept}`);
+  return new StorageError(failure, `${err.message} ${done}, ${kept}`);
 }
 
 function reasonOf(err: unknown): string {

@@ -6,6 +6,7 @@ import type { FromWorker, JobKind, JobOutcome, JobResults, JobStart, WorkerError
 import type { JobsRepository, JobRecord } from '../db/repositories/jobs';
 import type { Project } from '../project/project';
 import { nodeWorkerSpawner, type WorkerHandle, type WorkerSpawner } from './workerProcess';
+import { asApiError, failureOf } from '../db/storageErrors';
 
 /** What each kind of job does around the worker: persist its progress and its result. */
 export interface JobKindHooks<K extends JobKind> {
@@ -34,6 +35,8 @@ export class JobManager {
   private running: Running | null = null;
   private readonly finished = new Map<number, (job: JobRecord) => void>();
   private disposed = false;
+  /** The running job that failed here (a write failed) while the worker is asked to stop it. */
+  private stopping: { jobId: number; message: string } | null = null;
 
   constructor(
     private readonly project: Project,
@@ -100,7 +103,7 @@ export class JobManager {
       onMessage: (m) => {
         if (this.disposed) return;
         if (m.type === 'ready') ready();
-        else this.onWorkerMessage(m);
+        else this.receive(m);
       },
       onExit: (reason, stderrTail) => {
         if (this.disposed) return;
@@ -110,7 +113,9 @@ export class JobManager {
         const current = this.running;
         if (current) {
           const tail = stderrTail ? `\n${stderrTail.split('\n').slice(-12).join('\n')}` : '';
-          this.end(current.job, 'failed', `The ML worker process ${reason}.${tail}`);
+          const stopping = this.stopping?.jobId === current.job.id ? this.stopping.message : null;
+          this.stopping = null;
+          this.end(current.job, 'failed', stopping ?? `The ML worker process ${reason}.${tail}`);
           current.done();
         }
       },
@@ -134,10 +139,39 @@ export class JobManager {
     void this.pump();
   }
 
+  /**
+   * Storing what the worker reports may fail (a full disk, a busy file): the job then fails with
+   * a message to act on once the worker has stopped it, and main goes on serving. Never throws.
+   */
+  private receive(m: Exclude<FromWorker, { type: 'ready' }>): void {
+    try {
+      this.onWorkerMessage(m);
+    } catch (err) {
+      const current = this.running;
+      if (!current || String(current.job.id) !== m.jobId) {
+        console.error('[cytotune] could not store a message of the ML worker:', (err as Error).message);
+        return;
+      }
+      if (this.stopping?.jobId === current.job.id) return;
+      this.stopping = { jobId: current.job.id, message: storageMessage(current.job, err, 'stopped') };
+      this.worker?.send({ type: 'cancel', jobId: String(current.job.id) });
+    }
+  }
+
   private onWorkerMessage(m: Exclude<FromWorker, { type: 'ready' }>): void {
     const current = this.running;
     if (!current || String(current.job.id) !== m.jobId) return;
     const { job } = current;
+    if (this.stopping?.jobId === job.id) {
+      // The job failed here already (a write failed): nothing more is stored; its end is the failure.
+      if (m.type === 'result' || m.type === 'error') {
+        const { message } = this.stopping;
+        this.stopping = null;
+        this.end(job, 'failed', message);
+        current.done();
+      }
+      return;
+    }
     if (m.type === 'cells') {
       try {
         this.hooks[job.kind].onCells?.(this.project, job, m);
@@ -160,7 +194,7 @@ export class JobManager {
         this.jobs.setStatus(job.id, 'completed');
         this.finish(job);
       } catch (err) {
-        this.end(job, 'failed', `Could not store the result: ${(err as Error).message}`);
+        this.end(job, 'failed', storageMessage(job, err, 'finished'));
       }
       current.done();
     } else if (m.type === 'error') {
@@ -184,21 +218,48 @@ export class JobManager {
     }
   }
 
+  /** Ends a job; when even that cannot be stored (a full disk) it ends in memory and in the events, and the next start marks it interrupted. */
   private end(job: JobRecord, status: 'failed' | 'cancelled', error: string): void {
-    this.jobs.setStatus(job.id, status, error);
+    let stored = true;
+    try {
+      this.jobs.setStatus(job.id, status, error);
+    } catch (err) {
+      stored = false;
+      console.error(`[cytotune] could not store the end of job ${job.id}:`, (err as Error).message);
+    }
     try {
       this.hooks[job.kind].onEnd?.(this.project, job, status, error);
+    } catch (err) {
+      console.error(`[cytotune] could not store the end of job ${job.id}'s run:`, (err as Error).message);
     } finally {
-      this.finish(job);
+      this.finish(job, stored ? undefined : { status, error });
     }
   }
 
-  private finish(job: JobRecord): void {
-    const final = this.jobs.get(job.id)!;
+  private finish(job: JobRecord, unsaved?: { status: 'failed' | 'cancelled'; error: string }): void {
+    const final = { ...(this.jobs.get(job.id) ?? job), ...unsaved } as JobRecord;
     this.emit({ job: final });
     this.finished.get(job.id)?.(final);
     this.finished.delete(job.id);
   }
+}
+
+/** Why a job failed when storing its progress or result failed: a full disk says so, in words. */
+function storageMessage(job: JobRecord, err: unknown, when: 'stopped' | 'finished'): string {
+  const what = job.kind === 'train' ? 'run' : 'job';
+  const failure = failureOf(err);
+  if (failure === 'disk-full') {
+    return when === 'stopped'
+      ? `The disk is full: the ${what} was stopped because its progress could not be saved. Free some space, then ${job.kind === 'train' ? 'resume it' : 'start it again'}.`
+      : `The disk is full: the ${what} finished but its result could not be saved. Free some space, then ${job.kind === 'train' ? 'resume it' : 'start it again'}.`;
+  }
+  if (failure) return `${asStorageMessage(err)} The ${what} was ${when === 'stopped' ? 'stopped' : 'not saved'}.`;
+  return `Could not store the ${when === 'stopped' ? 'progress' : 'result'}: ${(err as Error)?.message ?? String(err)}`;
+}
+
+function asStorageMessage(err: unknown): string {
+  const api = asApiError(err);
+  return api instanceof Error ? api.message : String(err);
 }
 
 function describe(error: WorkerError): string {

@@ -2,8 +2,8 @@
 // audit entry, so the database and the log never disagree. One process at a time writes a
 // project (projectLock.ts); another opens it read-only, and so does anyone who may not write
 // the file or its folder. Opening also runs SQLite's quick_check and reports what it finds.
-import { accessSync, constants, existsSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { accessSync, constants, existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
 import { ApiError } from '../../shared/api';
 import { buildClassTree, wouldCreateCycle } from '../../shared/classes';
@@ -13,7 +13,8 @@ import { labelBoxProblem } from '../../shared/labelBounds';
 import { nameKey, nameProblem, normaliseName } from '../../shared/names';
 import { assertProjectFile, openDatabase, quickCheck, schemaVersion, type Db } from '../db/database';
 import { asApiError } from '../db/storageErrors';
-import { ProjectLock } from './projectLock';
+import { pidAlive, ProjectLock } from './projectLock';
+import { TEMP_FILE } from '../../ml/adapters/safetensorsIo';
 import { AnnotationsRepository } from '../db/repositories/annotations';
 import { AuditRepository } from '../db/repositories/audit';
 import { ClassesRepository } from '../db/repositories/classes';
@@ -119,6 +120,7 @@ export class Project {
     const warnings = readOnlyReason && access !== 'read' ? [readOnlyReason] : [];
     const problem = quickCheck(db);
     if (problem) warnings.push(`This project file is damaged (${problem}). Export what you can and restore a backup.`);
+    if (lock) removeDebris(path);
     const project = new Project(path, db, options.actor ?? currentActor(), readOnlyReason, warnings, lock);
     if (!problem) project.reportLabelsOutsideImages();
     return project;
@@ -271,7 +273,10 @@ export class Project {
         throw new ApiError('conflict', `"${before.name}" has ${usage.liveLabels} label(s); relabel or delete them before deleting the class.`);
       }
       if (usage.predictions > 0) {
-        throw new ApiError('conflict', `"${before.name}" is a class of trained runs with ${usage.predictions} prediction(s); it cannot be deleted.`);
+        throw new ApiError(
+          'conflict',
+          `"${before.name}" is a class of trained runs with ${usage.predictions} prediction(s); it cannot be deleted.`,
+        );
       }
       // Labels that were deleted or undone stay as history in the audit log; their rows go with the class.
       const purged = this.annotations.purgeDeletedOfClass(id);

@@ -51,7 +51,8 @@ function readHolder(lockPath: string): LockHolder | null {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process of this host is running (another user's counts). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -4,6 +4,7 @@
 // Checkpoints of foundation models are read by src/ml/checkpoint, not here.
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 /** A float32 tensor on the host (not tfjs): what adapter, head and checkpoint files hold. */
 export interface HostTensor {
@@ -83,23 +84,38 @@ export function decodeSafetensors(bytes: Uint8Array, path = '<memory>'): Decoded
   return { tensors, metadata };
 }
 
-/** Writes to a temporary file next to `path`, flushes it, then renames: readers never see half a file. */
+/**
+ * Writes to a temporary file next to `path`, flushes it, then renames: readers never see half a
+ * file, and a write that fails (a full disk) leaves the previous file whole and removes the
+ * temporary one. Temporary names end in `.tmp-<pid>-<hex>` (TEMP_FILE), so a crash's leftovers
+ * can be recognised and removed later.
+ */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    const fh = await open(tmp, 'wx');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
+  // The rename itself survives a power loss once the folder is flushed (not every system allows it).
+  await open(dirname(path), 'r')
+    .then(async (dir) => {
+      await dir.sync().catch(() => undefined);
+      await dir.close();
+    })
+    .catch(() => undefined);
 }
+
+/** The name of a temporary file writeFileAtomic (or the ONNX cache) left behind when it was killed. */
+export const TEMP_FILE = /\.tmp-\d+-[0-9a-f]+$/;
 
 export async function writeWeightsFile(path: string, tensors: HostTensor[], metadata: Record<string, string>): Promise<void> {
   await writeFileAtomic(path, encodeSafetensors(tensors, metadata));

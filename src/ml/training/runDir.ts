@@ -2,7 +2,8 @@
 // adapter.safetensors (LoRA runs), head.safetensors, metrics.json, checkpoint.safetensors,
 // train-log.csv (loss and learning rate of every step) and model-card.md (what a reader needs).
 // File formats only (no tfjs): the app core reads run folders too; trainedModel.ts loads them.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../adapters/safetensorsIo';
 import { join } from 'node:path';
 import type { LoraSpec } from '../adapters/loraConfig';
 import type { EncoderConfig } from '../models/encoder';
@@ -43,8 +44,9 @@ export class RunDirError extends Error {
   readonly kind = 'invalid-run';
 }
 
+/** Atomically (temporary file, flush, rename): a full disk never leaves a 0-byte or half config.json. */
 export async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeFile(path, JSON.stringify(value, null, 2) + '\n');
+  await writeFileAtomic(path, Buffer.from(JSON.stringify(value, null, 2) + '\n'));
 }
 
 export async function readRunConfig(runDir: string): Promise<RunConfig> {
