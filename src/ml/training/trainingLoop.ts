@@ -1,6 +1,9 @@
 // The optimiser loop shared by LoRA training and the linear probe: batches from the seeded
 // sampler, gradient accumulation over micro-batches, AdamW with the paper's schedule,
-// progress, cancellation between steps, and checkpoint/resume.
+// progress, cancellation, and checkpoint/resume. A step's kernels may all be synchronous
+// (wasm, cpu, cached batches): the loop yields to the event loop after every step, so a cancel
+// message, Ctrl-C or a progress send is handled at once, and it checks the abort signal between
+// micro-batches, so a cancel lands within one step (the unfinished step is dropped).
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, type AdamWOptions } from './adamw';
@@ -80,19 +83,29 @@ export async function runTrainingLoop(vars: tf.Variable[], micro: MicroStep, cfg
     let sessionImages = 0;
     let sessionSteps = 0;
     let lastLoss = NaN;
+    const cancelled = async (): Promise<LoopResult> => {
+      await save();
+      return { status: 'cancelled', step: state.step, lastLoss, losses };
+    };
     while (state.step < cfg.totalSteps) {
-      if (hooks.signal?.aborted) {
-        await save();
-        return { status: 'cancelled', step: state.step, lastLoss, losses };
-      }
+      if (hooks.signal?.aborted) return await cancelled();
+      const before = { state, sampler: sampler.state };
       const epochBefore = sampler.state.epoch;
       const batch = sampler.next();
       if (sampler.state.epoch !== epochBefore) state = { ...state, epochLoss: 0, epochCorrect: 0, epochSeen: 0 };
       let grads: tf.Tensor[] | null = null;
       let lossSum = 0;
       let correct = 0;
+      let dropped = false;
       try {
         for (let start = 0; start < batch.length; start += cfg.microBatchSize) {
+          if (start > 0 && hooks.signal?.aborted) {
+            // Cancelled mid-step: forget this batch, so a resume draws it again.
+            state = before.state;
+            sampler.state = before.sampler;
+            dropped = true;
+            break;
+          }
           const idx = batch.slice(start, start + cfg.microBatchSize);
           const ids = idx.map((_, i) => start + i);
           const r = await micro(idx, ids, state.step, batch.length);
@@ -100,6 +113,7 @@ export async function runTrainingLoop(vars: tf.Variable[], micro: MicroStep, cfg
           lossSum += r.lossSum;
           correct += r.correct;
         }
+        if (dropped) continue;
         const lr = learningRateAt(state.step, cfg.schedule);
         opt.apply(grads!, lr);
         lastLoss = lossSum / batch.length;
@@ -129,6 +143,8 @@ export async function runTrainingLoop(vars: tf.Variable[], micro: MicroStep, cfg
         if (grads) tfDispose(grads);
       }
       if (cfg.checkpointEvery && state.step % cfg.checkpointEvery === 0 && state.step < cfg.totalSteps) await save();
+      // Let the event loop run: the cancel message, timers and the progress just sent.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return { status: 'completed', step: state.step, lastLoss, losses };
   } finally {
