@@ -54,11 +54,13 @@ describe('browser-mode server', () => {
   });
 
   it('sets an HttpOnly SameSite=Strict cookie when the page is opened with the token, and serves the UI under a CSP', async () => {
+    // The page reloads itself without the token (hardening item 8), authorised by the cookie.
     const res = await raw(`/?token=${h.server!.token}`, { host: host() }, 'GET');
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(303);
     expect(String(res.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict/);
-    expect(String(res.headers['content-security-policy'])).toMatch(/script-src 'self'/);
     const cookie = String(res.headers['set-cookie']).split(';')[0];
+    const page = await raw(String(res.headers.location), { host: host(), cookie }, 'GET');
+    expect(String(page.headers['content-security-policy'])).toMatch(/script-src 'self'/);
     expect((await raw('/api/project:current', { host: host(), cookie })).status).toBe(200);
   });
 

@@ -2,8 +2,8 @@
 // channel, validates every input at the boundary and turns failures into typed errors.
 // Both adapters (Electron IPC, HTTP/WebSocket) and the in-process tests call `handle`.
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { EventEmitter } from 'node:events';
 import {
@@ -237,10 +237,35 @@ export class Workspace {
       'predictions:list': ({ runId, imageId }) => p().runs.predictions(runId, imageId),
       'audit:list': ({ limit }) => p().audit.list(limit),
       'export:labels': ({ format, imageId, runId }) => exportLabels(p(), format, imageId, runId),
-      'runs:exportAdapter': ({ runId, path }) => this.requireCompute().exportAdapter(runId, path),
+      'runs:exportAdapter': async ({ runId, path, overwrite }) => {
+        const compute = this.requireCompute();
+        return compute.exportAdapter(runId, path === undefined ? undefined : await adapterTarget(path, overwrite ?? false));
+      },
       'runs:importAdapter': ({ path }) => this.requireCompute().importAdapter(path),
     };
   }
+}
+
+const ADAPTER_EXTENSION = '.cytotune-adapter';
+
+/**
+ * Where an adapter may be exported: a file named *.cytotune-adapter in a folder that exists,
+ * never over an existing file unless asked (and never over anything but a regular file).
+ */
+async function adapterTarget(path: string, overwrite: boolean): Promise<string> {
+  const full = resolve(path);
+  if (!full.endsWith(ADAPTER_EXTENSION)) {
+    throw new ApiError(
+      'invalid-input',
+      `An adapter file is named *${ADAPTER_EXTENSION}; choose a name like ${basename(full)}${ADAPTER_EXTENSION}.`,
+    );
+  }
+  const folder = await stat(dirname(full)).catch(() => null);
+  if (!folder?.isDirectory()) throw new ApiError('not-found', `Folder ${dirname(full)} does not exist; choose an existing folder.`);
+  const existing = await lstat(full).catch(() => null);
+  if (existing && !existing.isFile()) throw new ApiError('conflict', `${full} exists and is not a regular file; choose another name.`);
+  if (existing && !overwrite) throw new ApiError('conflict', `${full} already exists; choose another name or confirm replacing it.`);
+  return full;
 }
 
 /** The server-side folder picker of browser mode: folders and image files of one directory. */

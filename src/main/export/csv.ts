@@ -18,9 +18,14 @@ const columns = [
   'created_at',
 ];
 
-/** RFC 4180 quoting: fields with commas, quotes or line breaks are quoted, quotes doubled. */
+/**
+ * RFC 4180 quoting: fields with commas, quotes or line breaks are quoted, quotes doubled. Text
+ * that a spreadsheet would run as a formula (=, +, -, @, tab, CR first: OWASP's list) gets a
+ * leading apostrophe; numbers are written as numbers, so a box at x = -5 stays -5.
+ */
 function field(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
+  let s = v === null || v === undefined ? '' : String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

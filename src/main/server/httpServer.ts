@@ -29,6 +29,8 @@ export interface RunningServer {
 
 const cookieName = 'cytotune_token';
 const maxBodyBytes = 10 * 1024 * 1024;
+/** An oversized body is read and dropped up to this, so the client sees the 413; beyond, the connection is cut. */
+const drainCapBytes = 64 * 1024 * 1024;
 const mimeTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -75,6 +77,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       if (url.searchParams.has('token')) {
         res.setHeader('Set-Cookie', `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+        // The token leaves the address bar (and so history, bookmarks and screenshots): the page
+        // reloads itself without it, authorised by the cookie from now on.
+        if ((req.method === 'GET' || req.method === 'HEAD') && !url.pathname.startsWith('/api/')) {
+          url.searchParams.delete('token');
+          return send(res, 303, 'text/plain', 'See Other', { Location: url.pathname + url.search });
+        }
       }
       if (url.pathname.startsWith('/api/')) return await handleApi(req, res, url.pathname.slice(5));
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'Method not allowed');
@@ -90,21 +98,31 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, channel: string) {
     if (req.method !== 'POST') return send(res, 405, 'text/plain', 'API calls are POST');
+    const invalid = (status: number, message: string) => sendJson(res, status, { ok: false, error: { kind: 'invalid-input', message } });
+    const name = safeDecode(channel);
+    if (name === null) return invalid(400, 'The API channel in the address is not valid percent-encoding.');
+    const announced = Number(req.headers['content-length'] ?? 0);
+    if (announced > drainCapBytes) {
+      res.once('finish', () => req.destroy());
+      return sendJson(res, 413, { ok: false, error: { kind: 'invalid-input', message: `Request body too large (${announced} bytes).` } });
+    }
+    // An oversized body is read and dropped (up to the drain cap), so the client gets the answer instead of a reset.
+    const text = await readBody(req);
+    if (text === null) return invalid(413, `Request body too large (at most ${maxBodyBytes} bytes).`);
     let body: unknown;
     try {
-      body = JSON.parse((await readBody(req)) || '{}');
+      body = JSON.parse(text || '{}');
     } catch (err) {
-      return sendJson(res, 400, {
-        ok: false,
-        error: { kind: 'invalid-input', message: `Request body is not JSON: ${(err as Error).message}` },
-      });
+      return invalid(400, `Request body is not JSON: ${(err as Error).message}`);
     }
-    const result = await options.workspace.handle(decodeURIComponent(channel), body);
+    const result = await options.workspace.handle(name, body);
     sendJson(res, 200, result);
   }
 
   async function serveStatic(path: string, res: ServerResponse) {
-    const relative = normalize(decodeURIComponent(path === '/' ? '/index.html' : path)).replace(/^([/\\])+/, '');
+    const decoded = safeDecode(path === '/' ? '/index.html' : path);
+    if (decoded === null || decoded.includes('\0')) return send(res, 400, 'text/plain', 'Bad request: malformed address.');
+    const relative = normalize(decoded).replace(/^([/\\])+/, '');
     const file = resolve(join(rendererDir, relative));
     if (!file.startsWith(rendererDir + sep)) return send(res, 404, 'text/plain', 'Not found');
     let content: Buffer;
@@ -173,24 +191,35 @@ function readCookie(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** A body that ends within maxBodyBytes as text; past that null, once the rest is drained (up to a cap, then the connection is dropped). */
+function readBody(req: IncomingMessage): Promise<string | null> {
   return new Promise((ok, fail) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > maxBodyBytes) {
-        fail(new Error('request body too large'));
+      if (size <= maxBodyBytes) chunks.push(c);
+      else if (size > drainCapBytes) {
+        ok(null);
         req.destroy();
-      } else chunks.push(c);
+      }
     });
-    req.on('end', () => ok(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => ok(size > maxBodyBytes ? null : Buffer.concat(chunks).toString('utf8')));
     req.on('error', fail);
   });
 }
 
+function safeDecode(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) {
-  res.writeHead(status, { 'Content-Type': type, 'X-Content-Type-Options': 'nosniff', ...headers });
+  // No page of ours hands its address (which once carried the token) to anything it links to.
+  res.writeHead(status, { 'Content-Type': type, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', ...headers });
   res.end(body);
 }
 

@@ -141,8 +141,13 @@ export async function openSession(ort: OrtModule, model: string | Uint8Array, o:
     logSeverityLevel: 3,
     extra: { session: { 'intra_op.allow_spinning': o.spinning ? '1' : '0', 'inter_op.allow_spinning': o.spinning ? '1' : '0' } },
   };
-  const providers = (o.providers ?? installedProviders(ort)).filter((p) => p !== 'cpu');
-  let fallback: string | undefined;
+  // Only providers this installation has: asking ONNX Runtime for a missing one makes it print
+  // "Failed to load library libonnxruntime_providers_shared.so" on every run, whatever the log level.
+  const installed = new Set(installedProviders(ort));
+  const requested = (o.providers ?? [...installed]).filter((p) => p !== 'cpu');
+  const missing = requested.filter((p) => !installed.has(p));
+  const providers = requested.filter((p) => installed.has(p));
+  let fallback: string | undefined = missing.length ? missing.map((p) => `${p}: not installed`).join('; ') : undefined;
   for (const p of providers) {
     try {
       return { session: await ort.InferenceSession.create(model, { ...base, executionProviders: [p, 'cpu'] }), provider: p, threads };
