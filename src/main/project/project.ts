@@ -383,6 +383,34 @@ export class Project {
   }
 }
 
+/**
+ * Partial files a killed CytoTune left (a run file's `.tmp-<pid>-<hex>` before its rename, a lock
+ * being written): removed when the project opens, with its lock held, so nobody else is writing them.
+ */
+function removeDebris(projectPath: string): void {
+  const sweep = (dir: string, depth: number) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const full = join(dir, e.name);
+      if (e.isDirectory() && depth > 0) sweep(full, depth - 1);
+      else if (e.isFile() && TEMP_FILE.test(e.name)) rmSync(full, { force: true });
+    }
+  };
+  sweep(projectPath.replace(/\.cytotune$/, '') + '.runs', 3);
+  const lockDebris = new RegExp(`^${escapeRegExp(basename(projectPath))}\\.lock\\.(new|stale|beat)-(\\d+)`);
+  for (const name of readdirSync(dirname(projectPath))) {
+    const m = lockDebris.exec(name);
+    if (m && !pidAlive(Number(m[2]))) rmSync(join(dirname(projectPath), name), { force: true });
+  }
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 function checkedName(raw: string): string {
   const name = normaliseName(raw);
   const problem = nameProblem(name);
