@@ -73,6 +73,11 @@ export class AnnotationsRepository {
     this.db.prepare(`UPDATE annotations SET deleted_at = NULL, updated_at = ? WHERE id = ?`).run(new Date().toISOString(), id);
   }
 
+  /** Removes the deleted (soft-deleted) labels of a class, so the class itself can go; returns how many. */
+  purgeDeletedOfClass(classId: number): number {
+    return this.db.prepare(`DELETE FROM annotations WHERE class_id = ? AND deleted_at IS NOT NULL`).run(classId).changes;
+  }
+
   /** Newest live annotations of a class, across images (the shots gallery). */
   listForClass(classId: number, limit: number): Annotation[] {
     const rows = this.db

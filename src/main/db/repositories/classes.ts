@@ -75,6 +75,17 @@ export class ClassesRepository {
     return new Map(rows.map((r) => [r.class_id, r.n]));
   }
 
+  /** What refers to a class: live labels, deleted (undoable) labels and predictions. */
+  usage(id: number): { liveLabels: number; deletedLabels: number; predictions: number } {
+    const labels = this.db
+      .prepare(
+        `SELECT COALESCE(SUM(deleted_at IS NULL), 0) AS live, COALESCE(SUM(deleted_at IS NOT NULL), 0) AS deleted FROM annotations WHERE class_id = ?`,
+      )
+      .get(id) as { live: number; deleted: number };
+    const predictions = (this.db.prepare(`SELECT COUNT(*) AS n FROM predictions WHERE class_id = ?`).get(id) as { n: number }).n;
+    return { liveLabels: labels.live, deletedLabels: labels.deleted, predictions };
+  }
+
   isUsed(id: number): boolean {
     return (
       !!this.db.prepare(`SELECT 1 FROM annotations WHERE class_id = ? LIMIT 1`).get(id) ||
