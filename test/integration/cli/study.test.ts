@@ -114,6 +114,8 @@ describe('cytotune study paper', () => {
       '1',
       '--seeds',
       '1',
+      '--micro-batch',
+      '2',
     ];
     const r = await study([
       ...quick,
