@@ -13,6 +13,8 @@ export interface JobKindHooks<K extends JobKind> {
   onProgress?(project: Project, job: JobRecord, progress: WorkerProgress): void;
   onResult(project: Project, job: JobRecord, result: JobResults[K]): void;
   onEnd?(project: Project, job: JobRecord, status: 'failed' | 'cancelled', error: string): void;
+  /** The job leaves the queue and starts in the worker (a training run is then running). */
+  onStart?(project: Project, job: JobRecord): void;
   /** Detect jobs: a finished tile's cells with the checkpoint past it. */
   onCells?(project: Project, job: JobRecord, tile: Extract<FromWorker, { type: 'cells' }>): void;
 }
@@ -127,12 +129,19 @@ export class JobManager {
     if (this.running || this.queue.length === 0) return;
     const job = this.queue.shift()!;
     await new Promise<void>((done) => {
-      this.running = { job, done };
       this.jobs.setStatus(job.id, 'running');
-      this.emit({ job: this.jobs.get(job.id)! });
+      // The record as it now is: every progress event of the job carries its status, running.
+      const started = this.jobs.get(job.id)!;
+      this.running = { job: started, done };
+      try {
+        this.hooks[job.kind].onStart?.(this.project, started);
+      } catch (err) {
+        console.error(`[cytotune] job ${job.id} start hook failed:`, (err as Error).message);
+      }
+      this.emit({ job: started });
       void this.ensureWorker().then(() => {
         if (!this.worker) return; // died while starting: onExit failed the job
-        this.worker.send({ type: 'start', jobId: String(job.id), job: { kind: job.kind, spec: job.spec } as JobStart });
+        this.worker.send({ type: 'start', jobId: String(job.id), job: startOf(job) });
       });
     });
     this.running = null;
@@ -260,6 +269,20 @@ function storageMessage(job: JobRecord, err: unknown, when: 'stopped' | 'finishe
 function asStorageMessage(err: unknown): string {
   const api = asApiError(err);
   return api instanceof Error ? api.message : String(err);
+}
+
+/** The kind and spec of a stored job, as the worker receives them (the switch keeps them paired). */
+function startOf(job: JobRecord): JobStart {
+  switch (job.kind) {
+    case 'train':
+      return { kind: job.kind, spec: job.spec };
+    case 'classify':
+      return { kind: job.kind, spec: job.spec };
+    case 'experiment':
+      return { kind: job.kind, spec: job.spec };
+    case 'detect':
+      return { kind: job.kind, spec: job.spec };
+  }
 }
 
 function describe(error: WorkerError): string {
