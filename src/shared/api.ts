@@ -13,13 +13,16 @@ import type {
   JobSummary,
   ModelInspection,
   ModelRecord,
+  ImageResults,
   PlanClass,
   Prediction,
+  PredictionReview,
   ProjectCounts,
   ProjectInfo,
   RunMetric,
   RunRecord,
   RunStatus,
+  TrainingEstimate,
 } from './domain';
 import type { JobKind, WorkerProgress } from './jobs';
 import type { CaseSummary, CellRecord, DetectionRun, ScoredCell } from './cells';
@@ -95,7 +98,15 @@ const updateClass = z
   })
   .strict();
 const moveClass = z.object({ id, direction: z.enum(['up', 'down']) }).strict();
-const listImages = z.object({ offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(5000).optional() }).strict();
+const imageFilter = {
+  classId: id.optional(),
+  kind: z.enum(['slide', 'image']).optional(),
+  labelled: z.enum(['labelled', 'unlabelled']).optional(),
+  name: z.string().max(200).optional(),
+};
+const listImages = z
+  .object({ offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(5000).optional(), ...imageFilter })
+  .strict();
 const importRun = z.object({ paths: z.array(filePath).min(1).max(10_000) }).strict();
 const fsList = z.object({ path: filePath.optional() }).strict();
 const createAnnotation = z.object({ imageId: id, classId: id, box }).strict();
@@ -197,6 +208,7 @@ export const api = {
   'annotations:get': channel<Annotation>()(byId),
   'annotations:create': channel<Annotation>()(createAnnotation),
   'annotations:update': channel<Annotation>()(updateAnnotation),
+  'images:count': channel<{ matching: number; total: number }>()(z.object(imageFilter).strict()),
   'annotations:delete': channel<null>()(byId),
   'annotations:byClass': channel<Annotation[]>()(z.object({ classId: id, limit: z.number().int().min(1).max(1000).optional() }).strict()),
   'annotations:undo': channel<HistoryStep>()(z.object({ imageId: id }).strict()),
@@ -217,6 +229,7 @@ export const api = {
   'classify:start': channel<JobSummary>()(startClassify),
   'cells:detect': channel<DetectionRun>()(detectCells),
   'cells:runs': channel<DetectionRun[]>()(z.object({ imageId: id }).strict()),
+  'training:estimate': channel<TrainingEstimate>()(startRun),
   'cells:list': channel<CellRecord[]>()(listCells),
   'cells:classify': channel<JobSummary>()(classifyCells),
   'cells:gallery': channel<{ cells: ScoredCell[]; counts: { classId: number; count: number }[] }>()(cellGallery),
@@ -239,6 +252,8 @@ export const api = {
     z.object({ runId: id, path: filePath.optional(), overwrite: z.boolean().optional() }).strict(),
   ),
   'runs:importAdapter': channel<RunRecord>()(z.object({ path: filePath }).strict()),
+  'predictions:skip': channel<PredictionReview>()(z.object({ predictionId: id }).strict()),
+  'predictions:runs': channel<ImageResults[]>()(z.object({ imageId: id }).strict()),
 };
 
 export type Api = typeof api;

@@ -95,6 +95,8 @@ export interface Prediction {
   entropy: number;
   /** The detected cell this prediction is centred on (cell mode), or null for a grid patch or image. */
   cellId: number | null;
+  /** What the review queue decided about it (predictions:list), or null while it waits. */
+  review?: PredictionReview | null;
 }
 
 export interface AuditEntry {
@@ -164,6 +166,8 @@ export interface PlanClass {
   name: string;
   train: number;
   val: number;
+  /** Subclasses whose labels this class takes (a coarse level of the tree), when any. */
+  includes?: string[];
 }
 
 export interface JobSummary {
@@ -176,6 +180,8 @@ export interface JobSummary {
   /** Experiments: { status, outDir, total, done, summary (path), figures (file names) }. */
   result: unknown;
   createdAt: string;
+  /** The job's number among this project's jobs of its kind, from 1 ("Experiment 1"). */
+  number?: number;
 }
 
 /** Shown where no model is installed yet: what to download on a connected machine. */
@@ -184,3 +190,47 @@ export const modelHelp =
   '(Hugging Face openai/clip-vit-base-patch16, file model.safetensors), UNI (MahmoodLab/UNI, pytorch_model.bin), ' +
   'BiomedCLIP (microsoft/BiomedCLIP-PubMedBERT_256-vit_base_patch16_224, open_clip_pytorch_model.bin) or QuiltNet-B-32 ' +
   '(wisdomik/QuiltNet-B-32, open_clip_pytorch_model.bin), copy it to this computer and add it here by its path.';
+
+/**
+ * A review-queue decision on a prediction: accepted as predicted, corrected to another class (both
+ * made the label `annotationId`), or skipped for later. A label since deleted or undone reopens it.
+ */
+export interface PredictionReview {
+  decision: 'accepted' | 'corrected' | 'skipped';
+  annotationId: number | null;
+  actor: string;
+  at: string;
+}
+
+/** A run with predictions on one image (the viewer's overlay picker). */
+export interface ImageResults {
+  runId: number;
+  predictions: number;
+}
+
+/** Which images the grid shows: of a class (with its subclasses), of a kind, labelled or not, by name. */
+export interface ImageFilter {
+  classId?: number;
+  kind?: ImageKind;
+  labelled?: 'labelled' | 'unlabelled';
+  /** Part of the file name, any case. */
+  name?: string;
+}
+
+/** What a training run will take, shown before it starts (training:estimate). */
+export interface TrainingEstimate {
+  classes: PlanClass[];
+  /** Worth knowing before starting (few labels, unbalanced classes, a very long run); it can start anyway. */
+  warnings: string[];
+  /** What stops it from starting (a class without labels). */
+  problems: string[];
+  trainImages: number;
+  valImages: number;
+  steps: number;
+  batchSize: number;
+  /** Training images per second: LoRA's forward and backward passes, or the probe's frozen forward passes. */
+  imagesPerSecond: number;
+  /** Earlier runs of this model and method on this computer, or the model's size. */
+  speedSource: 'measured' | 'model size';
+  seconds: number;
+}

@@ -23,6 +23,9 @@ import { Project } from '../project/project';
 import { ComputeService } from '../jobs/computeService';
 import { inspectModel } from '../jobs/modelRegistry';
 import { planTraining } from '../jobs/trainingPlan';
+import { estimateTraining } from '../jobs/trainingEstimate';
+import { acceptPrediction, imageResults, predictionsWithReviews, reviewQueue, skipPrediction } from '../project/predictionReview';
+import { imageQuery } from '../project/imageQuery';
 import { exportLabels } from '../export/exportLabels';
 import type { WorkerSpawner } from '../jobs/workerProcess';
 import { asApiError } from '../db/storageErrors';
@@ -146,7 +149,8 @@ export class Workspace {
         return null;
       },
 
-      'images:list': ({ offset, limit }) => p().images.list(offset, limit),
+      'images:list': ({ offset, limit, ...filter }) => p().images.list(offset, limit, imageQuery(p(), filter)),
+      'images:count': (filter) => ({ matching: p().images.count(imageQuery(p(), filter)), total: p().images.count() }),
       'images:get': ({ id }) => p().requireImage(id),
 
       'import:run': ({ paths }) => importPaths(p(), paths, (progress) => this.emit('import:progress', progress)),
@@ -181,6 +185,7 @@ export class Workspace {
       },
       'training:plan': ({ classIds, seed }) => planTraining(p(), classIds, seed ?? 1).classes,
       'runs:start': (input) => this.requireCompute().startTraining(input),
+      'training:estimate': (input) => estimateTraining(p(), input),
       'runs:cancel': ({ runId }) => (this.requireCompute().cancelRun(runId), null),
       'runs:resume': ({ runId }) => (this.requireCompute().resumeTraining(runId), null),
       'runs:get': ({ runId }) => {
@@ -188,7 +193,13 @@ export class Workspace {
         if (!run) throw new ApiError('not-found', `No run with id ${runId}.`);
         return run;
       },
-      'jobs:list': () => (p().readOnly ? p().jobs.list() : this.requireCompute().jobs.list()).map(({ spec: _spec, ...job }) => job),
+      'jobs:list': () => {
+        const numbers = p().jobs.numbers();
+        return (p().readOnly ? p().jobs.list() : this.requireCompute().jobs.list()).map(({ spec: _spec, ...job }) => ({
+          ...job,
+          number: numbers.get(job.id),
+        }));
+      },
       'jobs:cancel': ({ id }) => {
         if (!this.requireCompute().jobs.cancel(id)) throw new ApiError('conflict', `Job ${id} is not queued or running.`);
         return null;
@@ -230,11 +241,13 @@ export class Workspace {
         if (!result?.summary) throw new ApiError('not-found', `Experiment ${id} has no results yet.`);
         return { markdown: await readFile(result.summary, 'utf8'), figures: result.figures };
       },
-      'predictions:review': ({ runId, imageId, limit }) => p().runs.mostUncertain(runId, limit ?? 50, imageId),
-      'predictions:accept': ({ predictionId, classId }) => p().acceptPrediction(predictionId, classId),
+      'predictions:review': ({ runId, imageId, limit }) => reviewQueue(p(), runId, limit ?? 50, imageId),
+      'predictions:accept': ({ predictionId, classId }) => acceptPrediction(p(), predictionId, classId),
+      'predictions:skip': ({ predictionId }) => skipPrediction(p(), predictionId),
+      'predictions:runs': ({ imageId }) => imageResults(p(), p().requireImage(imageId).id),
       'runs:list': () => p().runs.list(),
       'runs:metrics': ({ runId }) => p().runs.metrics(runId),
-      'predictions:list': ({ runId, imageId }) => p().runs.predictions(runId, imageId),
+      'predictions:list': ({ runId, imageId }) => predictionsWithReviews(p(), runId, imageId),
       'audit:list': ({ limit }) => p().audit.list(limit),
       'export:labels': ({ format, imageId, runId }) => exportLabels(p(), format, imageId, runId),
       'runs:exportAdapter': async ({ runId, path, overwrite }) => {

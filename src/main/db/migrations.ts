@@ -248,6 +248,22 @@ export const migrations: Migration[] = [
   );
     `,
   },
+  {
+    version: 8,
+    description: 'review queue decisions on predictions (accepted, corrected, skipped) and the label each made',
+    // One decision per prediction: a reopened queue skips what was reviewed, and accepting again
+    // relabels the label it made instead of adding a second one on the same box.
+    sql: `
+      CREATE TABLE prediction_reviews (
+        prediction_id INTEGER PRIMARY KEY REFERENCES predictions(id) ON DELETE CASCADE,
+        decision TEXT NOT NULL CHECK (decision IN ('accepted', 'corrected', 'skipped')),
+        annotation_id INTEGER REFERENCES annotations(id) ON DELETE SET NULL,
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX prediction_reviews_annotation ON prediction_reviews(annotation_id);
+    `,
+  },
 ];
 
 /** The SQL of a live label whose box breaks migration 6's rule (rows from before it). */

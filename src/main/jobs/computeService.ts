@@ -60,11 +60,21 @@ export class ComputeService {
         total: progress?.total ?? job.progress?.total ?? 0,
         ...progress,
       });
+    const trimmed = new Set<number>();
     this.jobs = new JobManager(
       project,
       {
         train: {
-          onProgress: (p, job, g) =>
+          onStart: (p, job) => p.runs.setStatus(job.runId!, 'running'),
+          onProgress: (p, job, g) => {
+            // A phase without a step (loading, extracting features) is no point of the curves.
+            if (g.loss === undefined && g.lr === undefined && g.accuracy === undefined) return;
+            if (!trimmed.has(job.id)) {
+              // The first step of this attempt: rows from there on are of steps a crash lost
+              // (the attempt resumed from an earlier checkpoint), not of this training.
+              trimmed.add(job.id);
+              p.runs.deleteMetricsFrom(job.runId!, g.step);
+            }
             p.runs.addMetric({
               runId: job.runId!,
               step: g.step,
@@ -72,7 +82,8 @@ export class ComputeService {
               lr: g.lr ?? null,
               accuracy: g.accuracy ?? null,
               imagesPerSecond: g.imagesPerSecond ?? null,
-            }),
+            });
+          },
           onResult: (p, job, result) => {
             const r = result as TrainJobResult;
             p.transaction(() => {

@@ -8,6 +8,7 @@ import { userInfo } from 'node:os';
 import { ApiError } from '../../shared/api';
 import { buildClassTree, wouldCreateCycle } from '../../shared/classes';
 import { nextClassColor } from './classColors';
+import { acceptPrediction as acceptPredictionReviewed } from './predictionReview';
 import type { Annotation, ClassNode, ClassRecord, ModelInspection, ModelRecord, ProjectInfo, ProjectSettings } from '../../shared/domain';
 import { labelBoxProblem } from '../../shared/labelBounds';
 import { nameKey, nameProblem, normaliseName } from '../../shared/names';
@@ -270,7 +271,10 @@ export class Project {
       }
       const usage = this.classes.usage(id);
       if (usage.liveLabels > 0) {
-        throw new ApiError('conflict', `"${before.name}" has ${usage.liveLabels} label(s); relabel or delete them before deleting the class.`);
+        throw new ApiError(
+          'conflict',
+          `"${before.name}" has ${usage.liveLabels} label(s); relabel or delete them before deleting the class.`,
+        );
       }
       if (usage.predictions > 0) {
         throw new ApiError(
@@ -346,14 +350,8 @@ export class Project {
 
   /** A prediction becomes a label (source accepted-prediction), with its class or a correction. */
   acceptPrediction(predictionId: number, classId?: number): Annotation {
-    const prediction = this.runs.getPrediction(predictionId);
-    if (!prediction) throw new ApiError('not-found', `No prediction with id ${predictionId}.`);
-    return this.createAnnotation({
-      imageId: prediction.imageId,
-      classId: classId ?? prediction.classId,
-      box: prediction.box,
-      source: 'accepted-prediction',
-    });
+    // One path for every caller: the review decision is recorded and a second accept relabels.
+    return acceptPredictionReviewed(this, predictionId, classId);
   }
 
   // ---- lookups that fail with a user-facing reason ----

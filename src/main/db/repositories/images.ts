@@ -23,6 +23,38 @@ const toRecord = (r: ImageRow): ImageRecord => ({
   addedAt: r.added_at,
 });
 
+/** The image grid's filter, with a class already widened to the ids of its subtree. */
+export interface ImageQuery {
+  classIds?: number[];
+  kind?: ImageKind;
+  labelled?: 'labelled' | 'unlabelled';
+  /** Part of the file name (not of the folders above it), any case. */
+  name?: string;
+}
+
+// The file name of a path in SQL: strip everything up to the last '/' (Windows '\\' folded first).
+const FILE_NAME = `replace(replace(path, '\\', '/'), rtrim(replace(path, '\\', '/'), replace(replace(path, '\\', '/'), '/', '')), '')`;
+
+function filterSql(f: ImageQuery): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const live = `SELECT 1 FROM annotations a WHERE a.image_id = images.id AND a.deleted_at IS NULL`;
+  if (f.classIds) {
+    clauses.push(`EXISTS (${live} AND a.class_id IN (${f.classIds.map(() => '?').join(', ') || 'NULL'}))`);
+    params.push(...f.classIds);
+  }
+  if (f.kind) {
+    clauses.push(`kind = ?`);
+    params.push(f.kind);
+  }
+  if (f.labelled) clauses.push(`${f.labelled === 'unlabelled' ? 'NOT ' : ''}EXISTS (${live})`);
+  if (f.name) {
+    clauses.push(`instr(lower(${FILE_NAME}), lower(?)) > 0`);
+    params.push(f.name);
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
 export class ImagesRepository {
   constructor(private readonly db: Db) {}
 
@@ -44,8 +76,9 @@ export class ImagesRepository {
     return { ...img, id: Number(info.lastInsertRowid), addedAt };
   }
 
-  list(offset = 0, limit = 500): ImageSummary[] {
-    const rows = this.db.prepare(`SELECT * FROM images ORDER BY id LIMIT ? OFFSET ?`).all(limit, offset) as ImageRow[];
+  list(offset = 0, limit = 500, filter: ImageQuery = {}): ImageSummary[] {
+    const { where, params } = filterSql(filter);
+    const rows = this.db.prepare(`SELECT * FROM images ${where} ORDER BY id LIMIT ? OFFSET ?`).all(...params, limit, offset) as ImageRow[];
     if (rows.length === 0) return [];
     const counts = this.db
       .prepare(
@@ -60,6 +93,12 @@ export class ImagesRepository {
       byImage.set(c.image_id, m);
     }
     return rows.map((r) => ({ ...toRecord(r), counts: byImage.get(r.id) ?? {} }));
+  }
+
+  /** Images that pass `filter`. */
+  count(filter: ImageQuery = {}): number {
+    const { where, params } = filterSql(filter);
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM images ${where}`).get(...params) as { n: number }).n;
   }
 
   countsByKind(): Record<ImageKind, number> {

@@ -67,6 +67,15 @@ export class JobsRepository {
     return (this.db.prepare(`SELECT * FROM jobs ORDER BY id DESC LIMIT ?`).all(limit) as JobRow[]).map(toJob);
   }
 
+  /** Each job's number among the jobs of its kind, from 1 in the order they were made (id -> number). */
+  numbers(): Map<number, number> {
+    const rows = this.db.prepare(`SELECT id, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY id) AS n FROM jobs`).all() as {
+      id: number;
+      n: number;
+    }[];
+    return new Map(rows.map((r) => [r.id, r.n]));
+  }
+
   setStatus(id: number, status: RunStatus, error: string | null = null): void {
     this.db.prepare(`UPDATE jobs SET status = ?, error = ?, updated_at = ? WHERE id = ?`).run(status, error, new Date().toISOString(), id);
   }

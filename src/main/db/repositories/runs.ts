@@ -82,20 +82,39 @@ export class RunsRepository {
     return this.get(Number(info.lastInsertRowid))!;
   }
 
+  /**
+   * Sets a run's status. An error belongs to a failed or cancelled run: a run queued again,
+   * running or completed loses the error of its previous attempt.
+   */
   setStatus(id: number, status: RunStatus, fields: { metrics?: unknown; adapterPath?: string; error?: string } = {}): void {
+    const ended = status === 'failed' || status === 'cancelled';
     this.db
       .prepare(
         `UPDATE runs SET status = ?, metrics_json = COALESCE(?, metrics_json), adapter_path = COALESCE(?, adapter_path),
-         error = COALESCE(?, error), updated_at = ? WHERE id = ?`,
+         error = CASE WHEN ? THEN COALESCE(?, error) ELSE ? END, updated_at = ? WHERE id = ?`,
       )
       .run(
         status,
         fields.metrics === undefined ? null : JSON.stringify(fields.metrics),
         fields.adapterPath ?? null,
+        ended ? 1 : 0,
+        fields.error ?? null,
         fields.error ?? null,
         new Date().toISOString(),
         id,
       );
+  }
+
+  /** Predictions per run on one image, newest run first. */
+  predictionCountsForImage(imageId: number): { runId: number; predictions: number }[] {
+    return this.db
+      .prepare(`SELECT run_id AS runId, COUNT(*) AS predictions FROM predictions WHERE image_id = ? GROUP BY run_id ORDER BY run_id DESC`)
+      .all(imageId) as { runId: number; predictions: number }[];
+  }
+
+  /** Drops the metric rows from `step` on: a resume from an earlier checkpoint redoes those steps. */
+  deleteMetricsFrom(runId: number, step: number): void {
+    this.db.prepare(`DELETE FROM run_metrics WHERE run_id = ? AND step >= ?`).run(runId, step);
   }
 
   addMetric(m: RunMetric): void {
