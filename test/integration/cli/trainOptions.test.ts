@@ -2,6 +2,7 @@
 // --iters 0 (write the initial state), --init-adapter / --init-head, --dropout, --no-augment,
 // --tensor X.npy --labels FILE, --activation, --processes, the per-step train-log.csv, and the
 // head count with its source in the output, config.json and model-card.md.
+import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,12 +87,14 @@ describe('cytotune train: initial state, init files, dropout, augmentation, tens
   it('--init-adapter / --init-head start from the given files, CytoTune or plain safetensors, and refuse mismatches', async () => {
     const init = join(dir, 'init');
     const again = join(dir, 'from-init');
+    const tensors = tf.memory().numTensors;
     // A different seed would draw other values: the files win.
     await train(['--data', data, '--method', 'lora', '--seed', '9', '--steps', '0', '--out', again, ...initArgs(init)]);
     const a0 = (await readWeightsFile(join(init, 'adapter.safetensors'))).tensors;
     const a1 = (await readWeightsFile(join(again, 'adapter.safetensors'))).tensors;
     for (const [k, t] of a0) expect(Array.from(a1.get(k)!.data)).toEqual(Array.from(t.data));
     expect(json(join(again, 'config.json')).init.adapter).toBe(join(init, 'adapter.safetensors'));
+    expect(tf.memory().numTensors).toBe(tensors);
     // Plain files (no CytoTune metadata), e.g. written by PyTorch.
     const plainA = join(dir, 'plain-adapter.safetensors');
     const plainH = join(dir, 'plain-head.safetensors');
@@ -132,6 +135,8 @@ describe('cytotune train: initial state, init files, dropout, augmentation, tens
     );
     expect(junk.err[0]).toMatch(/not a LoRA adapter/);
     expect(existsSync(join(dir, 'bad3', 'config.json'))).toBe(false);
+    // Refused files leave nothing allocated either.
+    expect(tf.memory().numTensors).toBe(tensors);
   });
 
   it('--dropout sets the LoRA branch dropout (recorded), is checked, and is LoRA only', async () => {
