@@ -1,17 +1,6 @@
 // Seeded damage for fuzz.test.ts, in its own module so a failing seed can be replayed by hand:
 //   writeFileSync(out, mutate(readFileSync(fixture), seed).bytes)
-
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Rng } from '../../src/ml/random';
 
 /**
  * A damaged copy of `bytes`: a truncation, or 1-8 byte changes. Most bytes of a checkpoint are
@@ -19,7 +8,8 @@ function rng(seed: number): () => number {
  * safetensors header; data.pkl, which torch writes first) and the last 4 KB (the zip directory).
  */
 export function mutate(bytes: Uint8Array, seed: number): { bytes: Uint8Array; what: string } {
-  const r = rng(seed);
+  const random = new Rng(seed);
+  const r = () => random.next();
   const int = (n: number) => Math.floor(r() * n);
   if (r() < 0.25) {
     const len = r() < 0.5 ? int(Math.min(bytes.length, 6144)) : int(bytes.length);
