@@ -5,6 +5,8 @@ import { createHttpClient } from '../../src/shared/httpClient';
 import { createInProcessClient } from '../../src/main/api/inProcessClient';
 import { Workspace } from '../../src/main/api/workspace';
 import { startServer, type RunningServer } from '../../src/main/server/httpServer';
+import type { WorkerEvents, WorkerSpawner } from '../../src/main/jobs/workerProcess';
+import type { JobOutcome, JobStart, ToWorker, TrainJobSpec, WorkerProgress } from '../../src/shared/jobs';
 import { repoRoot } from './paths';
 
 export interface Harness {
@@ -27,8 +29,8 @@ export function inProcess(): Harness {
   };
 }
 
-export async function overHttp(projectPath?: string): Promise<Harness> {
-  const workspace = new Workspace({ projectPath });
+export async function overHttp(projectPath?: string, options: HarnessOptions = {}): Promise<Harness> {
+  const workspace = new Workspace({ projectPath, spawnWorker: options.spawnWorker });
   const server = await startServer({ workspace, rendererDir: join(repoRoot, 'out/renderer') });
   const client = createHttpClient({
     baseUrl: `http://127.0.0.1:${server.port}`,
@@ -45,6 +47,139 @@ export async function overHttp(projectPath?: string): Promise<Harness> {
       client.close();
       await server.close();
       workspace.close();
+    },
+  };
+}
+
+/** Options of the workspace behind a harness (a scripted worker instead of the real one). */
+export interface HarnessOptions {
+  spawnWorker?: WorkerSpawner;
+}
+
+/** A job the scripted worker was asked to start. */
+export interface StartedJob {
+  jobId: string;
+  job: JobStart;
+}
+
+/**
+ * A stand-in for the ML worker process that the test drives: it records every job it is asked
+ * to start and sends exactly the progress, results, errors and crashes the test asks for, so UI
+ * tests can hold a run in any state (training, cancelling, crashed) as long as they need.
+ * A cancel is answered after `cancelDelayMs` with the worker's "Cancelled at step N." error.
+ */
+export class ScriptedWorker {
+  readonly started: StartedJob[] = [];
+  readonly cancels: string[] = [];
+  cancelDelayMs = 1500;
+  private events: WorkerEvents | null = null;
+  private waiters: (() => void)[] = [];
+  private lastStep = new Map<string, number>();
+
+  readonly spawner: WorkerSpawner = (events) => {
+    this.events = events;
+    setTimeout(() => events.onMessage({ type: 'ready', pid: 4242 }), 10);
+    let alive = true;
+    return {
+      pid: 4242,
+      kill: () => {
+        alive = false;
+      },
+      send: (m: ToWorker) => {
+        if (!alive) return;
+        if (m.type === 'start') {
+          this.started.push({ jobId: m.jobId, job: m.job });
+          this.waiters.splice(0).forEach((w) => w());
+        } else {
+          this.cancels.push(m.jobId);
+          setTimeout(() => {
+            if (!alive) return;
+            const step = this.lastStep.get(m.jobId) ?? 0;
+            events.onMessage({ type: 'error', jobId: m.jobId, error: { kind: 'cancelled', message: `Cancelled at step ${step}.` } });
+          }, this.cancelDelayMs);
+        }
+      },
+    };
+  };
+
+  /** Resolves with the n-th started job (1-based) once the job manager has sent it. */
+  async nthStart(n: number, timeoutMs = 30_000): Promise<StartedJob> {
+    const end = Date.now() + timeoutMs;
+    while (this.started.length < n) {
+      if (Date.now() > end) throw new Error(`the scripted worker got ${this.started.length} jobs, expected ${n}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+    return this.started[n - 1];
+  }
+
+  progress(jobId: string, progress: WorkerProgress): void {
+    this.lastStep.set(jobId, progress.step);
+    this.events!.onMessage({ type: 'progress', jobId, progress });
+  }
+
+  /** Training progress for each step of `steps` (loss `loss`, constant learning rate). */
+  trainSteps(jobId: string, steps: number[], total: number, loss: number): void {
+    for (const step of steps)
+      this.progress(jobId, {
+        step,
+        total,
+        phase: 'training',
+        loss,
+        lr: 1e-3,
+        accuracy: 0.5,
+        imagesPerSecond: 12,
+        etaSeconds: total - step,
+      });
+  }
+
+  result(jobId: string, outcome: JobOutcome): void {
+    this.events!.onMessage({ type: 'result', jobId, outcome });
+  }
+
+  /** The worker process dies (as a SIGKILL or an out-of-memory kill would end it). */
+  crash(): void {
+    const events = this.events!;
+    this.events = null;
+    events.onExit('killed by SIGKILL', '');
+  }
+}
+
+/** A completed training job's result for `spec`: every validation label predicted as `predict(label)`. */
+export function trainResult(spec: TrainJobSpec, steps: number, predict: (label: number) => number = (l) => l): JobOutcome {
+  const n = spec.classNames.length;
+  const validation = spec.val.map((v) => ({ key: v.key, label: v.label, predicted: predict(v.label) }));
+  const confusion = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (const v of validation) confusion[v.label][v.predicted]++;
+  const right = validation.filter((v) => v.label === v.predicted).length;
+  const val = {
+    count: validation.length,
+    top1: validation.length ? right / validation.length : 0,
+    balancedAccuracy: validation.length ? right / validation.length : 0,
+    perClassRecall: new Array(n).fill(null),
+    confusion,
+    loss: null,
+  };
+  return {
+    kind: 'train',
+    result: {
+      status: 'completed',
+      runDir: spec.runDir,
+      steps,
+      validation,
+      metrics: {
+        classNames: spec.classNames,
+        steps,
+        seconds: 12,
+        finalTrainLoss: 0.3,
+        trainableParameters: 1090,
+        train: val,
+        val,
+        test: null,
+        valPredicted: validation.map((v) => v.predicted),
+      },
     },
   };
 }

@@ -24,23 +24,36 @@ export function ConfusionMatrix({
   for (const it of items) counts[it.label][it.predicted]++;
   const max = Math.max(1, ...counts.flat());
   const inCell = cell ? items.filter((it) => it.label === cell[0] && it.predicted === cell[1]) : [];
+  // Compact enough for 8+ classes in a compared column: predicted classes head the columns
+  // vertically, long names are cut with the full name in the tooltip.
   return (
     <div className="confusion">
       <table data-testid="confusion">
         <thead>
           <tr>
-            <th>true ↓ / predicted →</th>
+            <th className="corner">
+              <span>true ↓</span>
+              <span>predicted →</span>
+            </th>
             {classNames.map((c) => (
-              <th key={c}>{c}</th>
+              <th key={c} className="col-head" title={`predicted ${c}`}>
+                <span>{c}</span>
+              </th>
             ))}
           </tr>
         </thead>
         <tbody>
           {counts.map((row, i) => (
             <tr key={classNames[i]}>
-              <th>{classNames[i]}</th>
+              <th className="row-head" title={`true ${classNames[i]}`}>
+                {classNames[i]}
+              </th>
               {row.map((v, j) => (
-                <td key={j} style={{ background: `rgba(${i === j ? '47,111,222' : '198,47,59'}, ${(0.12 + (0.7 * v) / max).toFixed(2)})` }}>
+                <td
+                  key={j}
+                  title={`${v} of ${classNames[i]} predicted ${classNames[j]}`}
+                  style={{ background: `rgba(${i === j ? '47,111,222' : '198,47,59'}, ${(0.08 + (0.7 * v) / max).toFixed(2)})` }}
+                >
                   <button className="link" disabled={v === 0} onClick={() => setCell([i, j])}>
                     {v}
                   </button>

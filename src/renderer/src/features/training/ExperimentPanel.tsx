@@ -8,6 +8,7 @@ import { useEvent, useQuery } from '../../api/hooks';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { FolderPicker } from '../../components/FolderPicker';
 import { PAPER_DEFAULTS } from '@shared/training';
+import { Markdown } from '../../components/Markdown';
 
 const numbers = (s: string) =>
   s
@@ -24,6 +25,7 @@ export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
   const [seeds, setSeeds] = useState(PAPER_DEFAULTS.grid.seeds.join(','));
   const [lrs, setLrs] = useState(PAPER_DEFAULTS.grid.lrs.join(','));
   const [budget, setBudget] = useState('');
+  const [percents, setPercents] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
   const [live, setLive] = useState<Record<string, JobProgress>>({});
@@ -49,6 +51,7 @@ export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
           .map((x) => Number(x.trim()))
           .filter(Number.isInteger),
         lrs: numbers(lrs),
+        ...(numbers(percents).length ? { percents: numbers(percents).filter((p) => p <= 100) } : {}),
         ...(Number(budget) > 0 ? { budgetMinutes: Number(budget) } : {}),
       })
       .then(
@@ -68,7 +71,13 @@ export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
       <div className="form-grid">
         <label>Data folder</label>
         <div className="row">
-          <input data-testid="exp-data" value={dataDir} onChange={(e) => setDataDir(e.target.value)} placeholder="/data/sipakmed" />
+          <input
+            data-testid="exp-data"
+            value={dataDir}
+            onChange={(e) => setDataDir(e.target.value)}
+            placeholder="/data/sipakmed"
+            title={dataDir}
+          />
           <button onClick={() => setPicking(true)}>Browse…</button>
         </div>
         <label>Models</label>
@@ -77,10 +86,13 @@ export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
             <label key={m.id}>
               <input
                 type="checkbox"
+                data-testid="exp-model"
                 checked={modelIds.includes(m.id)}
                 onChange={(e) => setModelIds((x) => (e.target.checked ? [...x, m.id] : x.filter((y) => y !== m.id)))}
               />{' '}
-              {m.path.split(/[\\/]/).pop()} ({m.family})
+              <span className="ellipsis" title={m.path}>
+                {m.path.split(/[\\/]/).pop()} ({m.family})
+              </span>
             </label>
           ))}
         </div>
@@ -90,6 +102,7 @@ export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
             <label key={k}>
               <input
                 type="checkbox"
+                data-testid={`exp-method-${k}`}
                 checked={methods.includes(k)}
                 onChange={(e) => setMethods((x) => (e.target.checked ? [...x, k] : x.filter((y) => y !== k)))}
               />{' '}
@@ -98,15 +111,22 @@ export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
           ))}
         </div>
         <label>Shots</label>
-        <input value={shots} onChange={(e) => setShots(e.target.value)} />
+        <input data-testid="exp-shots" value={shots} onChange={(e) => setShots(e.target.value)} />
+        <label title="Percentages of the training split, the paper's Figure 2 (none: few-shot only)">Data %</label>
+        <input
+          data-testid="exp-percents"
+          value={percents}
+          onChange={(e) => setPercents(e.target.value)}
+          placeholder="e.g. 10,50,100 (optional)"
+        />
         <label>Seeds</label>
-        <input value={seeds} onChange={(e) => setSeeds(e.target.value)} />
+        <input data-testid="exp-seeds" value={seeds} onChange={(e) => setSeeds(e.target.value)} />
         <label>Learning rates</label>
-        <input value={lrs} onChange={(e) => setLrs(e.target.value)} />
+        <input data-testid="exp-lrs" value={lrs} onChange={(e) => setLrs(e.target.value)} />
         <label>Budget (minutes)</label>
         <input value={budget} onChange={(e) => setBudget(e.target.value)} placeholder="no limit" />
       </div>
-      <button className="primary" disabled={!dataDir.trim() || !modelIds.length || !methods.length} onClick={start}>
+      <button className="primary" data-testid="exp-start" disabled={!dataDir.trim() || !modelIds.length || !methods.length} onClick={start}>
         Start experiment
       </button>
       <ErrorBanner message={problem} onDismiss={() => setProblem(null)} />
@@ -129,9 +149,18 @@ export function ExperimentPanel({ models }: { models: ModelRecord[] }) {
 function ExperimentRow({ job, live }: { job: JobSummary; live?: JobProgress }) {
   const summary = useQuery('experiments:summary', job.status === 'completed' ? { id: job.id } : null);
   const running = job.status === 'running' || job.status === 'queued';
+  const number = job.number ?? job.id;
+  const figures = summary.value?.figures ?? [];
+  // The summary names its figures (SVG); only the files the job reported are served.
+  const resolve = (src: string) => (figures.includes(src) ? experimentFigureUrl(job.id, src) : null);
+  const referenced = new Set([...(summary.value?.markdown.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g) ?? [])].map((m) => m[1]));
+  // Figures the text does not show (an SVG-less report): each once, the SVG when there is one.
+  const extra = figures.filter(
+    (f) => !referenced.has(f) && (f.endsWith('.svg') || (f.endsWith('.png') && !figures.includes(f.replace(/\.png$/, '.svg')))),
+  );
   return (
-    <div className="experiment">
-      <b>Experiment {job.id}</b> · {job.status}
+    <div className="experiment" data-testid={`experiment-${number}`}>
+      <b>Experiment {number}</b> · {job.status}
       {running && live && (
         <span>
           {' '}
@@ -143,15 +172,15 @@ function ExperimentRow({ job, live }: { job: JobSummary; live?: JobProgress }) {
         </span>
       )}
       {job.error && <div className="error-text">{job.error}</div>}
+      {summary.error && <div className="error-text">{summary.error}</div>}
       {summary.value && (
-        <>
-          <pre className="config">{summary.value.markdown}</pre>
-          {summary.value.figures
-            .filter((f) => f.endsWith('.png'))
-            .map((f) => (
-              <img key={f} className="figure" src={experimentFigureUrl(job.id, f)} alt={f} />
-            ))}
-        </>
+        <details open className="experiment-summary">
+          <summary>Summary and figures</summary>
+          <Markdown text={summary.value.markdown} resolveImage={resolve} />
+          {extra.map((f) => (
+            <img key={f} className="figure" src={experimentFigureUrl(job.id, f)} alt={f} title={f} />
+          ))}
+        </details>
       )}
     </div>
   );

@@ -9,8 +9,8 @@ export function RunCharts({ metrics, color = '#2f6fde' }: { metrics: RunMetric[]
   return (
     <div className="charts">
       <LineChart title="loss" series={series('loss')} testId="chart-loss" />
-      <LineChart title="learning rate" series={series('lr')} log />
-      <LineChart title="training accuracy" series={series('accuracy')} />
+      <LineChart title="learning rate" series={series('lr')} log testId="chart-lr" />
+      <LineChart title="training accuracy" series={series('accuracy')} testId="chart-accuracy" />
     </div>
   );
 }

@@ -6,26 +6,26 @@ import type { ImageSummary, RunRecord } from '@shared/domain';
 import { client } from '../../api/client';
 import { useEvent, useQuery } from '../../api/hooks';
 import { ErrorBanner } from '../../components/ErrorBanner';
+import { plural } from '../../components/plural';
 import { ConfusionMatrix, type ValidationItem } from './ConfusionMatrix';
 import { RunCharts } from './RunCharts';
 
 const pct = (v: unknown) => (typeof v === 'number' ? `${(100 * v).toFixed(1)} %` : '–');
 const eta = (s?: number) =>
-  s === undefined || !Number.isFinite(s) ? '' : s > 90 ? `${Math.round(s / 60)} min left` : `${Math.round(s)} s left`;
+  s === undefined || !Number.isFinite(s) ? '' : s > 90 ? ` · ${Math.round(s / 60)} min left` : ` · ${Math.round(s)} s left`;
 
-export function RunDetails({
-  run,
-  images,
-  onChanged,
-  onOpenLabel,
-  onOpenResults,
-}: {
+interface Props {
   run: RunRecord;
+  /** The status to show ("cancelling…" while a cancel is on its way). */
+  status: string;
   images: ImageSummary[];
+  onCancel: () => Promise<void>;
   onChanged: () => void;
   onOpenLabel: (annotationId: number) => void;
   onOpenResults: (imageId: number, runId: number) => void;
-}) {
+}
+
+export function RunDetails({ run, status, images, onCancel, onChanged, onOpenLabel, onOpenResults }: Props) {
   const [version, setVersion] = useState(0);
   const [live, setLive] = useState<JobProgress | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -38,7 +38,7 @@ export function RunDetails({
       (p: JobProgress) => {
         if (p.runId !== run.id) return;
         setLive(p);
-        if (p.kind === 'train') setVersion((v) => v + 1);
+        if (p.kind === 'train' && p.loss !== undefined) setVersion((v) => v + 1);
         if (p.status !== 'running' && p.status !== 'queued') onChanged();
       },
       [run.id, onChanged],
@@ -57,30 +57,71 @@ export function RunDetails({
   const cfg = run.config as {
     method: string;
     model: string;
-    classes: { name: string; train: number; val: number }[];
+    classes: { name: string; train: number; val: number; includes?: string[] }[];
     settings: Record<string, unknown>;
   };
   const running = run.status === 'running' || run.status === 'queued';
+  const training = live?.kind === 'train' && live.loss !== undefined && (live.status === 'running' || live.status === 'queued');
+  const trainImages = cfg.classes.reduce((s, c) => s + c.train, 0);
+  // Before the first step there is nothing to plot: say what the run is doing instead.
+  const phase =
+    run.status === 'queued'
+      ? 'Waiting for the job before it to finish…'
+      : live?.phase && live.phase !== 'training'
+        ? `${live.phase[0].toUpperCase()}${live.phase.slice(1)}…`
+        : cfg.method === 'linear'
+          ? `Extracting features of ${plural(trainImages, 'training image')} with the frozen model; the probe's curves start after.`
+          : 'Loading the model and the first batch…';
+  const slides = images.filter((i) => i.kind === 'slide').map((i) => i.id);
 
   return (
     <section className="card run-details" data-testid={`run-${run.id}`}>
       <h2>
-        Run {run.id} · {cfg.method === 'lora' ? 'LoRA' : 'linear probe'} · <span data-testid="run-status">{run.status}</span>
+        Run {run.id} · {cfg.method === 'lora' ? 'LoRA' : 'linear probe'} ·{' '}
+        <span data-testid="run-status" className={`status-${run.status}`}>
+          {status}
+        </span>
       </h2>
-      {live && live.kind === 'train' && running && (
+      {running && status !== 'cancelling…' && (
         <div className="progress" data-testid="train-progress">
-          <progress max={live.total} value={live.step} /> step {live.step}/{live.total} · loss {live.loss?.toFixed(4)} · acc{' '}
-          {pct(live.accuracy)} · lr {live.lr?.toExponential(1)} · {live.imagesPerSecond?.toFixed(1)} img/s · {eta(live.etaSeconds)}
+          {training && live ? (
+            <>
+              <progress max={live.total} value={live.step} />
+              <span>
+                step {live.step}/{live.total} · loss {live.loss?.toFixed(4)}
+                {live.accuracy !== undefined && ` · acc ${pct(live.accuracy)}`}
+                {live.lr !== undefined && ` · lr ${live.lr.toExponential(1)}`}
+                {live.imagesPerSecond !== undefined && ` · ${live.imagesPerSecond.toFixed(1)} img/s`}
+                {eta(live.etaSeconds)}
+              </span>
+            </>
+          ) : (
+            <span className="phase">{phase}</span>
+          )}
+        </div>
+      )}
+      {status === 'cancelling…' && (
+        <div className="progress muted" data-testid="train-progress">
+          Cancelling: the run stops after its current step and keeps a checkpoint to resume from.
         </div>
       )}
       {live && live.kind === 'classify' && (live.status === 'running' || live.status === 'queued') && (
         <div className="progress" data-testid="classify-progress">
-          classifying <progress max={live.total} value={live.step} /> {live.step}/{live.total} patches · {live.imagesPerSecond?.toFixed(1)}{' '}
-          patches/s · {eta(live.etaSeconds)}
+          classifying <progress max={live.total} value={live.step} /> {live.step}/{live.total} patches
+          {live.imagesPerSecond !== undefined && ` · ${live.imagesPerSecond.toFixed(1)} patches/s`}
+          {eta(live.etaSeconds)}
         </div>
       )}
-      <div className="row">
-        {running && <button onClick={() => act(() => client.call('runs:cancel', { runId: run.id }))}>Cancel</button>}
+      <div className="row wrap">
+        {running && (
+          <button
+            data-testid="run-cancel"
+            disabled={status === 'cancelling…'}
+            onClick={() => onCancel().catch((e: Error) => setProblem(e.message))}
+          >
+            Cancel
+          </button>
+        )}
         {run.status === 'completed' && (
           <button
             data-testid="export-adapter"
@@ -89,12 +130,22 @@ export function RunDetails({
             Export adapter
           </button>
         )}
-        {exported && <span className="muted">saved as {exported}</span>}
+        {exported && (
+          <span className="muted ellipsis" title={exported}>
+            saved as {exported}
+          </span>
+        )}
         {(run.status === 'cancelled' || run.status === 'failed') && (
-          <button onClick={() => act(() => client.call('runs:resume', { runId: run.id }))}>Resume from checkpoint</button>
+          <button data-testid="run-resume" onClick={() => act(() => client.call('runs:resume', { runId: run.id }))}>
+            Resume from checkpoint
+          </button>
         )}
       </div>
-      {run.error && <pre className="error-text">{run.error}</pre>}
+      {run.error && !running && (
+        <pre className="error-text" data-testid="run-error">
+          {run.error}
+        </pre>
+      )}
       <RunCharts metrics={metrics.value ?? []} />
       {m && (
         <p data-testid="run-metrics">
@@ -106,30 +157,45 @@ export function RunDetails({
       <details>
         <summary>Configuration and data</summary>
         <p>
-          model {cfg.model} · seed {run.seed} · classes {cfg.classes.map((c) => `${c.name} (${c.train} + ${c.val})`).join(', ')}
+          model {cfg.model} · seed {run.seed} · classes{' '}
+          {cfg.classes.map((c) => `${c.name}${c.includes ? ` (with ${c.includes.join(', ')})` : ''} (${c.train} + ${c.val})`).join(', ')}
         </p>
         <pre className="config">{JSON.stringify(cfg.settings, null, 2)}</pre>
       </details>
       {run.status === 'completed' && (
         <div className="classify">
           <h3>Classify</h3>
+          <div className="row wrap">
+            <button data-testid="classify-all" onClick={() => setTargets(images.map((i) => i.id))}>
+              All ({images.length})
+            </button>
+            <button data-testid="classify-all-slides" disabled={!slides.length} onClick={() => setTargets(slides)}>
+              All slides ({slides.length})
+            </button>
+            <button data-testid="classify-none" disabled={!targets.length} onClick={() => setTargets([])}>
+              None
+            </button>
+          </div>
           <div className="class-checks">
-            {images.map((img) => (
-              <label key={img.id}>
-                <input
-                  type="checkbox"
-                  data-testid={`classify-image-${img.id}`}
-                  checked={targets.includes(img.id)}
-                  onChange={(e) => setTargets((t) => (e.target.checked ? [...t, img.id] : t.filter((x) => x !== img.id)))}
-                />{' '}
-                {img.path.split(/[\\/]/).pop()} {img.kind === 'slide' ? '(slide)' : ''}
-                {img.kind === 'slide' && (
-                  <button className="link" onClick={() => onOpenResults(img.id, run.id)}>
-                    results
-                  </button>
-                )}
-              </label>
-            ))}
+            {images.map((img) => {
+              const name = img.path.split(/[\\/]/).pop();
+              return (
+                <label key={img.id} title={img.path}>
+                  <input
+                    type="checkbox"
+                    data-testid={`classify-image-${img.id}`}
+                    checked={targets.includes(img.id)}
+                    onChange={(e) => setTargets((t) => (e.target.checked ? [...t, img.id] : t.filter((x) => x !== img.id)))}
+                  />{' '}
+                  <span className="ellipsis">{name}</span> {img.kind === 'slide' ? '(slide)' : ''}
+                  {img.kind === 'slide' && (
+                    <button className="link" onClick={() => onOpenResults(img.id, run.id)}>
+                      results
+                    </button>
+                  )}
+                </label>
+              );
+            })}
           </div>
           <button
             className="primary"
@@ -137,7 +203,7 @@ export function RunDetails({
             disabled={!targets.length}
             onClick={() => act(() => client.call('classify:start', { runId: run.id, imageIds: targets }))}
           >
-            Classify {targets.length} image{targets.length === 1 ? '' : 's'}
+            Classify {plural(targets.length, 'image')}
           </button>
         </div>
       )}

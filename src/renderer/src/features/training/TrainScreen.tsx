@@ -1,7 +1,8 @@
 // Models, a new run, and the run history; two runs can be put side by side.
-import { useCallback, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import type { JobProgress } from '@shared/api';
-import type { ClassNode } from '@shared/domain';
+import type { ClassNode, RunRecord } from '@shared/domain';
+import { client } from '../../api/client';
 import { useEvent, useQuery } from '../../api/hooks';
 import { ModelsPanel } from './ModelsPanel';
 import { NewRunForm } from './NewRunForm';
@@ -16,6 +17,13 @@ interface Props {
   onOpenResults: (imageId: number, runId: number) => void;
 }
 
+const active = (status: string) => status === 'running' || status === 'queued';
+
+/** A run's status as the user should read it: "cancelling…" from the click until the worker stops. */
+export function shownStatus(run: RunRecord, cancelling: ReadonlySet<number>): string {
+  return cancelling.has(run.id) && active(run.status) ? 'cancelling…' : run.status;
+}
+
 export function TrainScreen({ classes, version, onChanged, onOpenLabel, onOpenResults }: Props) {
   const [local, setLocal] = useState(0);
   const bump = useCallback(() => {
@@ -26,11 +34,37 @@ export function TrainScreen({ classes, version, onChanged, onOpenLabel, onOpenRe
   const runs = useQuery('runs:list', {}, version + local);
   const images = useQuery('images:list', { limit: 5000 }, version + local);
   const [shown, setShown] = useState<number[]>([]);
-  // A run that starts or ends changes the history.
+  const [cancelling, setCancelling] = useState<ReadonlySet<number>>(new Set());
+  // A job that starts, ends or changes state changes the history (queued -> running -> completed).
+  const lastStatus = useRef(new Map<string, string>());
   useEvent(
     'job:progress',
-    useCallback((p: JobProgress) => p.status !== 'running' && setLocal((v) => v + 1), []),
+    useCallback((p: JobProgress) => {
+      if (lastStatus.current.get(p.jobId) === p.status) return;
+      lastStatus.current.set(p.jobId, p.status);
+      setLocal((v) => v + 1);
+      if (p.runId !== null && !active(p.status))
+        setCancelling((c) => {
+          if (!c.has(p.runId!)) return c;
+          const next = new Set(c);
+          next.delete(p.runId!);
+          return next;
+        });
+    }, []),
   );
+  const cancel = useCallback(async (runId: number) => {
+    setCancelling((c) => new Set(c).add(runId));
+    try {
+      await client.call('runs:cancel', { runId });
+    } catch (e) {
+      setCancelling((c) => {
+        const next = new Set(c);
+        next.delete(runId);
+        return next;
+      });
+      throw e;
+    }
+  }, []);
 
   const list = runs.value ?? [];
   const visible = shown.length ? list.filter((r) => shown.includes(r.id)) : list.slice(0, 1);
@@ -48,7 +82,7 @@ export function TrainScreen({ classes, version, onChanged, onOpenLabel, onOpenRe
               {list.map((r) => {
                 const val = (r.metrics as { val?: { top1: number } | null } | null)?.val?.top1;
                 return (
-                  <tr key={r.id}>
+                  <tr key={r.id} data-testid={`run-row-${r.id}`}>
                     <td>
                       <input
                         type="checkbox"
@@ -58,10 +92,12 @@ export function TrainScreen({ classes, version, onChanged, onOpenLabel, onOpenRe
                       />
                     </td>
                     <td>#{r.id}</td>
-                    <td>{String(r.config.method)}</td>
-                    <td>{r.status}</td>
+                    <td>{r.config.method === 'lora' ? 'LoRA' : 'linear probe'}</td>
+                    <td className={`status-${r.status}`}>{shownStatus(r, cancelling)}</td>
                     <td>{val === undefined ? '' : `${(100 * val).toFixed(1)} %`}</td>
-                    <td className="muted">{new Date(r.createdAt).toLocaleString()}</td>
+                    <td className="muted" title={new Date(r.createdAt).toLocaleString()}>
+                      {new Date(r.createdAt).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })}
+                    </td>
                   </tr>
                 );
               })}
@@ -74,7 +110,9 @@ export function TrainScreen({ classes, version, onChanged, onOpenLabel, onOpenRe
           <RunDetails
             key={r.id}
             run={r}
+            status={shownStatus(r, cancelling)}
             images={images.value ?? []}
+            onCancel={() => cancel(r.id)}
             onChanged={bump}
             onOpenLabel={onOpenLabel}
             onOpenResults={onOpenResults}
