@@ -11,6 +11,18 @@ export function ClassManager({ classes, onChanged }: { classes: ClassNode[]; onC
   const [parentId, setParentId] = useState<number | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const flat = flattenClassTree(classes);
+  const byId = new Map(flat.map(({ node }) => [node.id, node]));
+  // "Abnormal › Squamous › HSIL": the tooltip of a name the sidebar has to cut.
+  const pathOf = (node: ClassNode): string => {
+    const names = [node.name];
+    for (
+      let p = node.parentId === null ? undefined : byId.get(node.parentId);
+      p;
+      p = p.parentId === null ? undefined : byId.get(p.parentId)
+    )
+      names.unshift(p.name);
+    return names.join(' › ');
+  };
 
   const act = async (fn: () => Promise<unknown>) => {
     try {
@@ -37,7 +49,7 @@ export function ClassManager({ classes, onChanged }: { classes: ClassNode[]; onC
       <ErrorBanner message={problem} onDismiss={() => setProblem(null)} />
       <ul className="class-list" data-testid="class-list">
         {flat.map(({ node, level }) => (
-          <ClassRow key={node.id} node={node} depth={level - 1} all={flat.map((f) => f.node)} act={act} />
+          <ClassRow key={node.id} node={node} depth={level - 1} path={pathOf(node)} all={flat.map((f) => f.node)} act={act} />
         ))}
         {flat.length === 0 && <li className="muted">No classes yet. Add one below, or import a labelled folder.</li>}
       </ul>

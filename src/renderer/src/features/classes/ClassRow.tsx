@@ -7,18 +7,20 @@ const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0'];
 interface Props {
   node: ClassNode;
   depth: number;
+  /** The names from the root down to this class, for the tooltip. */
+  path: string;
   all: ClassNode[];
   act: (fn: () => Promise<unknown>) => Promise<void>;
 }
 
-export function ClassRow({ node, depth, all, act }: Props) {
+export function ClassRow({ node, depth, path, all, act }: Props) {
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(node.name);
   const update = (patch: { name?: string; color?: string; shortcut?: string | null; parentId?: number | null }) =>
     act(() => client.call('classes:update', { id: node.id, ...patch }));
 
   return (
-    <li className="class-row" data-testid={`class-${node.name}`} style={{ paddingLeft: 8 + depth * 16 }}>
+    <li className="class-row" data-testid={`class-${node.name}`} style={{ paddingLeft: 4 + depth * 14 }}>
       <input
         type="color"
         className="swatch"
@@ -39,11 +41,19 @@ export function ClassRow({ node, depth, all, act }: Props) {
           }}
         />
       ) : (
-        <span className="class-name" title="Double-click to rename" onDoubleClick={() => setEditing(true)}>
+        <span className="class-name" title={`${path}\n(double-click to rename)`} onDoubleClick={() => setEditing(true)}>
           {node.name}
         </span>
       )}
-      <span className="count" data-testid={`count-${node.name}`} title="Labels (including subclasses)">
+      <span
+        className="count"
+        data-testid={`count-${node.name}`}
+        title={
+          node.children.length
+            ? `${node.totalCount} labels with its subclasses (${node.labelCount} of its own)`
+            : `${node.labelCount} labels`
+        }
+      >
         {node.totalCount}
       </span>
       <select

@@ -8,6 +8,10 @@ import { ImportPanel } from '../import/ImportPanel';
 import { TrainScreen } from '../training/TrainScreen';
 import { LabelScreen } from '../viewer/LabelScreen';
 import { parseRoute, routeHash, type Route } from './route';
+import { plural } from '../../components/plural';
+import { dialogOpen } from '../../components/useEscape';
+import { findShortcut, typingInto } from '../shortcuts/keymap';
+import { ShortcutSheet } from '../shortcuts/ShortcutSheet';
 
 export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onClose: () => void }) {
   // One counter invalidates every view after a change (labels, classes, imports, runs).
@@ -17,7 +21,21 @@ export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onCl
   const current = useQuery('project:current', {}, version);
   const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
   const [focus, setFocus] = useState<Annotation | undefined>(undefined);
+  const [keysShown, setKeysShown] = useState(false);
   useEvent('project:changed', bump);
+
+  // `?` shows every key, on every screen (the sheet is drawn from the keys' own table).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (typingInto(e.target) || dialogOpen()) return;
+      if (findShortcut(e, ['Anywhere'])?.id === 'help') {
+        e.preventDefault();
+        setKeysShown(true);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
 
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(window.location.hash));
@@ -58,10 +76,13 @@ export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onCl
         {tab({ screen: 'train' }, 'Train & classify', 'tab-train')}
         {counts && (
           <span className="muted" data-testid="project-counts">
-            {counts.images.image} images · {counts.images.slide} slides · {counts.annotations} labels
+            {plural(counts.images.image, 'image')} · {plural(counts.images.slide, 'slide')} · {plural(counts.annotations, 'label')}
           </span>
         )}
         <span className="spacer" />
+        <button className="icon" onClick={() => setKeysShown(true)} title="Keys and gestures (?)" aria-label="Keys and gestures">
+          ?
+        </button>
         <button onClick={onClose}>Close project</button>
       </header>
       {route.screen === 'image' && image.value?.id === route.imageId ? (
@@ -75,6 +96,7 @@ export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onCl
           focus={focus}
           onChanged={bump}
           onOpenImage={(id, at) => go({ screen: 'image', imageId: id, runId: null }, at)}
+          onOpenRun={(runId) => go({ screen: 'image', imageId: route.imageId, runId })}
           onBack={() => go({ screen: 'images' })}
         />
       ) : route.screen === 'train' ? (
@@ -92,10 +114,16 @@ export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onCl
           </aside>
           <main className="content">
             <ImportPanel onImported={bump} />
-            <ImageList classes={classes} version={version} onOpen={(id) => go({ screen: 'image', imageId: id, runId: null })} />
+            <ImageList
+              classes={classes}
+              version={version}
+              projectPath={project.path}
+              onOpen={(id) => go({ screen: 'image', imageId: id, runId: null })}
+            />
           </main>
         </div>
       )}
+      {keysShown && <ShortcutSheet onClose={() => setKeysShown(false)} />}
     </div>
   );
 }

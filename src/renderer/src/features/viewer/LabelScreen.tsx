@@ -1,6 +1,8 @@
 // Labelling one slide or image: number keys pick the class, a click drops a patch of the
 // project's patch size, Shift+drag draws a box, Delete removes the selection, Ctrl+Z and
-// Ctrl+Shift+Z undo and redo. Every change is committed at once.
+// Ctrl+Shift+Z undo and redo, arrows and +/- pan and zoom wherever the focus is. Every key is
+// looked up in the one key table (shortcuts/keymap.ts) that the `?` sheet lists. Every change
+// is committed at once.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { flattenClassTree } from '@shared/classes';
 import { boxAround, hitTest, type Point } from '@shared/boxGeometry';
@@ -13,6 +15,11 @@ import { SlideViewer, type SlideViewerHandle } from './SlideViewer';
 import { useLabels } from './useLabels';
 import { ResultsPanel } from './ResultsPanel';
 import { useResults } from './useResults';
+import { OverlayPicker } from './OverlayPicker';
+import { useQuery } from '../../api/hooks';
+import { usePersistentState } from '../../components/usePersistentState';
+import { dialogOpen } from '../../components/useEscape';
+import { findShortcut, SHORTCUTS, typingInto, type Scope } from '../shortcuts/keymap';
 
 interface Props {
   image: ImageRecord;
@@ -23,14 +30,16 @@ interface Props {
   version: number;
   onChanged: () => void;
   onOpenImage: (imageId: number, focus?: Annotation) => void;
+  /** Show another run's results on this image (null: none). */
+  onOpenRun: (runId: number | null) => void;
   onBack: () => void;
   focus?: Annotation;
 }
 
-const typing = (t: EventTarget | null) =>
-  t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement;
+/** Pan step: a fifth of the view (Shift: half of it). */
+const panStep = (shift: boolean) => (shift ? 0.5 : 0.2);
 
-export function LabelScreen({ image, runId, classes, settings, version, onChanged, onOpenImage, onBack, focus }: Props) {
+export function LabelScreen({ image, runId, classes, settings, version, onChanged, onOpenImage, onOpenRun, onBack, focus }: Props) {
   const flat = useMemo(() => flattenClassTree(classes).map((f) => f.node), [classes]);
   const byId = useMemo(() => new Map(flat.map((c) => [c.id, c])), [flat]);
   const [activeClassId, setActiveClassId] = useState<number | null>(flat[0]?.id ?? null);
@@ -40,6 +49,9 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
   const active = activeClassId === null ? undefined : byId.get(activeClassId);
   const results = useResults(runId, image.id, flat, onChanged);
   const reviewing = results.active ? results.current : null;
+  const [shown, setShown] = usePersistentState('cytotune.overlays', { labels: true });
+  const imageResults = useQuery('predictions:runs', { imageId: image.id }, version);
+  const runs = useQuery('runs:list', {}, version);
 
   useEffect(() => {
     if (activeClassId === null && flat[0]) setActiveClassId(flat[0].id);
@@ -59,34 +71,73 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (typing(e.target)) return;
-      const mod = e.ctrlKey || e.metaKey;
-      if (reviewing && !mod && (e.key === 'Enter' || /^[0-9]$/.test(e.key) || e.key === 'ArrowDown')) {
-        // The review queue owns Enter, digits and ↓ while it has patches to review.
-        e.preventDefault();
-        const cls = flat.find((c) => c.shortcut === e.key);
-        if (e.key === 'ArrowDown') results.skip(reviewing);
-        else if (e.key === 'Enter' || cls) void results.accept(reviewing, cls?.id).then(reload);
-        return;
-      }
-      if (mod && e.key.toLowerCase() === 'z') {
-        e.preventDefault();
-        void (e.shiftKey ? redo() : undo());
-        setSelectedId(null);
-      } else if (mod && e.key.toLowerCase() === 'y') {
-        e.preventDefault();
-        void redo();
-      } else if (/^[0-9]$/.test(e.key) && !mod) {
-        const cls = flat.find((c) => c.shortcut === e.key);
-        if (!cls) return;
-        if (selectedId !== null) void update(selectedId, { classId: cls.id });
-        setActiveClassId(cls.id);
-      } else if ((e.key === 'Delete' || e.key === 'Backspace') && selectedId !== null) {
-        e.preventDefault();
-        void remove(selectedId);
-        setSelectedId(null);
-      } else if (e.key === 'Escape') {
-        setSelectedId(null);
+      if (typingInto(e.target) || dialogOpen()) return;
+      // The review queue owns Enter, digits and S while it has patches to review.
+      const scopes: Scope[] = reviewing ? ['Review queue', 'Labelling', 'Viewer'] : ['Labelling', 'Viewer'];
+      const hit = findShortcut(e, [...scopes, 'Anywhere']);
+      if (!hit) return;
+      const v = viewer.current;
+      const cls = flat.find((c) => c.shortcut === e.key);
+      switch (hit.id) {
+        case 'reviewAccept':
+          e.preventDefault();
+          void results.accept(reviewing!).then(reload);
+          break;
+        case 'reviewCorrect':
+          e.preventDefault();
+          if (cls) void results.accept(reviewing!, cls.id).then(reload);
+          break;
+        case 'reviewSkip':
+          e.preventDefault();
+          void results.skip(reviewing!);
+          break;
+        case 'pickClass':
+          if (!cls) return;
+          if (selectedId !== null) void update(selectedId, { classId: cls.id });
+          setActiveClassId(cls.id);
+          break;
+        case 'undo':
+          e.preventDefault();
+          void undo();
+          setSelectedId(null);
+          break;
+        case 'redo':
+          e.preventDefault();
+          void redo();
+          break;
+        case 'deleteLabel':
+          if (selectedId === null) return;
+          e.preventDefault();
+          void remove(selectedId);
+          setSelectedId(null);
+          break;
+        case 'close':
+          setSelectedId(null);
+          break;
+        case 'panLeft':
+        case 'panRight':
+        case 'panUp':
+        case 'panDown': {
+          e.preventDefault();
+          const d = panStep(e.shiftKey);
+          const [dx, dy] = { panLeft: [-d, 0], panRight: [d, 0], panUp: [0, -d], panDown: [0, d] }[hit.id];
+          v?.panBy(dx, dy);
+          break;
+        }
+        case 'zoomIn':
+          e.preventDefault();
+          v?.zoomBy(1.5);
+          break;
+        case 'zoomOut':
+          e.preventDefault();
+          v?.zoomBy(1 / 1.5);
+          break;
+        case 'fit':
+          e.preventDefault();
+          v?.home();
+          break;
+        default:
+          break;
       }
     };
     window.addEventListener('keydown', onKey);
@@ -102,12 +153,12 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
   const overlay = useMemo(
     () => ({
       heat: results.active ? { cells: results.cells, opacity: results.opacity, highlight: results.focus?.box ?? null } : undefined,
-      boxes: labels.map((a) => ({ id: a.id, box: a.box, color: byId.get(a.classId)?.color ?? '#ffffff' })),
+      boxes: shown.labels ? labels.map((a) => ({ id: a.id, box: a.box, color: byId.get(a.classId)?.color ?? '#ffffff' })) : [],
       selectedId,
       draft: null,
       mpp: image.mpp,
     }),
-    [labels, byId, selectedId, image.mpp, results.active, results.cells, results.opacity, results.focus],
+    [labels, byId, selectedId, image.mpp, results.active, results.cells, results.opacity, results.focus, shown.labels],
   );
 
   const openPatch = (a: Annotation) => (a.imageId === image.id ? viewer.current?.flyTo(a.box) : onOpenImage(a.imageId, a));
@@ -119,14 +170,23 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
         <button onClick={onBack} title="Back to the image list">
           ← Images
         </button>
-        <span className="image-title" title={image.path}>
+        <span className="image-title" title={image.path} data-testid="image-title" tabIndex={-1}>
           {image.path.split(/[\\/]/).pop()}
         </span>
-        <span className="muted">
+        <span className="muted image-meta">
           {image.width}×{image.height}
-          {image.mpp ? ` · ${image.mpp.toFixed(3)} µm/px` : ''} · <span data-testid="label-count">{labels.length}</span> labels
+          {image.mpp ? ` · ${image.mpp.toFixed(3)} µm/px` : ''} · <span data-testid="label-count">{labels.length}</span>{' '}
+          {labels.length === 1 ? 'label' : 'labels'}
         </span>
         <span className="spacer" />
+        <OverlayPicker
+          choice={{ labels: shown.labels, runId }}
+          results={imageResults.value ?? []}
+          runs={runs.value ?? []}
+          labelCount={labels.length}
+          onLabels={(labelsShown) => setShown({ labels: labelsShown })}
+          onRun={onOpenRun}
+        />
         <button
           title="Labels (and this run's predictions) of this image as GeoJSON for QuPath"
           onClick={() => client.call('export:labels', { format: 'geojson', imageId: image.id, ...(runId ? { runId } : {}) }).then(download)}
@@ -160,6 +220,7 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
         </span>
       </div>
       <ErrorBanner message={error} onDismiss={clearError} />
+      <ErrorBanner message={results.problem} onDismiss={results.clearProblem} />
       <div className="label-body">
         <SlideViewer
           ref={viewer}
@@ -180,6 +241,8 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
               mode={results.mode}
               opacity={results.opacity}
               queue={results.queue}
+              waiting={results.waiting}
+              reviewed={results.reviewed}
               current={results.current}
               sort={results.sort}
               onMode={results.setMode}
@@ -187,6 +250,7 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
               onSort={results.setSort}
               onPick={results.pick}
               onAccept={(p, classId) => void results.accept(p, classId).then(reload)}
+              onSkip={(p) => void results.skip(p)}
             />
           )}
           <ShotsPanel
@@ -198,8 +262,14 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
             onOpenPatch={openPatch}
           />
           <p className="help muted">
-            <b>1–9, 0</b> pick class (or relabel the selection) · <b>click</b> drop a patch or select · <b>Shift+drag</b> draw · <b>drag</b>{' '}
-            a selected box to move · <b>Delete</b> remove · <b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b> undo / redo · arrows, +/− pan and zoom
+            {SHORTCUTS.filter((k) => k.scope === 'Labelling' || k.scope === 'Viewer')
+              .slice(0, 5)
+              .map((k) => (
+                <span key={k.id}>
+                  <b>{k.keys.join(' / ')}</b> {k.description} ·{' '}
+                </span>
+              ))}
+            <b>?</b> all keys and gestures
           </p>
         </aside>
       </div>

@@ -1,7 +1,8 @@
 // A run's predictions on this image: heatmap settings, patches sorted by a class's
 // probability or by uncertainty, and the review queue (least certain first) where Enter
-// accepts the prediction as a label and a class's number key corrects it.
+// accepts the prediction as a label, a class's number key corrects it and S skips it.
 import type { ClassNode, Prediction } from '@shared/domain';
+import { plural } from '../../components/plural';
 
 export type HeatMode = { kind: 'predicted' } | { kind: 'probability'; index: number };
 
@@ -11,6 +12,9 @@ interface Props {
   mode: HeatMode;
   opacity: number;
   queue: Prediction[];
+  /** Predictions not yet reviewed (skipped ones not counted). */
+  waiting: number;
+  reviewed: number;
   current: Prediction | null;
   sort: 'uncertainty' | 'probability';
   onMode: (m: HeatMode) => void;
@@ -18,6 +22,7 @@ interface Props {
   onSort: (s: 'uncertainty' | 'probability') => void;
   onPick: (p: Prediction) => void;
   onAccept: (p: Prediction, classId?: number) => void;
+  onSkip: (p: Prediction) => void;
 }
 
 export function ResultsPanel(props: Props) {
@@ -30,15 +35,15 @@ export function ResultsPanel(props: Props) {
   const counts = runClasses.map((c) => predictions.filter((p) => p.classId === c.id).length);
   return (
     <section className="results" aria-label="Results">
-      <h2>Predictions ({predictions.length} patches)</h2>
+      <h2>Predictions ({plural(predictions.length, 'patch')})</h2>
       <ul className="plain">
         {runClasses.map((c, i) => (
-          <li key={c.id}>
+          <li key={c.id} className="ellipsis" title={c.name}>
             <span className="dot" style={{ background: c.color }} /> {c.name}: <b data-testid={`predicted-${c.name}`}>{counts[i]}</b>
           </li>
         ))}
       </ul>
-      <div className="form-grid">
+      <div className="form-grid narrow">
         <label>Heatmap</label>
         <select
           data-testid="heat-mode"
@@ -66,7 +71,11 @@ export function ResultsPanel(props: Props) {
         />
       </div>
       <h3>
-        Review queue <span className="muted">({queue.length} left)</span>
+        Review queue{' '}
+        <span className="muted" data-testid="review-left">
+          ({props.waiting} left{props.reviewed ? ` · ${props.reviewed} reviewed` : ''}
+          {queue.length > props.waiting ? ` · ${queue.length - props.waiting} skipped` : ''})
+        </span>
       </h3>
       {current ? (
         <div className="review" data-testid="review-current">
@@ -74,9 +83,13 @@ export function ResultsPanel(props: Props) {
             predicted <b>{nameOf(current.classId)}</b> ({(100 * Math.max(...current.probabilities)).toFixed(0)} %), entropy{' '}
             {current.entropy.toFixed(3)}
           </p>
-          <div className="row">
+          {current.review?.decision === 'skipped' && <p className="muted">skipped earlier</p>}
+          <div className="row wrap">
             <button className="primary" data-testid="review-accept" onClick={() => props.onAccept(current)} title="Enter">
               Accept (Enter)
+            </button>
+            <button data-testid="review-skip" onClick={() => props.onSkip(current)} title="S">
+              Skip (S)
             </button>
             {runClasses
               .filter((c) => c.id !== current.classId)
@@ -87,16 +100,21 @@ export function ResultsPanel(props: Props) {
                 </button>
               ))}
           </div>
-          <p className="muted">Enter accepts · a class key corrects and accepts · ↓ skips</p>
+          <p className="muted">Enter accepts · a class key corrects and accepts · S skips · ? all keys</p>
         </div>
       ) : (
         <p className="muted">Nothing left to review.</p>
       )}
       <h3>
         Patches by{' '}
-        <select value={props.sort} onChange={(e) => props.onSort(e.target.value as 'uncertainty' | 'probability')}>
+        <select
+          className="fit"
+          aria-label="Sort patches by"
+          value={props.sort}
+          onChange={(e) => props.onSort(e.target.value as 'uncertainty' | 'probability')}
+        >
           <option value="uncertainty">uncertainty</option>
-          <option value="probability">probability of the heatmap class</option>
+          <option value="probability">probability of the heatmap's class</option>
         </select>
       </h3>
       <ol className="prediction-list">

@@ -30,7 +30,9 @@ export function ShotsPanel({ classes, target, activeClassId, version, onPickClas
           >
             <span className="key">{node.shortcut ?? '·'}</span>
             <span className="dot" style={{ background: node.color }} />
-            <span className="name">{node.name}</span>
+            <span className="name" title={node.name}>
+              {node.name}
+            </span>
             <span className="shot-count" data-testid={`shots-count-${node.name}`}>
               {node.labelCount}
             </span>

@@ -9,6 +9,12 @@ import { drawOverlay, type OverlayState, type ViewTransform } from './overlay';
 
 export interface SlideViewerHandle {
   flyTo(box: Box): void;
+  /** Pans by a fraction of the visible width and height (keys: arrows). */
+  panBy(fx: number, fy: number): void;
+  /** Zooms about the centre of the view (keys: + and -). */
+  zoomBy(factor: number): void;
+  /** The whole image (key: Home). */
+  home(): void;
 }
 
 interface Props {
@@ -26,6 +32,7 @@ type Gesture = { kind: 'draw'; start: Point; box: Box } | { kind: 'move'; id: nu
 
 export const SlideViewer = forwardRef<SlideViewerHandle, Props>(function SlideViewer(props, ref) {
   const hostRef = useRef<HTMLDivElement>(null);
+  const outerRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const viewerRef = useRef<OpenSeadragon.Viewer | null>(null);
   const propsRef = useRef(props);
@@ -83,7 +90,9 @@ export const SlideViewer = forwardRef<SlideViewerHandle, Props>(function SlideVi
       visibilityRatio: 0.5,
       animationTime: 0.5,
       gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: true },
-      keyboardNavEnabled: true,
+      // Keys pan and zoom wherever the focus is (LabelScreen, through the key table), not
+      // only when the canvas has it: OpenSeadragon's own keys would act twice.
+      keyboardNavEnabled: false,
     });
     viewerRef.current = viewer;
     const toImage = (p: OpenSeadragon.Point): Point | null => {
@@ -125,7 +134,16 @@ export const SlideViewer = forwardRef<SlideViewerHandle, Props>(function SlideVi
     viewer.addHandler('canvas-key', (e) => {
       if (/^[0-9]$/.test(e.originalEvent.key) || e.originalEvent.ctrlKey || e.originalEvent.metaKey) e.preventDefaultAction = true;
     });
-    viewer.addHandler('update-viewport', redraw);
+    viewer.addHandler('update-viewport', () => {
+      redraw();
+      // Where the view is, for tests and for anyone reading the DOM: zoom and centre (viewport units).
+      const outer = outerRef.current;
+      if (!outer) return;
+      const centre = viewer.viewport.getCenter(true);
+      outer.dataset.zoom = viewer.viewport.getZoom(true).toFixed(4);
+      outer.dataset.centerX = centre.x.toFixed(4);
+      outer.dataset.centerY = centre.y.toFixed(4);
+    });
     viewer.addHandler('resize', redraw);
     viewer.addHandler('open', () => {
       redraw();
@@ -154,10 +172,32 @@ export const SlideViewer = forwardRef<SlideViewerHandle, Props>(function SlideVi
       const margin = Math.max(box.w, box.h) * 2;
       viewer.viewport.fitBounds(item.imageToViewportRectangle(box.x - margin, box.y - margin, box.w + 2 * margin, box.h + 2 * margin));
     },
+    panBy(fx: number, fy: number) {
+      const viewport = viewerRef.current?.viewport;
+      if (!viewport) return;
+      const bounds = viewport.getBounds();
+      viewport.panBy(new OpenSeadragon.Point(fx * bounds.width, fy * bounds.height));
+      viewport.applyConstraints();
+    },
+    zoomBy(factor: number) {
+      const viewport = viewerRef.current?.viewport;
+      if (!viewport) return;
+      viewport.zoomBy(factor);
+      viewport.applyConstraints();
+    },
+    home() {
+      viewerRef.current?.viewport.goHome();
+    },
   }));
 
   return (
-    <div className="viewer-host" data-testid="viewer">
+    <div
+      ref={outerRef}
+      className="viewer-host"
+      data-testid="viewer"
+      data-boxes={props.overlay.boxes.length}
+      data-heat={props.overlay.heat?.cells.length ?? 0}
+    >
       <div ref={hostRef} className="osd" />
       <canvas ref={canvasRef} className="overlay" />
     </div>

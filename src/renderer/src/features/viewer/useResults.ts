@@ -1,6 +1,7 @@
-// A run's predictions on one image, the heatmap they draw and the review queue.
+// A run's predictions on one image, the heatmap they draw and the review queue. Decisions are
+// kept by main (predictions:accept / predictions:skip): a reopened queue goes on where it was.
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { ClassNode, Prediction, RunRecord } from '@shared/domain';
+import type { ClassNode, Prediction, PredictionReview, RunRecord } from '@shared/domain';
 import { client } from '../../api/client';
 import type { HeatCell } from './overlay';
 import type { HeatMode } from './ResultsPanel';
@@ -11,8 +12,8 @@ export function useResults(runId: number | null, imageId: number, classes: Class
   const [mode, setMode] = useState<HeatMode>({ kind: 'predicted' });
   const [opacity, setOpacity] = useState(0.45);
   const [sort, setSort] = useState<'uncertainty' | 'probability'>('uncertainty');
-  const [done, setDone] = useState<Set<number>>(new Set());
   const [picked, setPicked] = useState<Prediction | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
 
   useEffect(() => {
     if (runId === null) return;
@@ -25,8 +26,21 @@ export function useResults(runId: number | null, imageId: number, classes: Class
     () => ((run?.config.classes as { id: number }[] | undefined) ?? []).map((c) => byId.get(c.id)).filter((c): c is ClassNode => !!c),
     [run, byId],
   );
-  const queue = useMemo(() => [...predictions].filter((p) => !done.has(p.id)).sort((a, b) => b.entropy - a.entropy), [predictions, done]);
+  // Least certain first; what was skipped comes back after everything else.
+  const queue = useMemo(() => {
+    const open = predictions.filter((p) => !p.review || p.review.decision === 'skipped');
+    const byEntropy = (a: Prediction, b: Prediction) => b.entropy - a.entropy || a.id - b.id;
+    // Skipped ones in the order they were skipped, so skipping again moves one to the end.
+    const bySkip = (a: Prediction, b: Prediction) => a.review!.at.localeCompare(b.review!.at) || byEntropy(a, b);
+    return [...open.filter((p) => !p.review).sort(byEntropy), ...open.filter((p) => p.review).sort(bySkip)];
+  }, [predictions]);
+  const waiting = queue.filter((p) => !p.review).length;
+  const reviewed = predictions.length - queue.length;
   const current = queue[0] ?? null;
+  const decide = useCallback(
+    (id: number, review: PredictionReview | null) => setPredictions((list) => list.map((p) => (p.id === id ? { ...p, review } : p))),
+    [],
+  );
 
   const cells: HeatCell[] = useMemo(
     () =>
@@ -40,13 +54,34 @@ export function useResults(runId: number | null, imageId: number, classes: Class
 
   const accept = useCallback(
     async (p: Prediction, classId?: number) => {
-      await client.call('predictions:accept', { predictionId: p.id, classId });
-      setDone((d) => new Set(d).add(p.id));
+      // Decided at once, so a key pressed before main answers goes to the next patch.
+      const decision = (classId ?? p.classId) === p.classId ? 'accepted' : 'corrected';
+      decide(p.id, { decision, annotationId: null, actor: '', at: new Date().toISOString() });
+      try {
+        const label = await client.call('predictions:accept', { predictionId: p.id, classId });
+        decide(p.id, { decision, annotationId: label.id, actor: label.author, at: label.updatedAt });
+      } catch (e) {
+        decide(p.id, p.review ?? null);
+        setProblem((e as Error).message);
+        return;
+      }
+      setProblem(null);
       onChanged();
     },
-    [onChanged],
+    [onChanged, decide],
   );
-  const skip = useCallback((p: Prediction) => setDone((d) => new Set(d).add(p.id)), []);
+  const skip = useCallback(
+    async (p: Prediction) => {
+      decide(p.id, { decision: 'skipped', annotationId: null, actor: '', at: new Date().toISOString() });
+      try {
+        decide(p.id, await client.call('predictions:skip', { predictionId: p.id }));
+      } catch (e) {
+        decide(p.id, p.review ?? null);
+        setProblem((e as Error).message);
+      }
+    },
+    [decide],
+  );
 
   return {
     active: runId !== null,
@@ -60,7 +95,11 @@ export function useResults(runId: number | null, imageId: number, classes: Class
     setOpacity,
     sort,
     setSort,
+    problem,
+    clearProblem: () => setProblem(null),
     queue,
+    waiting,
+    reviewed,
     current,
     focus: picked ?? current,
     pick: setPicked,
