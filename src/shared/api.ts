@@ -25,7 +25,7 @@ import type {
   TrainingEstimate,
 } from './domain';
 import type { JobKind, WorkerProgress } from './jobs';
-import type { CaseSummary, CellRecord, DetectionRun, ScoredCell } from './cells';
+import type { CaseSummary, CellPreview, CellRecord, DetectionPresetInfo, DetectionRun, ScoredCell } from './cells';
 import { NAME_MAX_LENGTH, nameProblem, normaliseName } from './names';
 
 const id = z.number().int().positive();
@@ -173,6 +173,15 @@ const detectCells = z
     level: z.number().int().min(0).max(30).optional(),
   })
   .strict();
+const previewCells = z
+  .object({
+    imageId: id,
+    region: box,
+    preset: detectCells.shape.preset,
+    params: detectCells.shape.params,
+    level: detectCells.shape.level,
+  })
+  .strict();
 const listCells = z
   .object({ imageId: id, detectionRunId: id.optional(), region: box.optional(), limit: z.number().int().min(1).max(200_000).optional() })
   .strict();
@@ -228,6 +237,8 @@ export const api = {
   'jobs:cancel': channel<null>()(byId),
   'classify:start': channel<JobSummary>()(startClassify),
   'cells:detect': channel<DetectionRun>()(detectCells),
+  'cells:presets': channel<DetectionPresetInfo[]>()(empty),
+  'cells:preview': channel<CellPreview>()(previewCells),
   'cells:runs': channel<DetectionRun[]>()(z.object({ imageId: id }).strict()),
   'training:estimate': channel<TrainingEstimate>()(startRun),
   'cells:list': channel<CellRecord[]>()(listCells),

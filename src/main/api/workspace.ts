@@ -30,6 +30,7 @@ import { exportLabels } from '../export/exportLabels';
 import type { WorkerSpawner } from '../jobs/workerProcess';
 import { asApiError } from '../db/storageErrors';
 import { caseList, gallery, reviewSlide } from '../project/cellReview';
+import { detectionPresets, previewCells } from '../project/cellPreview';
 
 type Handlers = { [C in Channel]: (input: Input<C>) => Promise<Output<C>> | Output<C> };
 
@@ -209,6 +210,8 @@ export class Workspace {
         return job;
       },
       'cells:detect': (input) => this.requireCompute().startDetection(input),
+      'cells:presets': () => detectionPresets(),
+      'cells:preview': (input) => previewCells(p(), input),
       'cells:runs': ({ imageId }) => p().cells.runsForImage(p().requireImage(imageId).id),
       'cells:list': ({ imageId, detectionRunId, region, limit }) => {
         const image = p().requireImage(imageId);

@@ -10,6 +10,7 @@ import { patchThumbnail } from '../../slides/patches';
 import type { Project } from '../project/project';
 import type { Workspace } from '../api/workspace';
 import { labelBoxProblem } from '../../shared/labelBounds';
+import { boxAround } from '../../shared/boxGeometry';
 
 const notFound: SlideResponse = { status: 404, contentType: 'text/plain; charset=utf-8', body: 'not found', cacheControl: 'no-store' };
 const patchSize = 128;
@@ -68,6 +69,24 @@ export function createMediaRoutes(workspace: Workspace): (pathname: string) => P
         // The reason goes to the log; the response never names a file path.
         console.error(`[cytotune] patch ${label.id} unreadable:`, (err as Error).message);
         return { status: 500, contentType: 'text/plain; charset=utf-8', body: 'patch unreadable', cacheControl: 'no-store' };
+      }
+    }
+
+    // A detected cell: the patch a label on it would hold (the project's patch size, centred on the cell).
+    const cell = /^\/cells\/([1-9]\d{0,11})\.jpg$/.exec(pathname);
+    if (cell) {
+      const c = project?.cells.cell(Number(cell[1]));
+      const image = c && project?.images.get(c.imageId);
+      if (!project || !c || !image) return notFound;
+      const box = boxAround(c, project.settings.get().patchSize, image.width, image.height);
+      try {
+        const jpeg = await tilesFor(project).withSlide(String(c.imageId), (s) => patchThumbnail(s.reader, box, patchSize));
+        // The patch size may change: let the browser revalidate.
+        return { status: 200, contentType: 'image/jpeg', body: jpeg, cacheControl: 'no-cache' };
+      } catch (err) {
+        if (err instanceof TileNotFoundError) return notFound;
+        console.error(`[cytotune] cell ${c.id} unreadable:`, (err as Error).message);
+        return { status: 500, contentType: 'text/plain; charset=utf-8', body: 'cell unreadable', cacheControl: 'no-store' };
       }
     }
     return null;
