@@ -83,7 +83,10 @@ describe('train and classify from the workstation', () => {
     await expect.poll(liveLabels).toBe(before + 1);
     await page.keyboard.press('2'); // corrects the next one to Stroma and accepts it
     await expect.poll(liveLabels).toBe(before + 2);
-    const accepted = (await h.client.call('audit:list', { limit: 2 })).map((e) => (e.after as { source: string }).source);
-    expect(accepted).toEqual(['accepted-prediction', 'accepted-prediction']);
+    // Each acceptance is a label and a review decision, both in the audit log.
+    const audit = await h.client.call('audit:list', { limit: 4 });
+    const labels = audit.filter((e) => e.action === 'annotation.create').map((e) => (e.after as { source: string }).source);
+    expect(labels).toEqual(['accepted-prediction', 'accepted-prediction']);
+    expect(audit.filter((e) => e.entity === 'prediction').map((e) => e.action)).toEqual(['prediction.correct', 'prediction.accept']);
   });
 });
