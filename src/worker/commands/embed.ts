@@ -16,7 +16,7 @@ import type { OrtImporter } from '../onnx/ortRuntime';
 import { loadImageBatch } from '../preprocess/loadImages';
 import type { CommandIo } from './doctor';
 
-const USAGE = 'usage: cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation gelu|quick_gelu] [--engine auto|tfjs|onnx] [--backend tensorflow|wasm|cpu] [--batch N] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]';
+const USAGE = 'usage: cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation gelu|quick_gelu] [--engine auto|tfjs|onnx|onnx-int8] [--backend tensorflow|wasm|cpu] [--batch N] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]';
 
 /** Injection points for tests (onnxruntime-node cannot be uninstalled inside a test run). */
 export interface EmbedDeps {

@@ -13,7 +13,7 @@ import { pipelineFromOptions } from '../train/imagePipeline';
 import { loadTrainedModel, readRunConfig } from '../train/runDir';
 import type { CommandIo } from './train';
 
-export const PREDICT_USAGE = 'usage: cytotune predict --run RUN_DIR (--image IMG... | --folder DIR) [--csv OUT] [--checkpoint FILE] [--batch N] [--engine auto|tfjs|onnx] [--backend wasm|cpu|tensorflow]';
+export const PREDICT_USAGE = 'usage: cytotune predict --run RUN_DIR (--image IMG... | --folder DIR) [--csv OUT] [--checkpoint FILE] [--batch N] [--engine auto|tfjs|onnx|onnx-int8] [--backend wasm|cpu|tensorflow]';
 
 const IMAGE_EXT = /\.(bmp|png|jpe?g|tiff?|webp)$/i;
 

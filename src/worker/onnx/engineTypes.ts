@@ -6,9 +6,11 @@ import type { LoadEncoderOptions } from '../model/loadEncoder';
 import type { VitEncoder } from '../model/vit';
 import type { LinearHead } from '../train/linearHead';
 import type { OrtImporter } from './ortRuntime';
+import type { Int8Options } from './quantize';
 
-export type EngineChoice = 'auto' | 'tfjs' | 'onnx';
-export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs', 'onnx'];
+/** onnx-int8: ONNX Runtime on the int8 graph (quantize.ts); never chosen by auto by itself. */
+export type EngineChoice = 'auto' | 'tfjs' | 'onnx' | 'onnx-int8';
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs', 'onnx', 'onnx-int8'];
 
 export interface EngineOutputs {
   /** [n, outputDim] row-major. */
@@ -20,7 +22,7 @@ export interface EngineOutputs {
 }
 
 export interface InferenceEngine {
-  readonly name: 'onnx' | 'tfjs';
+  readonly name: 'onnx' | 'onnx-int8' | 'tfjs';
   /** Human-readable runtime, provider/backend and threads, e.g. for `embed` and `doctor`. */
   readonly detail: string;
   readonly config: EncoderConfig;
@@ -65,6 +67,8 @@ export interface EngineOptions {
   providers?: string[];
   /** Largest batch per runtime call (default 32 for ONNX Runtime, 8 for tfjs: wasm heap). */
   maxBatch?: number;
+  /** onnx-int8: weight quantization (default defaultInt8Options(): from this CPU's int8 kernels). */
+  int8?: Int8Options;
   /** Loads onnxruntime-node another way (tests simulate a missing package with it). */
   importer?: OrtImporter;
 }
