@@ -2,7 +2,7 @@
 // dynamic int8 (quantize_dynamic on nn.Linear) in the same run, at real ViT-B/16 and ViT-L/14
 // sizes with random weights, batch 32; plus how often int8 keeps fp32's top-1 class under a
 // random 10-class head, and its largest probability change.
-//   node --import tsx bench/int8.ts [--models B,L] [--runsB 3] [--runsL 2] [--threads N] [--no-torch] [--keep]
+//   node --import tsx bench/int8.ts [--models B,L] [--runsB 3] [--runsL 2] [--threads N] [--no-torch] [--keep] [--out int8.json]
 // Each engine is its own long-lived process (bench/onnxServers.ts), timed in alternation run by
 // run (A B C D, D C B A, ...) so other jobs on a shared machine slow them alike. Every call
 // gets new seeded images (the same sequence for both engines of a framework), so the timed runs
@@ -115,9 +115,10 @@ async function child(job: Job): Promise<void> {
   let calls = 0;
   await serveLines(ready, async (b) => {
     const x = images(++calls, b, def.spec.imageSize);
-    const t0 = performance.now();
+    const [t0, c0] = [performance.now(), process.cpuUsage()];
     const y = await engine.run(x, b);
-    return { seconds: (performance.now() - t0) / 1000, out: Array.from(y) } as { seconds: number };
+    const c = process.cpuUsage(c0); // all of ORT's threads: user + system microseconds
+    return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6, out: Array.from(y) } as { seconds: number };
   });
   await engine.dispose();
 }
@@ -185,12 +186,18 @@ interface Row {
   engine: string;
   threads: number;
   seconds: number[];
+  /** CPU time of each run (all threads): on a busy shared machine the steadier measure. */
+  cpuSeconds: number[];
   imagesPerSecond: number;
+  /** Images per CPU-second (median run): the work each engine needs, whatever else runs. */
+  imagesPerCpuSecond: number;
   gops: number;
   peakFraction: number;
   maxRssMb: number;
   xOrtFp32?: number;
   xTorchInt8?: number;
+  cpuXOrtFp32?: number;
+  cpuXTorchInt8?: number;
 }
 
 async function main(): Promise<void> {
@@ -239,13 +246,15 @@ async function main(): Promise<void> {
     }
     for (const s of servers) await s.server.run(WARMUP_BATCH);
     const times = new Map<string, number[]>();
+    const cpuTimes = new Map<string, number[]>();
     const outs = new Map<string, number[]>();
     for (let r = 0; r < runs; r++) {
       for (const s of r % 2 ? [...servers].reverse() : servers) {
-        const reply = (await s.server.run(BATCH)) as { seconds: number; out?: number[] };
+        const reply = (await s.server.run(BATCH)) as { seconds: number; cpuSeconds: number; out?: number[] };
         times.set(s.engine, [...(times.get(s.engine) ?? []), reply.seconds]);
+        cpuTimes.set(s.engine, [...(cpuTimes.get(s.engine) ?? []), reply.cpuSeconds]);
         outs.set(s.engine, [...(outs.get(s.engine) ?? []), ...(reply.out ?? [])]);
-        log(`${def.name} ${s.engine} run ${r + 1}: ${reply.seconds.toFixed(2)} s`);
+        log(`${def.name} ${s.engine} run ${r + 1}: ${reply.seconds.toFixed(2)} s (CPU ${reply.cpuSeconds.toFixed(2)} s)`);
       }
     }
     const flop = flopsPerImage(def.spec);
@@ -253,6 +262,7 @@ async function main(): Promise<void> {
       const { maxRssMb, blas } = (await s.server.quit()) as { maxRssMb: number; blas?: string };
       if (blas) notes.add(`torch BLAS: ${blas}`);
       const secs = times.get(s.engine)!;
+      const cpu = cpuTimes.get(s.engine)!;
       const ips = BATCH / median(secs);
       const gops = (flop.total * ips) / 1e9;
       rows.push({
@@ -260,7 +270,9 @@ async function main(): Promise<void> {
         engine: s.engine,
         threads,
         seconds: secs,
+        cpuSeconds: cpu,
         imagesPerSecond: ips,
+        imagesPerCpuSecond: BATCH / median(cpu),
         gops,
         peakFraction: gops / (s.int8 ? pk.int8 : pk.fp32),
         maxRssMb,
@@ -280,18 +292,21 @@ async function main(): Promise<void> {
     const same = (e: string) => rows.find((x) => x.model === r.model && x.engine === e);
     if (same('ORT fp32')) r.xOrtFp32 = r.imagesPerSecond / same('ORT fp32')!.imagesPerSecond;
     if (same('PyTorch int8')) r.xTorchInt8 = r.imagesPerSecond / same('PyTorch int8')!.imagesPerSecond;
+    if (same('ORT fp32')) r.cpuXOrtFp32 = r.imagesPerCpuSecond / same('ORT fp32')!.imagesPerCpuSecond;
+    if (same('PyTorch int8')) r.cpuXTorchInt8 = r.imagesPerCpuSecond / same('PyTorch int8')!.imagesPerCpuSecond;
   }
   const f = (x: number | undefined, d = 2) => (x === undefined ? '-' : x.toFixed(d));
+  const cpuGops = (r: Row) => (r.gops / r.imagesPerSecond) * r.imagesPerCpuSecond;
   const totalSeconds = (performance.now() - started) / 1000;
   console.log(`\nInt8 inference, random weights, batch ${BATCH}, ${new Date().toISOString()}, ${cpus()[0]?.model}, ${threads} threads`);
   console.log(`peak: fp32 ${pk.fp32.toFixed(0)} GFLOP/s, int8 ${pk.int8.toFixed(0)} GOP/s = ${pk.basis}`);
   console.log(
-    '| model | engine | runs | median s / batch | images / s | x ORT fp32 | x PyTorch int8 | GOP/s (model FLOP) | % of peak | peak RSS MB |',
+    '| model | engine | runs | median s / batch | images / s | x ORT fp32 | x PyTorch int8 | GOP/s (model FLOP) | % of peak | images / CPU-s | x ORT fp32 (CPU) | x PyTorch int8 (CPU) | GOP / CPU-s | % of 1-core peak | peak RSS MB |',
   );
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows)
     console.log(
-      `| ${r.model} | ${r.engine} | ${r.seconds.length} | ${f(median(r.seconds), 2)} | ${f(r.imagesPerSecond)} | ${f(r.xOrtFp32)} | ${f(r.xTorchInt8)} | ${f(r.gops, 0)} | ${f(100 * r.peakFraction, 0)} | ${r.maxRssMb.toFixed(0)} |`,
+      `| ${r.model} | ${r.engine} | ${r.seconds.length} | ${f(median(r.seconds), 2)} | ${f(r.imagesPerSecond)} | ${f(r.xOrtFp32)} | ${f(r.xTorchInt8)} | ${f(r.gops, 0)} | ${f(100 * r.peakFraction, 0)} | ${f(r.imagesPerCpuSecond)} | ${f(r.cpuXOrtFp32)} | ${f(r.cpuXTorchInt8)} | ${f(cpuGops(r), 0)} | ${f((100 * cpuGops(r) * pk.cores) / (r.engine.endsWith('int8') ? pk.int8 : pk.fp32), 0)} | ${r.maxRssMb.toFixed(0)} |`,
     );
   console.log(
     '\n| model | pair | images | top-1 agreement (random 10-class head) | max prob diff | embedding rel. error | error / spread across images |',
@@ -309,7 +324,7 @@ async function main(): Promise<void> {
   );
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'int8.json');
+  const file = join(dir, arg('out', 'int8.json'));
   const doc = {
     date: new Date().toISOString(),
     cpu: cpus()[0]?.model,

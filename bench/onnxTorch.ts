@@ -99,8 +99,8 @@ with torch.inference_mode():
         b = int(cmd[1]); calls += 1
         # outputs: new images every call (seeded by the call's number) and the outputs returned.
         x = torch.randn(b, 3, S, S, generator=torch.Generator().manual_seed(calls)) if c.get('outputs') else inputs.setdefault(b, torch.randn(b, 3, S, S))
-        t = time.perf_counter(); y = m(x); sec = time.perf_counter() - t
-        print(json.dumps(dict(seconds=sec, out=y.flatten().tolist()) if c.get('outputs') else dict(seconds=sec)), flush=True)
+        t = time.perf_counter(); cpu = time.process_time(); y = m(x); sec = time.perf_counter() - t; cpu = time.process_time() - cpu
+        print(json.dumps(dict(seconds=sec, cpuSeconds=cpu, out=y.flatten().tolist()) if c.get('outputs') else dict(seconds=sec, cpuSeconds=cpu)), flush=True)
 blas = sorted({l.split('/')[-1].strip() for l in open('/proc/self/maps') if 'blas' in l.lower()})
 print(json.dumps(dict(maxRssMb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, blas=', '.join(blas) or 'none loaded')), flush=True)
 `;
