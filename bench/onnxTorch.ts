@@ -84,8 +84,11 @@ class Vit(nn.Module):
         y = s.norm(s.blocks(x)[:, 0])
         return y @ s.projection if s.projection is not None else y
 m = Vit().eval()
-print(json.dumps(dict(ready=True, torch=torch.__version__)), flush=True)
+if c.get('int8'):  # bench/int8.ts: PyTorch's own dynamic int8 (per-tensor weights, nn.Linear only)
+    m = torch.ao.quantization.quantize_dynamic(m, {nn.Linear}, dtype=torch.qint8)
+print(json.dumps(dict(ready=True, torch=torch.__version__, qengine=torch.backends.quantized.engine)), flush=True)
 inputs = {}
+calls = 0
 with torch.inference_mode():
     while True:
         line = sys.stdin.readline()
@@ -93,9 +96,11 @@ with torch.inference_mode():
         cmd = line.split()
         if not cmd: continue
         if cmd[0] == 'quit': break
-        b = int(cmd[1]); x = inputs.setdefault(b, torch.randn(b, 3, S, S))
-        t = time.perf_counter(); y = m(x); sec = time.perf_counter() - t
-        print(json.dumps(dict(seconds=sec)), flush=True)
+        b = int(cmd[1]); calls += 1
+        # outputs: new images every call (seeded by the call's number) and the outputs returned.
+        x = torch.randn(b, 3, S, S, generator=torch.Generator().manual_seed(calls)) if c.get('outputs') else inputs.setdefault(b, torch.randn(b, 3, S, S))
+        t = time.perf_counter(); cpu = time.process_time(); y = m(x); sec = time.perf_counter() - t; cpu = time.process_time() - cpu
+        print(json.dumps(dict(seconds=sec, cpuSeconds=cpu, out=y.flatten().tolist()) if c.get('outputs') else dict(seconds=sec, cpuSeconds=cpu)), flush=True)
 blas = sorted({l.split('/')[-1].strip() for l in open('/proc/self/maps') if 'blas' in l.lower()})
 print(json.dumps(dict(maxRssMb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, blas=', '.join(blas) or 'none loaded')), flush=True)
 `;
@@ -108,9 +113,20 @@ export function findTorchPython(): string | null {
   return null;
 }
 
-/** A torch process serving "run <batch>" (see onnxServers.ts), warm-up left to the caller. */
-export function startTorchServer(py: string, spec: TorchModelSpec, threads: number, core: OpenBlasCore): Promise<BenchServer> {
-  return BenchServer.start(`pytorch ${threads}t`, py, ['-c', SCRIPT, JSON.stringify({ ...spec, threads })], {
+/**
+ * A torch process serving "run <batch>" (see onnxServers.ts), warm-up left to the caller.
+ * int8: quantize_dynamic on every nn.Linear; outputs: fresh seeded images per call, and each
+ * reply carries the flattened outputs as `out`.
+ */
+export function startTorchServer(
+  py: string,
+  spec: TorchModelSpec,
+  threads: number,
+  core: OpenBlasCore,
+  extra: { int8?: boolean; outputs?: boolean } = {},
+): Promise<BenchServer> {
+  const label = `pytorch${extra.int8 ? ' int8' : ''} ${threads}t`;
+  return BenchServer.start(label, py, ['-c', SCRIPT, JSON.stringify({ ...spec, threads, ...extra })], {
     ...process.env,
     // OpenMP threads spinning against OpenBLAS's pthreads made 2 threads slower than 1 (compute-measurements §4).
     OMP_WAIT_POLICY: 'PASSIVE',

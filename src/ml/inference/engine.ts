@@ -1,5 +1,7 @@
-// Engine selection: `--engine auto|tfjs|onnx`. auto = ONNX Runtime when onnxruntime-node loads
-// (and opens the graph), else TensorFlow.js; onnx without the package is a clear error.
+// Engine selection: `--engine auto|tfjs|onnx|onnx-int8`. auto = ONNX Runtime (fp32) when
+// onnxruntime-node loads (and opens the graph), else TensorFlow.js; onnx or onnx-int8 without
+// the package is a clear error. onnx-int8 runs the int8 graph (quantize.ts); a caller lets auto
+// use it only after int8Agreement (int8Agreement.ts) passed on its own images.
 //
 //   const engine = await createInferenceEngine({ checkpoint, adapter, head, engine: 'auto' });
 //   try { const probs = await engine.run(nchw, n); } finally { await engine.dispose(); }
@@ -13,26 +15,23 @@ import { ENGINE_CHOICES, type EngineChoice } from '../../shared/jobs';
 import { installedProviders, loadOnnxRuntime, type OrtImporter, type OrtModule } from './ortRuntime';
 import { createTfjsEngine } from './tfjsEngine';
 
-export {
-  EngineError,
-  type EngineOptions,
-  type EngineOutputs,
-  type InferenceEngine,
-} from './engineTypes';
+export { EngineError, type EngineOptions, type EngineOutputs, type InferenceEngine } from './engineTypes';
 export { checkpointConfig } from '../onnx/checkpointConfig';
+export { DEFAULT_INT8_BAR, int8Agreement, int8AgreementPassed, type Int8Agreement } from './int8Agreement';
 
 /** Parses a command-line value; undefined means 'auto'. Throws EngineError for anything else. */
 export function parseEngineChoice(value: string | undefined): EngineChoice {
   if (value === undefined) return 'auto';
   if (!(ENGINE_CHOICES as readonly string[]).includes(value))
-    throw new EngineError('invalid-engine-options', `--engine must be auto, tfjs or onnx (got ${value})`);
+    throw new EngineError('invalid-engine-options', `--engine must be auto, tfjs or onnx (got ${value}), or onnx-int8 for the int8 graph`);
   return value as EngineChoice;
 }
 
-export type EngineResolution = { engine: 'onnx'; ort: OrtModule; version: string; reason: string } | { engine: 'tfjs'; reason: string };
+export type EngineResolution =
+  { engine: 'onnx' | 'onnx-int8'; ort: OrtModule; version: string; reason: string } | { engine: 'tfjs'; reason: string };
 
 /**
- * Which runtime `choice` means on this installation, and why. 'onnx' without a loadable
+ * Which runtime `choice` means on this installation, and why. onnx or onnx-int8 without a loadable
  * onnxruntime-node throws EngineError kind 'engine-unavailable' (what to install, or use tfjs).
  */
 export async function resolveEngine(choice: EngineChoice = 'auto', importer?: OrtImporter): Promise<EngineResolution> {
@@ -40,12 +39,12 @@ export async function resolveEngine(choice: EngineChoice = 'auto', importer?: Or
   const ort = await loadOnnxRuntime(importer);
   if (ort.ok)
     return {
-      engine: 'onnx',
+      engine: choice === 'onnx-int8' ? 'onnx-int8' : 'onnx',
       ort: ort.ort,
       version: ort.version,
-      reason: choice === 'onnx' ? 'requested with --engine onnx' : 'onnxruntime-node is installed',
+      reason: choice === 'auto' ? 'onnxruntime-node is installed' : `requested with --engine ${choice}`,
     };
-  if (choice === 'onnx') throw new EngineError('engine-unavailable', `--engine onnx: ${ort.reason}; or use --engine tfjs`);
+  if (choice !== 'auto') throw new EngineError('engine-unavailable', `--engine ${choice}: ${ort.reason}; or use --engine tfjs`);
   return { engine: 'tfjs', reason: ort.reason };
 }
 
@@ -62,10 +61,10 @@ export async function createInferenceEngine(o: EngineOptions): Promise<Inference
   const r = await resolveEngine(o.engine ?? 'auto', o.importer);
   if (r.engine === 'tfjs') return createTfjsEngine(o, o.engine === 'tfjs' ? undefined : r.reason);
   try {
-    return await createOnnxEngine(r.ort, r.version, o);
+    return await createOnnxEngine(r.ort, r.version, o, r.engine === 'onnx-int8' ? 'int8' : 'fp32');
   } catch (err) {
     // Only auto falls back, and only when ONNX Runtime itself refused the graph.
-    if (o.engine !== 'onnx' && err instanceof OrtSessionError) return createTfjsEngine(o, err.message.split('\n')[0]);
+    if ((o.engine ?? 'auto') === 'auto' && err instanceof OrtSessionError) return createTfjsEngine(o, err.message.split('\n')[0]);
     throw err;
   }
 }

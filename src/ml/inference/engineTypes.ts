@@ -7,7 +7,7 @@ import type { VitEncoder } from '../models/vit';
 import type { LinearHead } from '../adapters/linearHead';
 import type { OrtImporter } from './ortRuntime';
 import type { EngineChoice } from '../../shared/jobs';
-
+import type { Int8Options } from '../onnx/quantize';
 
 export interface EngineOutputs {
   /** [n, outputDim] row-major. */
@@ -19,7 +19,7 @@ export interface EngineOutputs {
 }
 
 export interface InferenceEngine {
-  readonly name: 'onnx' | 'tfjs';
+  readonly name: 'onnx' | 'onnx-int8' | 'tfjs';
   /** Human-readable runtime, provider/backend and threads, e.g. for `embed` and `doctor`. */
   readonly detail: string;
   readonly config: EncoderConfig;
@@ -64,6 +64,8 @@ export interface EngineOptions {
   providers?: string[];
   /** Largest batch per runtime call (default 32 for ONNX Runtime, 8 for tfjs: wasm heap). */
   maxBatch?: number;
+  /** onnx-int8: weight quantization (default defaultInt8Options(): from this CPU's int8 kernels). */
+  int8?: Int8Options;
   /** Loads onnxruntime-node another way (tests simulate a missing package with it). */
   importer?: OrtImporter;
 }

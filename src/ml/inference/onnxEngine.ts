@@ -15,6 +15,7 @@ import { cachedModelPath, cacheKey, defaultOnnxCacheDir, lookupCached, pruneCach
 import { adapterHash, headHash } from '../onnx/modelIdentity';
 import { openSession, type OrtModule, type SessionChoice } from './ortRuntime';
 import type { ProtoMessage } from '../onnx/protobuf';
+import { defaultInt8Options, type Int8Options, type Precision } from '../onnx/quantize';
 
 /** Thrown when ONNX Runtime refuses the session (auto mode then falls back to tfjs). */
 export class OrtSessionError extends Error {
@@ -53,18 +54,24 @@ async function plan(o: EngineOptions): Promise<Plan> {
 }
 
 /** Builds the graph and hands it to `write` while the encoder's weights are alive. */
-function exportModel<R>(p: Plan, o: EngineOptions, write: (model: ProtoMessage) => R): R {
+function exportModel<R>(p: Plan, o: EngineOptions, int8: Int8Options | null, write: (model: ProtoMessage) => R): R {
   const { encoder, owned } = p.load();
   try {
     const overrides = o.adapter ? mergedOverrides(encoder, o.adapter) : undefined;
-    return write(buildVitModel(encoder.config, hostWeightsOf(encoder), { overrides, head: o.head ? hostHead(o.head) : null }));
+    return write(buildVitModel(encoder.config, hostWeightsOf(encoder), { overrides, head: o.head ? hostHead(o.head) : null, int8 }));
   } finally {
     if (owned) encoder.dispose();
   }
 }
 
-export async function createOnnxEngine(ort: OrtModule, version: string, o: EngineOptions): Promise<OnnxEngine> {
+export async function createOnnxEngine(
+  ort: OrtModule,
+  version: string,
+  o: EngineOptions,
+  precision: Precision = 'fp32',
+): Promise<OnnxEngine> {
   const p = await plan(o);
+  const int8 = precision === 'int8' ? (o.int8 ?? defaultInt8Options()) : null;
   const cfg = p.config;
   const head = o.head ?? null;
   if (head && head.inputDim !== cfg.outputDim)
@@ -79,14 +86,15 @@ export async function createOnnxEngine(ort: OrtModule, version: string, o: Engin
     config: cfg,
     adapter: o.adapter ? adapterHash(o.adapter) : null,
     head: head ? headHash(head) : null,
+    precision: int8 ? { int8: int8.weightMax } : 'fp32',
   });
-  const path = cacheDir && p.weightsId ? cachedModelPath(cacheDir, key, cfg.family) : null;
+  const path = cacheDir && p.weightsId ? cachedModelPath(cacheDir, key, int8 ? `${cfg.family}-int8` : cfg.family) : null;
 
   const t0 = performance.now();
   let cache: OnnxEngineInfo['cache'] = path ? 'hit' : 'off';
   let source: string | Uint8Array | null = path ? lookupCached(path) : null;
   if (!source) {
-    source = exportModel(p, o, (model) => {
+    source = exportModel(p, o, int8, (model) => {
       if (path) {
         try {
           writeModelFile(path, model);
@@ -110,7 +118,7 @@ export async function createOnnxEngine(ort: OrtModule, version: string, o: Engin
     if (cache !== 'hit') throw new OrtSessionError(`ONNX Runtime could not open the exported graph: ${(err as Error).message}`);
     // A damaged cache file (e.g. a disk filled up mid-write elsewhere): rebuild it once.
     rmSync(path!, { force: true });
-    exportModel(p, o, (model) => writeModelFile(path!, model));
+    exportModel(p, o, int8, (model) => writeModelFile(path!, model));
     cache = 'miss';
     chosen = await openSession(ort, path!, { threads: o.threads, providers: o.providers, spinning: o.spinning }).catch((e: Error) => {
       throw new OrtSessionError(`ONNX Runtime could not open the exported graph: ${e.message}`);
@@ -128,13 +136,15 @@ export async function createOnnxEngine(ort: OrtModule, version: string, o: Engin
     runInChunks(batch, n, per, maxBatch, { embedding: cfg.outputDim, classes: head?.numClasses ?? null }, async (chunk, m) => {
       const r = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', chunk, [m, 3, S, S]) }, fetches);
       const data = (name: string) => r[name].data as Float32Array;
-      return head ? [data(ONNX_OUTPUTS.embeddings), data(ONNX_OUTPUTS.logits), data(ONNX_OUTPUTS.probabilities)] : [data(ONNX_OUTPUTS.embeddings)];
+      return head
+        ? [data(ONNX_OUTPUTS.embeddings), data(ONNX_OUTPUTS.logits), data(ONNX_OUTPUTS.probabilities)]
+        : [data(ONNX_OUTPUTS.embeddings)];
     });
 
   const provider = chosen.provider + (chosen.fallback ? `; not ${chosen.fallback}` : '');
   return {
-    name: 'onnx',
-    detail: `onnxruntime-node ${version} (${chosen.provider} provider, ${chosen.threads} thread${chosen.threads === 1 ? '' : 's'}, graph cache ${cache})`,
+    name: int8 ? 'onnx-int8' : 'onnx',
+    detail: `onnxruntime-node ${version}${int8 ? ' int8' : ''} (${chosen.provider} provider, ${chosen.threads} thread${chosen.threads === 1 ? '' : 's'}, graph cache ${cache})`,
     config: cfg,
     output: head ? 'probabilities' : 'embeddings',
     outputSize: head ? head.numClasses : cfg.outputDim,

@@ -16,8 +16,10 @@ import {
   type HostVitWeights,
   type ProjectionOverrides,
 } from './hostWeights';
+import { int8Attention } from './int8Attention';
 import type { ProtoMessage } from './protobuf';
 import type { ProjectionName } from '../../shared/training';
+import { quantizedDense, type Int8Options } from './quantize';
 
 /** [rows, cols] row-major -> [cols, rows]. */
 function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
@@ -36,12 +38,20 @@ export interface VitExportOptions {
   /** Merged LoRA (or any) replacements of q, k, v, o per block, keyed by layerKey(block, name). */
   overrides?: ProjectionOverrides;
   head?: HostHead | null;
+  /**
+   * Int8 graph (quantize.ts, int8Attention.ts): q, k, v, o, fc1, fc2 as int8 MatMulInteger;
+   * attention maths, LayerNorm, GELU, the patch Conv, the projection and the head stay float32.
+   */
+  int8?: Int8Options | null;
 }
 
 class VitGraph {
   readonly g = new GraphBuilder('cytotune_vit');
 
-  constructor(private readonly cfg: EncoderConfig) {}
+  constructor(
+    private readonly cfg: EncoderConfig,
+    private readonly int8: Int8Options | null = null,
+  ) {}
 
   layerNorm(x: string, ln: HostLayerNorm, name: string): string {
     const w = this.cfg.width;
@@ -54,7 +64,8 @@ class VitGraph {
    * x [..., in] @ w [in, out] + b as MatMul + Add: ONNX Runtime prepacks constant MatMul weights
    * (2-D Gemm with its bias measured ~10 % slower here) and fuses fc1's Add + GELU into BiasGelu.
    */
-  dense(x: string, d: HostDense, name: string): string {
+  dense(x: string, d: HostDense, name: string, float32 = false): string {
+    if (this.int8 && !float32) return quantizedDense(this.g, x, d, name, this.int8);
     const y = this.g.op('MatMul', [x, this.g.weight(`${name}.w`, [d.inDim, d.outDim], d.w)], {}, `${name}_mm`);
     return d.b ? this.g.op('Add', [y, this.g.weight(`${name}.b`, [d.outDim], d.b)], {}, name) : y;
   }
@@ -110,8 +121,13 @@ class VitGraph {
     const p = `blocks.${i}`;
     const proj = (name: ProjectionName): HostDense => overrides?.get(layerKey(i, name)) ?? B[name];
     const h = this.layerNorm(x, B.ln1, `${p}.ln1`);
-    const [q, k, v] = this.qkv(h, proj('q'), proj('k'), proj('v'), `${p}.qkv`);
-    let o = this.dense(this.attention(q, k, v, `${p}.attn`), proj('o'), `${p}.o`);
+    let ctx: string;
+    if (this.int8) ctx = int8Attention(g, h, { q: proj('q'), k: proj('k'), v: proj('v') }, this.cfg.heads, `${p}.attn`, this.int8);
+    else {
+      const [q, k, v] = this.qkv(h, proj('q'), proj('k'), proj('v'), `${p}.qkv`);
+      ctx = this.attention(q, k, v, `${p}.attn`);
+    }
+    let o = this.dense(ctx, proj('o'), `${p}.o`);
     if (B.ls1) o = g.op('Mul', [o, g.weight(`${p}.ls1`, [this.cfg.width], B.ls1)]);
     const x1 = g.op('Add', [x, o], {}, `${p}.res1`);
     let m = this.dense(this.activation(this.dense(this.layerNorm(x1, B.ln2, `${p}.ln2`), B.fc1, `${p}.fc1`)), B.fc2, `${p}.fc2`);
@@ -140,7 +156,7 @@ class VitGraph {
 /** The ONNX ModelProto of `W` (from hostWeightsOf) under `config`, ready to serialise. */
 export function buildVitModel(config: EncoderConfig, W: HostVitWeights, opts: VitExportOptions = {}): ProtoMessage {
   if (W.blocks.length !== config.depth) throw new Error(`export: ${W.blocks.length} blocks but config.depth ${config.depth}`);
-  const vg = new VitGraph(config);
+  const vg = new VitGraph(config, opts.int8);
   const g = vg.g;
   const S = config.imageSize;
   let x = vg.embedTokens(g.input(ONNX_INPUT, ['batch', 3, S, S]), W); // [N, T, width]
@@ -150,13 +166,14 @@ export function buildVitModel(config: EncoderConfig, W: HostVitWeights, opts: Vi
   });
   const first = g.op('Gather', [x, g.int64([0], [])], { axis: { i: 1 } }, 'cls_token'); // [N, width]
   let emb = vg.layerNorm(first, W.lnPost, 'ln_post');
-  if (W.proj) emb = vg.dense(emb, W.proj, 'proj');
+  // One row per image, not per token: int8 would save no time and add error to the embedding.
+  if (W.proj) emb = vg.dense(emb, W.proj, 'proj', true);
   g.output(ONNX_OUTPUTS.embeddings, emb, ['batch', config.outputDim]);
   const head = opts.head;
   if (head) {
     if (head.inputDim !== config.outputDim)
       throw new Error(`export: head expects ${head.inputDim} inputs, encoder outputs ${config.outputDim}`);
-    const logits = vg.dense(emb, { w: head.w, inDim: head.inputDim, outDim: head.numClasses, b: head.b }, 'head');
+    const logits = vg.dense(emb, { w: head.w, inDim: head.inputDim, outDim: head.numClasses, b: head.b }, 'head', true);
     g.output(ONNX_OUTPUTS.logits, logits, ['batch', head.numClasses]);
     g.output(ONNX_OUTPUTS.probabilities, g.op('Softmax', [logits], { axis: { i: -1 } }), ['batch', head.numClasses]);
   }
@@ -166,5 +183,6 @@ export function buildVitModel(config: EncoderConfig, W: HostVitWeights, opts: Vi
     'cytotune.config': JSON.stringify(config),
     'cytotune.lora_merged': String(opts.overrides?.size ?? 0),
     'cytotune.head_classes': String(head?.numClasses ?? 0),
+    ...(opts.int8 ? { 'cytotune.precision': `int8 (weights +-${opts.int8.weightMax})` } : {}),
   });
 }

@@ -1,6 +1,16 @@
 // Builds an ONNX graph op by op with generated value names, so exporters read like the
 // forward pass they mirror: `const y = g.op('MatMul', [x, w])`.
-import { graphProto, modelProto, nodeProto, tensorProto, valueInfoProto, type AttrValue, type F32Source } from './onnxProto';
+import {
+  graphProto,
+  int8TensorProto,
+  modelProto,
+  nodeProto,
+  tensorProto,
+  valueInfoProto,
+  type AttrValue,
+  type F32Source,
+  type I8Source,
+} from './onnxProto';
 import type { ProtoMessage } from './protobuf';
 
 export class GraphBuilder {
@@ -10,6 +20,8 @@ export class GraphBuilder {
   private readonly outputs: ProtoMessage[] = [];
   private readonly names = new Set<string>();
   private readonly int64Cache = new Map<string, string>();
+  /** Operator sets used beyond ONNX's own (contrib ops), with their versions. */
+  private readonly domains: Record<string, number> = {};
   private counter = 0;
 
   constructor(readonly name: string) {}
@@ -46,6 +58,13 @@ export class GraphBuilder {
     return name;
   }
 
+  /** An int8 initializer (quantized weights), produced when the model is written if lazy. */
+  int8Weight(hint: string, dims: readonly number[], data: I8Source): string {
+    const name = this.fresh(hint);
+    this.initializers.push(int8TensorProto(name, dims, data));
+    return name;
+  }
+
   /** A float32 scalar constant. */
   scalar(value: number): string {
     return this.weight(`c_${value}`, [], Float32Array.of(value));
@@ -75,6 +94,14 @@ export class GraphBuilder {
     return outs;
   }
 
+  /** A node of another operator set (e.g. ONNX Runtime's 'com.microsoft' contrib ops). */
+  domainOp(domain: string, version: number, type: string, inputs: string[], attrs: Record<string, AttrValue> = {}, hint?: string): string {
+    const out = this.fresh(hint ?? type.toLowerCase());
+    this.domains[domain] = version;
+    this.nodes.push(nodeProto(type, inputs, [out], `n_${out}`, attrs, domain));
+    return out;
+  }
+
   toModel(metadata: Record<string, string> = {}): ProtoMessage {
     const graph = graphProto({
       name: this.name,
@@ -83,6 +110,6 @@ export class GraphBuilder {
       inputs: this.inputs,
       outputs: this.outputs,
     });
-    return modelProto(graph, metadata);
+    return modelProto(graph, metadata, undefined, this.domains);
   }
 }

@@ -6,7 +6,7 @@ export const IR_VERSION = 8;
 export const OPSET = 17;
 
 /** TensorProto.DataType values we use. */
-export const DataType = { FLOAT: 1, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, INT8: 3, INT64: 7 } as const;
 
 /** AttributeProto.AttributeType. */
 const AttrType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
@@ -54,18 +54,36 @@ export function tensorProto(name: string, dims: readonly number[], data: F32Sour
   return m;
 }
 
+/** Int8 data now, or produced when written (quantized weights, see quantize.ts). */
+export type I8Source = Int8Array | (() => Int8Array);
+
+/** An int8 initializer (raw data, one byte per value). */
+export function int8TensorProto(name: string, dims: readonly number[], data: I8Source): ProtoMessage {
+  const count = dims.reduce((a, b) => a * b, 1);
+  const bytes = (a: Int8Array) => {
+    if (a.length !== count) throw new Error(`initializer ${name}: dims [${dims}] hold ${count} values, got ${a.length}`);
+    return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  };
+  const m = new ProtoMessage();
+  for (const d of dims) m.varint(1, d);
+  m.varint(2, DataType.INT8).string(8, name);
+  return typeof data === 'function' ? m.lazyBytes(9, count, () => bytes(data())) : m.bytes(9, bytes(data));
+}
+
 export function nodeProto(
   op: string,
   inputs: string[],
   outputs: string[],
   name: string,
   attrs: Record<string, AttrValue> = {},
+  domain = '',
 ): ProtoMessage {
   const m = new ProtoMessage();
   for (const i of inputs) m.string(1, i);
   for (const o of outputs) m.string(2, o);
   m.string(3, name).string(4, op);
   for (const [k, v] of Object.entries(attrs)) m.message(5, attributeProto(k, v));
+  if (domain) m.string(7, domain);
   return m;
 }
 
@@ -95,9 +113,19 @@ export function graphProto(g: GraphParts): ProtoMessage {
   return m;
 }
 
-export function modelProto(graph: ProtoMessage, metadata: Record<string, string>, producerVersion = '1'): ProtoMessage {
+/**
+ * `domains`: extra operator sets beyond ONNX's own, e.g. { 'com.microsoft': 1 } for ONNX
+ * Runtime's contrib ops.
+ */
+export function modelProto(
+  graph: ProtoMessage,
+  metadata: Record<string, string>,
+  producerVersion = '1',
+  domains: Record<string, number> = {},
+): ProtoMessage {
   const m = new ProtoMessage().varint(1, IR_VERSION).string(2, 'cytotune').string(3, producerVersion).message(7, graph);
   m.message(8, new ProtoMessage().string(1, '').varint(2, OPSET));
+  for (const [d, v] of Object.entries(domains)) m.message(8, new ProtoMessage().string(1, d).varint(2, v));
   for (const [k, v] of Object.entries(metadata)) m.message(14, new ProtoMessage().string(1, k).string(2, v));
   return m;
 }
