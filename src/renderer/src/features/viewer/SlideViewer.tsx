@@ -26,6 +26,8 @@ interface Props {
   onDrawBox: (box: Box) => void;
   onMoveBox: (id: number, box: Box) => void;
   onOpened?: () => void;
+  /** After each move: the level-0 region in view and screen px per level-0 px (cells query it). */
+  onView?: (view: { region: Box; scale: number }) => void;
 }
 
 type Gesture = { kind: 'draw'; start: Point; box: Box } | { kind: 'move'; id: number; start: Point; origin: Box; box: Box } | null;
@@ -145,6 +147,14 @@ export const SlideViewer = forwardRef<SlideViewerHandle, Props>(function SlideVi
       outer.dataset.centerY = centre.y.toFixed(4);
     });
     viewer.addHandler('resize', redraw);
+    const reportView = () => {
+      const item = viewer.world.getItemAt(0);
+      const t = transform();
+      if (!item || !t || !propsRef.current.onView) return;
+      const r = item.viewportToImageRectangle(viewer.viewport.getBounds(true));
+      propsRef.current.onView({ region: { x: r.x, y: r.y, w: r.width, h: r.height }, scale: t.scale });
+    };
+    for (const event of ['open', 'animation-finish', 'resize'] as const) viewer.addHandler(event, reportView);
     viewer.addHandler('open', () => {
       redraw();
       propsRef.current.onOpened?.();

@@ -17,8 +17,12 @@ export interface HeatCell {
   alpha: number;
 }
 
+/** A layer another feature draws (detected cells): between the heatmap and the label boxes. */
+export type OverlayLayer = (ctx: CanvasRenderingContext2D, width: number, height: number, t: ViewTransform) => void;
+
 export interface OverlayState {
   heat?: { cells: HeatCell[]; opacity: number; highlight: Box | null };
+  layers?: OverlayLayer[];
   boxes: OverlayBox[];
   selectedId: number | null;
   /** The box being drawn or moved, in level-0 pixels. */
@@ -36,6 +40,7 @@ export interface ViewTransform {
 export function drawOverlay(ctx: CanvasRenderingContext2D, width: number, height: number, t: ViewTransform, state: OverlayState): void {
   ctx.clearRect(0, 0, width, height);
   if (state.heat) drawHeat(ctx, width, height, t, state.heat);
+  for (const layer of state.layers ?? []) layer(ctx, width, height, t);
   const lineWidth = 2;
   for (const b of state.boxes) {
     const x = t.originX + b.box.x * t.scale;
