@@ -2,7 +2,7 @@
 import { Modal } from '../../components/Modal';
 import { GESTURES, SHORTCUTS, type Scope } from './keymap';
 
-const SCOPES: Scope[] = ['Anywhere', 'Viewer', 'Labelling', 'Review queue'];
+const SCOPES: Scope[] = ['Anywhere', 'Viewer', 'Labelling', 'Review queue', 'Cells in the viewer', 'Cell grids'];
 
 export function ShortcutSheet({ onClose }: { onClose: () => void }) {
   const rows = [...SHORTCUTS, ...GESTURES];

@@ -3,7 +3,7 @@
 // Order matters: the first matching row of the active scopes wins (the review queue owns Enter
 // and the digits while it has patches, before they pick classes).
 
-export type Scope = 'Anywhere' | 'Review queue' | 'Labelling' | 'Viewer';
+export type Scope = 'Anywhere' | 'Review queue' | 'Labelling' | 'Viewer' | 'Cells in the viewer' | 'Cell grids';
 
 export type ShortcutId =
   | 'help'
@@ -21,7 +21,16 @@ export type ShortcutId =
   | 'panDown'
   | 'zoomIn'
   | 'zoomOut'
-  | 'fit';
+  | 'fit'
+  | 'cellPreview'
+  | 'cellLabel'
+  | 'gridMove'
+  | 'gridLabel'
+  | 'gridAccept'
+  | 'gridUnlabel'
+  | 'gridUndo'
+  | 'gridSkip'
+  | 'gridOpen';
 
 /** The parts of a KeyboardEvent a shortcut looks at. */
 export interface KeyPress {
@@ -105,6 +114,70 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { id: 'zoomIn', scope: 'Viewer', keys: ['+', '='], description: 'zoom in', matches: (e) => plain(e) && (e.key === '+' || e.key === '=') },
   { id: 'zoomOut', scope: 'Viewer', keys: ['-'], description: 'zoom out', matches: (e) => plain(e) && (e.key === '-' || e.key === '_') },
   { id: 'fit', scope: 'Viewer', keys: ['Home'], description: 'show the whole image', matches: (e) => plain(e) && e.key === 'Home' },
+  // Cells (features/cells): in the viewer of a slide, and in the sorter, gallery and review queue.
+  {
+    id: 'cellPreview',
+    scope: 'Cells in the viewer',
+    keys: ['P'],
+    description: 'preview the cell detector on this view',
+    matches: (e) => plain(e) && e.key.toLowerCase() === 'p',
+  },
+  {
+    id: 'cellLabel',
+    scope: 'Cells in the viewer',
+    keys: ['1–9', '0'],
+    description: 'label the selected cell (the patch centred on it)',
+    matches: digit,
+  },
+  {
+    id: 'gridMove',
+    scope: 'Cell grids',
+    keys: ['←', '→', '↑', '↓', 'Home', 'End'],
+    description: 'move through the cells (case list: through the slides)',
+    matches: (e) => plain(e) && ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End'].includes(e.key),
+  },
+  {
+    id: 'gridLabel',
+    scope: 'Cell grids',
+    keys: ['1–9', '0'],
+    description: 'sorter: label the cell and move on; gallery, review queue: correct the prediction to that class',
+    matches: digit,
+  },
+  {
+    id: 'gridAccept',
+    scope: 'Cell grids',
+    keys: ['Enter'],
+    description: 'gallery, review queue: accept the prediction as a label; case list: open the slide’s gallery',
+    matches: (e) => plain(e) && e.key === 'Enter',
+  },
+  {
+    id: 'gridUnlabel',
+    scope: 'Cell grids',
+    keys: ['Delete', 'Backspace'],
+    description: 'sorter: take the label off the cell',
+    matches: (e) => plain(e) && (e.key === 'Delete' || e.key === 'Backspace'),
+  },
+  {
+    id: 'gridUndo',
+    scope: 'Cell grids',
+    keys: ['Ctrl+Z'],
+    description: 'sorter: undo the last label',
+    matches: (e) => mod(e) && !e.shiftKey && e.key.toLowerCase() === 'z',
+  },
+  {
+    id: 'gridSkip',
+    scope: 'Cell grids',
+    keys: ['S'],
+    description: 'review queue: skip the cell for now',
+    matches: (e) => plain(e) && e.key.toLowerCase() === 's',
+  },
+  {
+    id: 'gridOpen',
+    scope: 'Cell grids',
+    keys: ['O'],
+    description: 'open the cell in the labelling viewer',
+    matches: (e) => plain(e) && e.key.toLowerCase() === 'o',
+  },
 ];
 
 /** Mouse gestures of the viewer, listed on the sheet beside the keys. */
@@ -113,6 +186,12 @@ export const GESTURES: readonly { scope: Scope; keys: string[]; description: str
   { scope: 'Labelling', keys: ['Shift+drag'], description: 'draw a box' },
   { scope: 'Labelling', keys: ['drag'], description: 'move the selected box; elsewhere, pan' },
   { scope: 'Viewer', keys: ['wheel'], description: 'zoom' },
+  { scope: 'Cells in the viewer', keys: ['click'], description: 'near a detected cell: select it' },
+  {
+    scope: 'Cell grids',
+    keys: ['click'],
+    description: 'focus a cell (gallery: show it on the slide); double-click opens it in the viewer',
+  },
 ];
 
 /** The first shortcut of the given scopes that `e` triggers. */
