@@ -1,14 +1,13 @@
 // The viewer's overlay picker: which layers are drawn over the image. Today: the labels (on or
 // off) and one run's results (heatmap and review queue) among the runs with predictions on this
-// image. Cell detections (DESIGN.md section 4) are the next kind of layer: add an entry to
-// OverlayLayerKind, list its sources in `choices` (like the runs below), and draw it in overlay.ts.
+// image, and a slide's detected cells (features/cells draws them through OverlayState.layers).
 import { useEffect, useRef, useState } from 'react';
 import type { ImageResults, RunRecord } from '@shared/domain';
 import { plural } from '../../components/plural';
 import { useEscape } from '../../components/useEscape';
 
-/** The kinds of layer the viewer draws. Add 'detections' here when cells are shown on slides. */
-export type OverlayLayerKind = 'labels' | 'predictions';
+/** The kinds of layer the viewer draws. */
+export type OverlayLayerKind = 'labels' | 'predictions' | 'cells';
 
 export interface OverlayChoice {
   /** Labels drawn. */
@@ -25,9 +24,11 @@ interface Props {
   labelCount: number;
   onLabels: (shown: boolean) => void;
   onRun: (runId: number | null) => void;
+  /** The slide's detected cells, when it has some: how many, and whether they are drawn. */
+  cells?: { count: number; shown: boolean; onShown: (shown: boolean) => void };
 }
 
-export function OverlayPicker({ choice, results, runs, labelCount, onLabels, onRun }: Props) {
+export function OverlayPicker({ choice, results, runs, labelCount, onLabels, onRun, cells }: Props) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   useEscape(() => setOpen(false), open);
@@ -41,7 +42,10 @@ export function OverlayPicker({ choice, results, runs, labelCount, onLabels, onR
     const run = runs.find((r) => r.id === runId);
     return `Run ${runId}${run ? ` · ${run.config.method === 'lora' ? 'LoRA' : 'linear probe'}` : ''}`;
   };
-  const summary = [choice.labels ? 'labels' : null, choice.runId ? `run ${choice.runId}` : null].filter(Boolean).join(' + ') || 'nothing';
+  const summary =
+    [choice.labels ? 'labels' : null, cells?.shown ? 'cells' : null, choice.runId ? `run ${choice.runId}` : null]
+      .filter(Boolean)
+      .join(' + ') || 'nothing';
   return (
     <div className="overlay-picker" ref={ref}>
       <button
@@ -60,6 +64,13 @@ export function OverlayPicker({ choice, results, runs, labelCount, onLabels, onR
             Labels
             <span className="muted"> ({labelCount})</span>
           </label>
+          {cells && (
+            <label className="menu-row">
+              <input type="checkbox" data-testid="overlay-cells" checked={cells.shown} onChange={(e) => cells.onShown(e.target.checked)} />{' '}
+              Detected cells
+              <span className="muted"> ({cells.count.toLocaleString()})</span>
+            </label>
+          )}
           <div className="menu-title">Results</div>
           <label className="menu-row">
             <input
