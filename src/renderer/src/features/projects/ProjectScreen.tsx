@@ -7,6 +7,7 @@ import { ImageList } from '../images/ImageList';
 import { ImportPanel } from '../import/ImportPanel';
 import { TrainScreen } from '../training/TrainScreen';
 import { LabelScreen } from '../viewer/LabelScreen';
+import { CellsScreen } from '../cells/CellsScreen';
 import { parseRoute, routeHash, type Route } from './route';
 import { plural } from '../../components/plural';
 import { dialogOpen } from '../../components/useEscape';
@@ -20,7 +21,7 @@ export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onCl
   const info = useQuery('project:info', {}, version);
   const current = useQuery('project:current', {}, version);
   const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
-  const [focus, setFocus] = useState<Annotation | undefined>(undefined);
+  const [focus, setFocus] = useState<Pick<Annotation, 'box'> | undefined>(undefined);
   const [keysShown, setKeysShown] = useState(false);
   useEvent('project:changed', bump);
 
@@ -42,7 +43,7 @@ export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onCl
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
-  const go = useCallback((next: Route, at?: Annotation) => {
+  const go = useCallback((next: Route, at?: Pick<Annotation, 'box'>) => {
     setFocus(at);
     window.location.hash = routeHash(next);
     setRoute(next);
@@ -74,6 +75,7 @@ export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onCl
         </span>
         {tab({ screen: 'images' }, 'Images & classes', 'tab-images')}
         {tab({ screen: 'train' }, 'Train & classify', 'tab-train')}
+        {tab({ screen: 'cells', view: 'sort', imageId: null, runId: null }, 'Cells', 'tab-cells')}
         {counts && (
           <span className="muted" data-testid="project-counts">
             {plural(counts.images.image, 'image')} · {plural(counts.images.slide, 'slide')} · {plural(counts.annotations, 'label')}
@@ -98,6 +100,16 @@ export function ProjectScreen({ project, onClose }: { project: ProjectInfo; onCl
           onOpenImage={(id, at) => go({ screen: 'image', imageId: id, runId: null }, at)}
           onOpenRun={(runId) => go({ screen: 'image', imageId: route.imageId, runId })}
           onBack={() => go({ screen: 'images' })}
+        />
+      ) : route.screen === 'cells' ? (
+        <CellsScreen
+          route={route}
+          classes={classes}
+          settings={settings}
+          version={version}
+          onChanged={bump}
+          onNavigate={go}
+          onOpenViewer={(id, box, runId) => go({ screen: 'image', imageId: id, runId }, box ? { box } : undefined)}
         />
       ) : route.screen === 'train' ? (
         <TrainScreen
