@@ -15,6 +15,8 @@ import { SlideViewer, type SlideViewerHandle } from './SlideViewer';
 import { useLabels } from './useLabels';
 import { ResultsPanel } from './ResultsPanel';
 import { useResults } from './useResults';
+import { CellsPanel } from '../cells/CellsPanel';
+import { useCellLayer } from '../cells/useCellLayer';
 import { OverlayPicker } from './OverlayPicker';
 import { useQuery } from '../../api/hooks';
 import { usePersistentState } from '../../components/usePersistentState';
@@ -33,7 +35,7 @@ interface Props {
   /** Show another run's results on this image (null: none). */
   onOpenRun: (runId: number | null) => void;
   onBack: () => void;
-  focus?: Annotation;
+  focus?: Pick<Annotation, 'box'>;
 }
 
 /** The keys the side panel recalls; `?` lists them all. */
@@ -52,6 +54,15 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
   const active = activeClassId === null ? undefined : byId.get(activeClassId);
   const results = useResults(runId, image.id, flat, onChanged);
   const reviewing = results.active ? results.current : null;
+  // Detected cells: a click near one selects it, a class key labels the patch centred on it.
+  const cells = useCellLayer({
+    image,
+    classes,
+    labels,
+    patchSize: settings.patchSize,
+    createLabel: create,
+    onClassPicked: setActiveClassId,
+  });
   const [shown, setShown] = usePersistentState('cytotune.overlays', { labels: true });
   const imageResults = useQuery('predictions:runs', { imageId: image.id }, version);
   const runs = useQuery('runs:list', {}, version);
@@ -63,18 +74,19 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
   const onClick = useCallback(
     (p: Point) => {
       const hit = hitTest(labels, p);
-      if (hit) return setSelectedId(hit.id);
+      if (cells.click(hit ? null : p) || hit) return setSelectedId(hit?.id ?? null);
       setSelectedId(null);
       if (!active) return;
       // The new box is not selected: the next number key picks the next class, it does not relabel.
       void create(active.id, boxAround(p, settings.patchSize, image.width, image.height));
     },
-    [labels, active, create, settings.patchSize, image.width, image.height],
+    [labels, cells, active, create, settings.patchSize, image.width, image.height],
   );
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (typingInto(e.target) || dialogOpen()) return;
+      if (cells.key(e)) return e.preventDefault();
       // The review queue owns Enter, digits and S while it has patches to review.
       const scopes: Scope[] = reviewing ? ['Review queue', 'Labelling', 'Viewer'] : ['Labelling', 'Viewer'];
       const hit = findShortcut(e, [...scopes, 'Anywhere']);
@@ -145,7 +157,7 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [flat, selectedId, undo, redo, update, remove, reviewing, results, reload]);
+  }, [flat, selectedId, undo, redo, update, remove, reviewing, results, reload, cells]);
 
   // Follow the review queue (or a picked patch) with the viewer.
   const focusBox = results.focus?.box;
@@ -156,12 +168,13 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
   const overlay = useMemo(
     () => ({
       heat: results.active ? { cells: results.cells, opacity: results.opacity, highlight: results.focus?.box ?? null } : undefined,
+      layers: [cells.draw],
       boxes: shown.labels ? labels.map((a) => ({ id: a.id, box: a.box, color: byId.get(a.classId)?.color ?? '#ffffff' })) : [],
       selectedId,
       draft: null,
       mpp: image.mpp,
     }),
-    [labels, byId, selectedId, image.mpp, results.active, results.cells, results.opacity, results.focus, shown.labels],
+    [labels, byId, selectedId, image.mpp, results.active, results.cells, results.opacity, results.focus, shown.labels, cells.draw],
   );
 
   const openPatch = (a: Annotation) => (a.imageId === image.id ? viewer.current?.flyTo(a.box) : onOpenImage(a.imageId, a));
@@ -189,6 +202,7 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
           labelCount={labels.length}
           onLabels={(labelsShown) => setShown({ labels: labelsShown })}
           onRun={onOpenRun}
+          cells={cells.completed && { count: cells.completed.cellCount, shown: cells.show, onShown: cells.setShow }}
         />
         <button
           title="Labels (and this run's predictions) of this image as GeoJSON for QuPath"
@@ -235,6 +249,7 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
           onDrawBox={(box) => active && void create(active.id, box)}
           onMoveBox={(id, box) => void update(id, { box })}
           onOpened={() => focus && viewer.current?.flyTo(focus.box)}
+          onView={cells.setView}
         />
         <aside className="label-side">
           {results.active && (
@@ -255,6 +270,9 @@ export function LabelScreen({ image, runId, classes, settings, version, onChange
               onAccept={(p, classId) => void results.accept(p, classId).then(reload)}
               onSkip={(p) => void results.skip(p)}
             />
+          )}
+          {image.kind === 'slide' && (
+            <CellsPanel layer={cells} classes={flat} onOpenSorter={() => (window.location.hash = `#/cells/sort/image/${image.id}`)} />
           )}
           <ShotsPanel
             classes={classes}
