@@ -1,6 +1,7 @@
 // What a training run and an experiment are, and the paper's defaults: the one home of every
 // hyper-parameter (CFT lora.py / run_utils.py / main.py). The CLI, the API schema, the job
 // specs, the experiment grid and the renderer's forms all read their defaults from here.
+import type { EngineChoice } from './jobs';
 
 /** The attention projections LoRA can adapt. */
 export type ProjectionName = 'q' | 'k' | 'v' | 'o';
@@ -213,6 +214,8 @@ export interface ExperimentOptions {
   microBatch: number;
   family?: string;
   heads?: number;
+  /** The engine of the linear probe's feature extraction (default auto: ONNX Runtime where installed). */
+  engine?: EngineChoice;
   /** Override the checkpoint's activation (e.g. an open_clip model trained without QuickGELU). */
   activation?: 'gelu' | 'quick_gelu';
 }

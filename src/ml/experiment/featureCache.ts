@@ -7,13 +7,26 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createHash } from 'node:crypto';
-import { embedItems } from '../eval/embedItems';
+import { embedItems, type EmbedOptions } from '../eval/embedItems';
 import { readWeightsFile, writeWeightsFile } from '../adapters/safetensorsIo';
 import type { Encoder } from '../models/encoder';
 import type { ImageBatcher } from '../data/imageBatcher';
 import { hashSeed } from '../random';
 
 export const FEATURE_FORMAT = 'cytotune-feature-cache/1';
+
+/** What computes the features: an InferenceEngine (the grid uses the fastest) or tfjs. */
+export interface FeatureEmbedder {
+  /** 'onnx', 'onnx-int8' or 'tfjs': recorded in the grid's log. */
+  name: string;
+  dim: number;
+  embed(paths: string[], o: EmbedOptions): Promise<Float32Array>;
+}
+
+/** Features from a tfjs encoder (tests, and where no engine is wanted). */
+export function tfjsEmbedder(encoder: Encoder, batcher: ImageBatcher): FeatureEmbedder {
+  return { name: 'tfjs', dim: encoder.config.outputDim, embed: (paths, o) => embedItems(encoder, undefined, batcher, paths, o) };
+}
 
 export type SplitName = 'train' | 'val' | 'test';
 
@@ -53,13 +66,13 @@ function rows(paths: string[]): Map<string, number> {
 
 /** Loads the cache at `file` when it matches, else embeds every split and writes it. */
 export async function probeFeatures(
-  encoder: Encoder,
+  embedder: FeatureEmbedder,
   batcher: ImageBatcher,
   file: string,
   r: FeatureRequest,
 ): Promise<{ features: SplitFeatures; cached: boolean }> {
   const key = cacheKey(r, batcher);
-  const dim = encoder.config.outputDim;
+  const dim = embedder.dim;
   const row = { train: rows(r.paths.train), val: rows(r.paths.val), test: rows(r.paths.test) };
   if (existsSync(file)) {
     const { tensors, metadata } = await readWeightsFile(file).catch(() => ({ tensors: new Map(), metadata: {} as Record<string, string> }));
@@ -78,7 +91,7 @@ export async function probeFeatures(
     const seeds = s === 'train' && r.augmentTrain ? r.names.train.map((n) => hashSeed('probe-augment', n)) : undefined;
     const offset = before;
     data[s] = r.paths[s].length
-      ? await embedItems(encoder, undefined, batcher, r.paths[s], {
+      ? await embedder.embed(r.paths[s], {
           batchSize: r.batchSize,
           augmentSeeds: seeds,
           signal: r.signal,

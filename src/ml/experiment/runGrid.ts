@@ -14,7 +14,9 @@ import { pipelineFromOptions, pipelineOptionsFor } from '../data/imagePipeline';
 import type { TrainProgress } from '../training/trainingLoop';
 import { resolveSplit } from './dataSplit';
 import { checkCompatible, readExperiment, writeExperiment, type ModelRecord } from './experimentFile';
-import { probeFeatures, type SplitFeatures } from './featureCache';
+import { probeFeatures, type FeatureEmbedder, type SplitFeatures } from './featureCache';
+import { createInferenceEngine } from '../inference/engine';
+import { embedPathsWithEngine } from '../inference/enginePaths';
 import { buildGrid, cellKey, type Cell } from './grid';
 import { labelView } from './levelLabels';
 import { writeReport, type ReportFiles } from './report';
@@ -161,7 +163,15 @@ export async function runExperimentGrid(o: ExperimentOptions, hooks: ExperimentH
           test: paths.test.map((p) => relative(root, p)),
         };
         const t0 = now();
-        const r = await probeFeatures(encoder, batcher, join(outDir, 'features', `${label}.safetensors`), {
+        // The fastest engine computes the features (ONNX Runtime where installed, its CUDA
+        // provider on a GPU); the graph is cached by the checkpoint's sha256.
+        const engine = await createInferenceEngine({ engine: o.engine ?? 'auto', encoder, weightsId: sha });
+        const embedder: FeatureEmbedder = {
+          name: engine.name,
+          dim: engine.config.outputDim,
+          embed: (p, eo) => embedPathsWithEngine(engine, batcher, p, eo),
+        };
+        const r = await probeFeatures(embedder, batcher, join(outDir, 'features', `${label}.safetensors`), {
           paths,
           names,
           checkpointSha256: sha,
@@ -169,10 +179,10 @@ export async function runExperimentGrid(o: ExperimentOptions, hooks: ExperimentH
           batchSize: o.microBatch,
           signal: hooks.signal,
           onProgress: (d, t) => emit({ type: 'features', model: label, done: d, total: t }),
-        });
+        }).finally(() => engine.dispose());
         emit({
           type: 'info',
-          message: `model ${label}: ${r.cached ? 'features read from cache' : `features of ${paths.train.length + paths.val.length + paths.test.length} images computed in ${((now() - t0) / 1000).toFixed(1)} s`}`,
+          message: `model ${label}: ${r.cached ? 'features read from cache' : `features of ${paths.train.length + paths.val.length + paths.test.length} images computed in ${((now() - t0) / 1000).toFixed(1)} s on ${embedder.name}`}`,
         });
         return r.features;
       };

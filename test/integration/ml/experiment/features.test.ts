@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedItems } from '../../../../src/ml/eval/embedItems';
-import { gatherRows, probeFeatures } from '../../../../src/ml/experiment/featureCache';
+import { gatherRows, probeFeatures, tfjsEmbedder } from '../../../../src/ml/experiment/featureCache';
 import { createRandomEncoder } from '../../../../src/ml/models/randomEncoder';
 import type { VitEncoder } from '../../../../src/ml/models/vit';
 import type { LabeledItem } from '../../../../src/ml/data/fewShot';
@@ -49,13 +49,13 @@ describe('feature cache', () => {
     };
     const file = join(dir, 'm.safetensors');
     const req = { paths, names, checkpointSha256: 'aa', augmentTrain: true, batchSize: 4 };
-    const first = await probeFeatures(enc, batcher, file, req);
+    const first = await probeFeatures(tfjsEmbedder(enc, batcher), batcher, file, req);
     expect(first.cached).toBe(false);
     expect(first.features.data.train).toHaveLength(8 * 16);
-    const again = await probeFeatures(enc, batcher, file, req);
+    const again = await probeFeatures(tfjsEmbedder(enc, batcher), batcher, file, req);
     expect(again.cached).toBe(true);
     expect(Buffer.from(again.features.data.test.buffer).equals(Buffer.from(first.features.data.test.buffer))).toBe(true);
-    expect((await probeFeatures(enc, batcher, file, { ...req, checkpointSha256: 'bb' })).cached).toBe(false);
+    expect((await probeFeatures(tfjsEmbedder(enc, batcher), batcher, file, { ...req, checkpointSha256: 'bb' })).cached).toBe(false);
     // Validation and test go through the evaluation transform: equal to a plain embedding.
     const evalTest = await embedItems(enc, undefined, batcher, paths.test);
     expect(Array.from(first.features.data.test)).toEqual(Array.from(evalTest));

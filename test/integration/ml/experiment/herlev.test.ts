@@ -84,6 +84,8 @@ describe('cytotune experiment on Herlev', () => {
     expect(c.err.filter((l) => /^cell \d+\/32: /.test(l))).toHaveLength(32);
     expect(c.err.some((l) => /^cell 32\/32 done in [\d.]+ s: val [\d.]+ %, test [\d.]+ % \(eta/.test(l))).toBe(true);
     expect(c.out.at(-1)).toMatch(/^32 of 32 cells done \(32 in this run\)/);
+    // The linear probe's features are computed on ONNX Runtime (the fast engine), not tfjs.
+    expect([...c.out, ...c.err].some((l) => /features of \d+ images computed in [\d.]+ s on onnx$/.test(l))).toBe(true);
 
     // Split: 20 images per class -> 14 / 2 / 4.
     const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8'));
