@@ -254,6 +254,14 @@ describe('cells from the workstation', () => {
     await page.keyboard.press('Enter');
     await expect.poll(liveLabels, ui).toBe(labelsBefore + 1);
     await expect.poll(async () => Number(await page.getByTestId('cell-review-left').textContent()), ui).toBe(left - 1);
+    await page.keyboard.press('s'); // skip: kept in the project, the cell goes to the end of the queue
+    await expect.poll(async () => Number(await page.getByTestId('cell-review-left').textContent()), ui).toBe(left - 2);
+    await expect
+      .poll(
+        async () => (await h.client.call('predictions:list', { runId: run.id })).filter((p) => p.review?.decision === 'skipped').length,
+        ui,
+      )
+      .toBe(1);
     await screenshotScreens(page, 'cells-review');
     await page.screenshot({ path: join(artifacts, 'cells-review-full.png'), fullPage: true });
     expect(ws.failedRequests.filter((r) => !r.startsWith('404 /favicon'))).toEqual([]);

@@ -68,6 +68,14 @@ export function CellReview({ run, classes, version, onChanged, onOpenViewer }: P
     },
     [open.length],
   );
+  // A skip is kept in the project: the cell comes back at the end of the queue, also after a reload.
+  const skip = useCallback(
+    (p: Prediction) => {
+      next(p);
+      client.call('predictions:skip', { predictionId: p.id }).catch((e: Error) => setProblem(e.message));
+    },
+    [next],
+  );
   const accept = useCallback(
     async (p: Prediction, classId?: number) => {
       try {
@@ -93,14 +101,14 @@ export function CellReview({ run, classes, version, onChanged, onOpenViewer }: P
         void accept(current, cls?.id);
       } else if (id === 'gridSkip') {
         e.preventDefault();
-        next(current);
+        skip(current);
       } else if (id === 'gridOpen') {
         onOpenViewer(current.imageId, current.box, run.id);
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [current, flat, accept, next, onOpenViewer, run.id]);
+  }, [current, flat, accept, skip, onOpenViewer, run.id]);
 
   const predicted = current ? flat.find((c) => c.id === current.classId) : undefined;
   return (
@@ -151,7 +159,7 @@ export function CellReview({ run, classes, version, onChanged, onOpenViewer }: P
                       {c.shortcut}: {c.name}
                     </button>
                   ))}
-                <button onClick={() => next(current)}>Skip (S)</button>
+                <button onClick={() => skip(current)}>Skip (S)</button>
                 <button className="link" onClick={() => onOpenViewer(current.imageId, current.box, run.id)}>
                   Open in viewer (O)
                 </button>
