@@ -62,8 +62,15 @@ export function yRange(values: number[]): { lo: number; hi: number; step: number
   return { lo, hi, step };
 }
 
+/** Width of the legend column: room for the longest label (DejaVu Sans 12 px: ~7.2 px per character). */
+function legendWidth(labels: string[]): number {
+  return Math.max(M.right, 14 + 32 + Math.ceil(7.2 * Math.max(0, ...labels.map((l) => l.length))) + 12);
+}
+
 export function renderChartSvg(c: ChartSpec): string {
   const pw = W - M.left - M.right;
+  // The plot keeps its size; the picture widens so no legend label is cut.
+  const width = M.left + pw + legendWidth([...c.series.map((s) => s.label), ...c.refLines.map((r) => r.label)]);
   const ph = H - M.top - M.bottom;
   const tx = (x: number) => (c.xScale === 'log2' ? Math.log2(x) : x);
   const xs = [...c.xTicks, ...c.series.flatMap((s) => s.points.map((p) => p.x))].map(tx);
@@ -83,9 +90,9 @@ export function renderChartSvg(c: ChartSpec): string {
   const f = (v: number) => v.toFixed(1);
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H}" viewBox="0 0 ${width} ${H}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif" font-size="12">`,
   );
-  out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
+  out.push(`<rect width="${width}" height="${H}" fill="#ffffff"/>`);
   out.push(`<text x="${M.left + pw / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(c.title)}</text>`);
   // Grid and axes.
   for (let y = yr.lo; y <= yr.hi + 1e-9; y += yr.step) {
