@@ -90,13 +90,13 @@ function peak(): { cores: number; ghz: number; fp32: number; int8: number; basis
 async function child(job: Job): Promise<void> {
   const def = MODELS[job.model];
   if (job.kind === 'checkpoint') {
-    const { randomStateDict, writeSafetensors } = await import('../src/worker/model/randomEncoder');
+    const { randomStateDict, writeSafetensors } = await import('../src/ml/models/randomEncoder');
     writeSafetensors(job.path, randomStateDict({ family: def.family, ...def.spec }, 0));
     console.log(JSON.stringify({ ok: true }));
     return;
   }
-  const { selectBackend } = await import('../src/worker/backend/selectBackend');
-  const { createInferenceEngine } = await import('../src/worker/onnx/engine');
+  const { selectBackend } = await import('../src/ml/backend/selectBackend');
+  const { createInferenceEngine } = await import('../src/ml/inference/engine');
   await selectBackend({ only: 'wasm' }); // tfjs only reads the checkpoint for the export
   const t = performance.now();
   const engine = await createInferenceEngine({

@@ -6,9 +6,12 @@ import type { ClassificationMetrics } from './metrics';
 import type { ExperimentOptions, TrainSettings } from './training';
 import type { Box } from './image';
 
-/** Which inference engine runs a trained model: ONNX Runtime when installed (auto), or one forced. */
-export type EngineChoice = 'auto' | 'tfjs' | 'onnx';
-export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs', 'onnx'];
+/**
+ * Which inference engine runs a trained model: ONNX Runtime when installed (auto), or one forced;
+ * onnx-int8 is ONNX Runtime on the int8 graph (ml/onnx/quantize.ts), never chosen by auto by itself.
+ */
+export type EngineChoice = 'auto' | 'tfjs' | 'onnx' | 'onnx-int8';
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs', 'onnx', 'onnx-int8'];
 
 /** The tfjs backends a job may be pinned to (ml/backend/selectBackend.ts chooses among them). */
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';

@@ -44,7 +44,7 @@ export const command = defineCommand({
   name: 'embed',
   summary: 'embeddings of images or of a normalised .npy batch',
   usage:
-    'usage: cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation gelu|quick_gelu] [--engine auto|tfjs|onnx] ' +
+    'usage: cytotune embed --checkpoint FILE [--family F] [--heads H] [--activation gelu|quick_gelu] [--engine auto|tfjs|onnx|onnx-int8] ' +
     '[--backend tensorflow|webgpu|wasm|cpu] [--batch N] (--image IMG... | --tensor X.npy) [--output OUT.npy|OUT.json]\n' +
     'Images get the evaluation preprocessing of the detected family; --tensor takes normalised float32 (N, 3, S, S). Without --output, prints JSON.\n' +
     'The attention head count is not in a checkpoint: --heads, else config.json / open_clip_config.json beside it, else width / 64; stderr says which.\n' +

@@ -33,7 +33,7 @@ export const command = defineCommand({
   summary: 'classify images with a trained run (CSV; accuracy on a labelled folder)',
   usage:
     'usage: cytotune predict --run RUN_DIR (--image IMG... | --folder DIR) [--csv OUT] [--checkpoint FILE] [--batch N] ' +
-    '[--engine auto|tfjs|onnx] [--backend tensorflow|webgpu|wasm|cpu]\n' +
+    '[--engine auto|tfjs|onnx|onnx-int8] [--backend tensorflow|webgpu|wasm|cpu]\n' +
     "One CSV row per image: path, predicted class, p_<class> for every class. When DIR has class folders named as the run's classes,\n" +
     'also top-1 accuracy and per-class counts. --checkpoint: where the base model is now, if it moved (checked by sha256).\n' +
     '--engine auto (default) runs ONNX Runtime when installed, else tfjs on --backend. --batch: images per forward pass (32).\n' +

@@ -8,11 +8,11 @@ import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoraAdapter } from '../../../../src/worker/lora/loraAdapter';
-import { resolveLoraSpec } from '../../../../src/worker/lora/loraConfig';
-import type { EncoderConfig } from '../../../../src/worker/model/encoder';
-import { loadEncoder } from '../../../../src/worker/model/loadEncoder';
-import type { VitEncoder } from '../../../../src/worker/model/vit';
+import { LoraAdapter } from '../../../../src/ml/adapters/loraAdapter';
+import { resolveLoraSpec } from '../../../../src/ml/adapters/loraConfig';
+import type { EncoderConfig } from '../../../../src/ml/models/encoder';
+import { loadEncoder } from '../../../../src/ml/models/loadEncoder';
+import type { VitEncoder } from '../../../../src/ml/models/vit';
 import {
   createInferenceEngine,
   EngineError,
@@ -21,11 +21,11 @@ import {
   parseEngineChoice,
   resolveEngine,
   type Int8Agreement,
-} from '../../../../src/worker/onnx/engine';
-import type { InferenceEngine } from '../../../../src/worker/onnx/engineTypes';
-import type { OnnxEngine } from '../../../../src/worker/onnx/onnxEngine';
-import { LinearHead } from '../../../../src/worker/train/linearHead';
-import { fixturePath, manifest, maxAbsDiff } from '../enc-fixtures';
+} from '../../../../src/ml/inference/engine';
+import type { InferenceEngine } from '../../../../src/ml/inference/engineTypes';
+import type { OnnxEngine } from '../../../../src/ml/inference/onnxEngine';
+import { LinearHead } from '../../../../src/ml/adapters/linearHead';
+import { fixturePath, manifest, maxAbsDiff } from '../../../support/encoderFixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'int8-engine-'));
 const families = manifest.fixtures.filter((f, i, a) => a.findIndex((g) => g.family === f.family) === i);

@@ -286,6 +286,6 @@ describe('cytotune embed --engine', () => {
     expect(JSON.parse(auto.out.join(''))).toMatchObject({ engine: 'tfjs', runtime: expect.stringMatching(/not installed/) });
     const bad = await run([...base, '--engine', 'gpu']);
     expect(bad.code).toBe(2);
-    expect(bad.err[0]).toMatch(/--engine must be auto, tfjs or onnx \(got gpu\)/);
+    expect(bad.err[0]).toMatch(/--engine must be auto, tfjs, onnx or onnx-int8 \(got gpu\)/);
   });
 });
