@@ -10,7 +10,7 @@
 import sharp, { type Sharp } from 'sharp';
 import type { DeepZoomLayout, TileRegion } from '../shared/deepZoom';
 import type { SlideReader } from './types';
-import type { RgbImage } from '../shared/image';
+import type { RgbImage, Size } from '../shared/image';
 import { fromRgb, toRgb } from './sharpRgb';
 import { readScaled } from './patches';
 import { MAX_REGION_PIXELS } from './pixelLimits';
@@ -31,6 +31,12 @@ export function overviewLevel(layout: DeepZoomLayout, maxSide = 2048): number {
   return best;
 }
 
+/** Where the whole level is read from: the slide reader, or one that can also pad (the region cache). */
+export interface OverviewSource {
+  /** read_region; with `padTo` it may return W x H with the last column and row repeated (else w x h). */
+  readRegion(level: number, x0: number, y0: number, w: number, h: number, padTo?: Size): Promise<RgbImage>;
+}
+
 /**
  * Read the slide level DeepZoomGenerator would use for `dzLevel` whole, resized to that level's
  * size. `source` reads the whole level (default: the reader; bands of a too-large level always do).
@@ -39,7 +45,7 @@ export async function buildOverview(
   reader: SlideReader,
   layout: DeepZoomLayout,
   dzLevel: number,
-  source: Pick<SlideReader, 'readRegion'> = reader,
+  source: OverviewSource = reader,
 ): Promise<Overview | null> {
   if (dzLevel < 0) return null;
   const slideLevel = layout.slideLevelForDzLevel[dzLevel];
@@ -53,18 +59,20 @@ export async function buildOverview(
     const box = { x: ox, y: oy, w: Math.round(lw * ds), h: Math.round(lh * ds) };
     return { dzLevel, image: await readScaled(reader, slideLevel, box, zw, zh) };
   }
-  const region = await source.readRegion(slideLevel, ox, oy, lw, lh);
-  if (lw === zw && lh === zh) return { dzLevel, image: region };
   // Keep the scale an exact power of two (as every tile's own read is): pad odd edges by
   // repeating the last pixels so 2967 px -> 1484 px scales by 2, not 2967/1484.
   const k = Math.round(layout.levelToDzDownsample[dzLevel]);
+  const pad = Math.abs(k - layout.levelToDzDownsample[dzLevel]) < 1e-9 && (zw * k > lw || zh * k > lh);
+  const [W, H] = pad ? [zw * k, zh * k] : [lw, lh];
+  const region = await source.readRegion(slideLevel, ox, oy, lw, lh, pad ? [W, H] : undefined);
+  if (lw === zw && lh === zh) return { dzLevel, image: region };
   let img = fromRgb(region);
-  if (Math.abs(k - layout.levelToDzDownsample[dzLevel]) < 1e-9 && (zw * k > lw || zh * k > lh)) {
+  if (region.width !== W || region.height !== H) {
     const padded = await img
-      .extend({ right: zw * k - lw, bottom: zh * k - lh, extendWith: 'copy' })
+      .extend({ right: W - lw, bottom: H - lh, extendWith: 'copy' })
       .raw()
       .toBuffer();
-    img = sharp(padded, { raw: { width: zw * k, height: zh * k, channels: 3 } });
+    img = sharp(padded, { raw: { width: W, height: H, channels: 3 } });
   }
   return { dzLevel, image: await toRgb(img.resize(zw, zh, { fit: 'fill', kernel: 'lanczos3' })) };
 }

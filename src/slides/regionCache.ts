@@ -69,8 +69,18 @@ class Limit {
   }
 }
 
-/** Copy the part of `block` (at bx, by in level pixels) that lies in the region (rx, ry, w, h) into `out`. */
-function copyOverlap(out: Uint8Array, rx: number, ry: number, w: number, h: number, block: RgbImage, bx: number, by: number): void {
+/** Copy the part of `block` (at bx, by in level pixels) that lies in the region (rx, ry, w, h) into `out` (`stride` px wide). */
+function copyOverlap(
+  out: Uint8Array,
+  stride: number,
+  rx: number,
+  ry: number,
+  w: number,
+  h: number,
+  block: RgbImage,
+  bx: number,
+  by: number,
+): void {
   const x0 = Math.max(rx, bx);
   const x1 = Math.min(rx + w, bx + block.width);
   const y0 = Math.max(ry, by);
@@ -79,8 +89,20 @@ function copyOverlap(out: Uint8Array, rx: number, ry: number, w: number, h: numb
   const rowBytes = (x1 - x0) * 3;
   for (let y = y0; y < y1; y++) {
     const src = ((y - by) * block.width + (x0 - bx)) * 3;
-    out.set(block.data.subarray(src, src + rowBytes), ((y - ry) * w + (x0 - rx)) * 3);
+    out.set(block.data.subarray(src, src + rowBytes), ((y - ry) * stride + (x0 - rx)) * 3);
   }
+}
+
+/** Fill the right and bottom margins of a (w, h) image held in (W, H) by repeating its last column and row (libvips 'copy'). */
+function replicateEdges(out: Uint8Array, w: number, h: number, W: number, H: number): void {
+  if (W > w) {
+    for (let y = 0; y < h; y++) {
+      const row = y * W * 3;
+      const last = row + (w - 1) * 3;
+      for (let x = w; x < W; x++) out.copyWithin(row + x * 3, last, last + 3);
+    }
+  }
+  for (let y = h; y < H; y++) out.copyWithin(y * W * 3, (h - 1) * W * 3, h * W * 3);
 }
 
 export class RegionCache {
@@ -96,17 +118,38 @@ export class RegionCache {
     this.limit = new Limit(Math.max(1, options.concurrency));
   }
 
-  /** A region of `level` with read_region semantics: (x0, y0) in level-0 pixels, (w, h) in level pixels. */
-  async read(src: BlockSource, level: number, x0: number, y0: number, w: number, h: number): Promise<RgbImage> {
-    const view = await this.readView(src, level, x0, y0, w, h, false);
-    return view.image;
+  /**
+   * A region of `level` with read_region semantics: (x0, y0) in level-0 pixels, (w, h) in level
+   * pixels. With `padTo` (W >= w, H >= h) the image is W x H, its margins repeating the last
+   * column and row (the overview pads odd sizes so it shrinks by exactly 2).
+   */
+  async read(src: BlockSource, level: number, x0: number, y0: number, w: number, h: number, padTo?: Size): Promise<RgbImage> {
+    const [W, H] = padTo ?? [w, h];
+    if (W < w || H < h) throw new RangeError(`cannot pad ${w}x${h} to ${W}x${H}`);
+    const view = await this.readView(src, level, x0, y0, w, h, false, [W, H]);
+    if (view.image.width === W && view.image.height === H) return view.image;
+    // Direct reads come unpadded.
+    const out = new Uint8Array(W * H * 3);
+    copyOverlap(out, W, 0, 0, w, h, view.image, 0, 0);
+    replicateEdges(out, w, h, W, H);
+    return { data: out, width: W, height: H };
   }
 
   /**
    * The same region as a view: `image` holds it at (left, top). A region inside one block is
-   * that block itself (no copy); with `allowView` false it is always exactly the region.
+   * that block itself (no copy); with `allowView` false it is the region alone, composed into
+   * `padTo` where it is composed from blocks (direct reads come unpadded).
    */
-  async readView(src: BlockSource, level: number, x0: number, y0: number, w: number, h: number, allowView = true): Promise<RegionView> {
+  async readView(
+    src: BlockSource,
+    level: number,
+    x0: number,
+    y0: number,
+    w: number,
+    h: number,
+    allowView = true,
+    padTo: Size = [w, h],
+  ): Promise<RegionView> {
     const grid = src.blockSize(level);
     const origin = grid && src.levelOrigin(level, x0, y0);
     const [lw, lh] = src.levelSize(level);
@@ -123,15 +166,19 @@ export class RegionCache {
       const block = await this.block(src, level, bx0, by0, bw, bh, lw, lh);
       return { image: block, left: rx - bx0 * bw, top: ry - by0 * bh };
     }
-    const out = new Uint8Array(w * h * 3);
+    const [stride, rows] = padTo;
+    const out = new Uint8Array(stride * rows * 3);
     const copies: Promise<void>[] = [];
     for (let by = Math.floor(ry / bh); by * bh < ry + h; by++) {
       for (let bx = Math.floor(rx / bw); bx * bw < rx + w; bx++) {
-        copies.push(this.block(src, level, bx, by, bw, bh, lw, lh).then((b) => copyOverlap(out, rx, ry, w, h, b, bx * bw, by * bh)));
+        copies.push(
+          this.block(src, level, bx, by, bw, bh, lw, lh).then((b) => copyOverlap(out, stride, rx, ry, w, h, b, bx * bw, by * bh)),
+        );
       }
     }
     await Promise.all(copies);
-    return { image: { data: out, width: w, height: h }, left: 0, top: 0 };
+    replicateEdges(out, w, h, stride, rows);
+    return { image: { data: out, width: stride, height: rows }, left: 0, top: 0 };
   }
 
   private block(

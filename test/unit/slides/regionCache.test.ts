@@ -107,6 +107,29 @@ describe('RegionCache: decoded source blocks shared by every tile that needs the
     expect([reads.direct, reads.block]).toEqual([4, 0]);
   });
 
+  it('pads to a larger size by repeating the last column and row, composed or read directly', async () => {
+    const { src } = fakeSource();
+    const cache = new RegionCache({ budget: 10_000_000, concurrency: 2 });
+    // Level 0 at x 150: composed from blocks; level 1 at x 303 (151.5 in level pixels): read directly.
+    for (const [level, x0] of [
+      [0, 150],
+      [1, 303],
+    ]) {
+      const got = await cache.read(src, level, x0, 0, 101, 99, [102, 100]);
+      const want = pixelsAt(level, Math.floor(x0 / 2 ** level), 0, 101, 99);
+      expect([got.width, got.height]).toEqual([102, 100]);
+      const px = (img: { data: Uint8Array; width: number }, x: number, y: number) => [
+        ...img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3),
+      ];
+      expect(px(got, 50, 50)).toEqual(px(want, 50, 50));
+      expect(px(got, 101, 10)).toEqual(px(want, 100, 10));
+      expect(px(got, 40, 99)).toEqual(px(want, 40, 98));
+      expect(px(got, 101, 99)).toEqual(px(want, 100, 98));
+    }
+    expect(cache.stats()).toMatchObject({ composed: 1, direct: 1 });
+    await expect(cache.read(src, 0, 0, 0, 10, 10, [9, 10])).rejects.toThrow(RangeError);
+  });
+
   it('hands out a block itself for a region inside it (no copy), and keeps slides apart', async () => {
     const a = fakeSource('a#1');
     const b = fakeSource('a#10');
