@@ -16,12 +16,12 @@ import { RegionCache, type RegionCacheStats } from './regionCache';
 import { openSlide } from './slideOpener';
 import { openSlidePixels, type SlidePixels } from './slidePixels';
 import { coarseTiles, neighbours, storedTile, tilePixels, type PixelOptions, type TileAddress } from './tileRender';
-import { defaultConcurrency, TileScheduler, type TileSchedulerStats } from './tileScheduler';
+import { defaultConcurrency, TileAbortedError, TileScheduler, type TileSchedulerStats } from './tileScheduler';
 import type { SlideReader } from './types';
 import type { RgbImage } from '../shared/image';
 import { toRgb } from './sharpRgb';
 
-export { TileAbortedError } from './tileScheduler';
+export { TileAbortedError };
 
 export class TileNotFoundError extends Error {
   readonly kind = 'not-found';
@@ -113,6 +113,8 @@ export class TileService {
   private readonly radius: number;
   private opened = 0;
   private passthrough = 0;
+  /** Bumped by close(): renders and guesses of an earlier generation never reopen a slide. */
+  private generation = 0;
 
   constructor(private readonly options: TileServiceOptions) {
     this.quality = options.quality ?? 85;
@@ -149,8 +151,9 @@ export class TileService {
    * Run `fn` with the slide behind `imageId` open; the handle stays open until `fn` settles even
    * if another slide evicts it from the LRU meanwhile. Patch extraction uses this too.
    */
-  async withSlide<T>(imageId: string, fn: (s: OpenedSlide) => Promise<T>): Promise<T> {
+  async withSlide<T>(imageId: string, fn: (s: OpenedSlide) => Promise<T>, generation?: number): Promise<T> {
     const path = await this.lookup(imageId);
+    if (generation !== undefined && generation !== this.generation) throw new TileAbortedError();
     // From here to the lease: no await.
     let entry = this.slides.get(imageId);
     if (entry && entry.path !== path) {
@@ -227,7 +230,8 @@ export class TileService {
     const key = tileKey(imageId, name, level, col, row, path);
     const hit = this.tiles.get(key);
     if (hit) return hit;
-    return this.scheduler.run(key, () => this.render(imageId, name, level, col, row, key, true), options.signal);
+    const gen = this.generation;
+    return this.scheduler.run(key, () => this.render(imageId, name, level, col, row, key, true, gen), options.signal);
   }
 
   /** The tile's RGB pixels before JPEG encoding (tests against the reference; PNG export). */
@@ -245,45 +249,59 @@ export class TileService {
   }
 
   /** Render one tile into the cache; a requested one also queues guesses at its neighbours. */
-  private render(imageId: string, name: TileLayoutName, level: number, col: number, row: number, key: string, requested: boolean) {
-    return this.withSlide(imageId, async (s) => {
-      const layout = layoutOf(s, name);
-      const r = regionOf(s, layout, level, col, row);
-      if (requested) this.guess(s, name, neighbours(layout, r, this.radius));
-      let jpeg = await storedTile(s, layout, r);
-      if (jpeg) this.passthrough++;
-      else {
-        const img = await tilePixels(s, layout, r, this.pixelOptions({ s, name, layout }));
-        // No Huffman optimisation (as PIL and libvips save tiles): ~30% faster, ~15% larger, served locally.
-        jpeg = await img.jpeg({ quality: this.quality, optimiseCoding: false }).toBuffer();
-      }
-      // Only addresses that rendered are cached, so a hit needs no range check.
-      this.tiles.set(key, jpeg);
-      return jpeg;
-    });
+  private render(
+    imageId: string,
+    name: TileLayoutName,
+    level: number,
+    col: number,
+    row: number,
+    key: string,
+    requested: boolean,
+    gen: number,
+  ): Promise<Buffer> {
+    return this.withSlide(
+      imageId,
+      async (s) => {
+        const layout = layoutOf(s, name);
+        const r = regionOf(s, layout, level, col, row);
+        if (requested) this.guess(s, name, gen, neighbours(layout, r, this.radius));
+        let jpeg = await storedTile(s, layout, r);
+        if (jpeg) this.passthrough++;
+        else {
+          const img = await tilePixels(s, layout, r, this.pixelOptions({ s, name, layout, gen }));
+          // No Huffman optimisation (as PIL and libvips save tiles): ~30% faster, ~15% larger, served locally.
+          jpeg = await img.jpeg({ quality: this.quality, optimiseCoding: false }).toBuffer();
+        }
+        // Only addresses that rendered are cached, so a hit needs no range check.
+        if (gen === this.generation) this.tiles.set(key, jpeg);
+        return jpeg;
+      },
+      gen,
+    );
   }
 
   /** `prefetch`: whose coarse levels to queue once the overview is built (none for getTileRgb). */
-  private pixelOptions(prefetch?: { s: OpenedSlide; name: TileLayoutName; layout: DeepZoomLayout }): PixelOptions {
+  private pixelOptions(prefetch?: { s: OpenedSlide; name: TileLayoutName; layout: DeepZoomLayout; gen: number }): PixelOptions {
     return {
       regions: this.regions,
       overviewMaxSide: this.options.overviewMaxSide ?? 2048,
       onOverview: (overview, ovLevel) => {
         if (!prefetch || this.radius === 0) return;
-        const { s, name, layout } = prefetch;
+        const { s, name, layout, gen } = prefetch;
         // A viewer opening a slide shows every coarse level first: cut them all while it asks.
-        void overview.then((ov) => ov && this.guess(s, name, coarseTiles(layout, ovLevel), true)).catch(() => undefined);
+        void overview.then((ov) => ov && this.guess(s, name, gen, coarseTiles(layout, ovLevel), true)).catch(() => undefined);
       },
     };
   }
 
   /** Queue guessed renders of tiles not cached yet; with `ifRoom` stop where the guess queue is full. */
-  private guess(s: OpenedSlide, name: TileLayoutName, tiles: Iterable<TileAddress>, ifRoom = false): void {
-    if (this.radius === 0) return;
+  private guess(s: OpenedSlide, name: TileLayoutName, gen: number, tiles: Iterable<TileAddress>, ifRoom = false): void {
+    if (this.radius === 0 || gen !== this.generation) return;
     for (const { level, col, row } of tiles) {
       const key = tileKey(s.imageId, name, level, col, row, s.path);
       if (this.tiles.has(key)) continue;
-      if (!this.scheduler.speculate(key, () => this.render(s.imageId, name, level, col, row, key, false), { ifRoom }) && ifRoom) return;
+      const render = () => this.render(s.imageId, name, level, col, row, key, false, gen);
+      if (!this.scheduler.speculate(key, render, { ifRoom }) && ifRoom) return;
     }
   }
 
@@ -308,6 +326,7 @@ export class TileService {
 
   /** Drop every queued render and cached tile, and close every slide (app shutdown, project switch). */
   close(): void {
+    this.generation++;
     this.scheduler.cancelQueued();
     this.tiles.clear();
     this.slides.clear();

@@ -176,4 +176,19 @@ describe('abandoned requests', () => {
     expect(svc.stats().queue).toMatchObject({ queued: 0, dropped: 5, started: 1 });
     expect(svc.stats().cachedTiles).toBe(1);
   });
+
+  it('close() drops queued guesses, and renders still running never reopen a slide', async () => {
+    const svc = service();
+    // The first coarse tile builds the overview, which queues every coarse tile as a guess.
+    await svc.getTile('svs', 9, 0, 0);
+    await svc.getTile('svs', 12, 4, 4);
+    svc.close();
+    const settled = async () => {
+      for (let i = 0; i < 200 && svc.stats().queue.running > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    };
+    await settled();
+    await new Promise((r) => setTimeout(r, 20));
+    await settled();
+    expect(svc.stats()).toMatchObject({ openSlides: 0, cachedTiles: 0, queue: { queued: 0, speculativeQueued: 0, running: 0 } });
+  });
 });
