@@ -49,7 +49,7 @@ app.whenReady().then(() => {
   const media = createMediaRoutes(workspace);
   protocol.handle('cytotune', async (request) => {
     const url = new URL(request.url);
-    const answer = await media(`/${url.host}${url.pathname}`);
+    const answer = await media(`/${url.host}${url.pathname}`, request.signal);
     if (!answer) return new Response('Not found', { status: 404 });
     const body = typeof answer.body === 'string' ? answer.body : new Uint8Array(answer.body);
     return new Response(body, {

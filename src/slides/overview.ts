@@ -10,7 +10,7 @@
 import sharp, { type Sharp } from 'sharp';
 import type { DeepZoomLayout, TileRegion } from '../shared/deepZoom';
 import type { SlideReader } from './types';
-import type { RgbImage } from '../shared/image';
+import type { RgbImage, Size } from '../shared/image';
 import { fromRgb, toRgb } from './sharpRgb';
 import { readScaled } from './patches';
 import { MAX_REGION_PIXELS } from './pixelLimits';
@@ -31,8 +31,22 @@ export function overviewLevel(layout: DeepZoomLayout, maxSide = 2048): number {
   return best;
 }
 
-/** Read the slide level DeepZoomGenerator would use for `dzLevel` whole, resized to that level's size. */
-export async function buildOverview(reader: SlideReader, layout: DeepZoomLayout, dzLevel: number): Promise<Overview | null> {
+/** Where the whole level is read from: the slide reader, or one that can also pad (the region cache). */
+export interface OverviewSource {
+  /** read_region; with `padTo` it may return W x H with the last column and row repeated (else w x h). */
+  readRegion(level: number, x0: number, y0: number, w: number, h: number, padTo?: Size): Promise<RgbImage>;
+}
+
+/**
+ * Read the slide level DeepZoomGenerator would use for `dzLevel` whole, resized to that level's
+ * size. `source` reads the whole level (default: the reader; bands of a too-large level always do).
+ */
+export async function buildOverview(
+  reader: SlideReader,
+  layout: DeepZoomLayout,
+  dzLevel: number,
+  source: OverviewSource = reader,
+): Promise<Overview | null> {
   if (dzLevel < 0) return null;
   const slideLevel = layout.slideLevelForDzLevel[dzLevel];
   const [lw, lh] = layout.activeLevelDimensions[slideLevel];
@@ -45,24 +59,26 @@ export async function buildOverview(reader: SlideReader, layout: DeepZoomLayout,
     const box = { x: ox, y: oy, w: Math.round(lw * ds), h: Math.round(lh * ds) };
     return { dzLevel, image: await readScaled(reader, slideLevel, box, zw, zh) };
   }
-  const region = await reader.readRegion(slideLevel, ox, oy, lw, lh);
-  if (lw === zw && lh === zh) return { dzLevel, image: region };
   // Keep the scale an exact power of two (as every tile's own read is): pad odd edges by
   // repeating the last pixels so 2967 px -> 1484 px scales by 2, not 2967/1484.
   const k = Math.round(layout.levelToDzDownsample[dzLevel]);
+  const pad = Math.abs(k - layout.levelToDzDownsample[dzLevel]) < 1e-9 && (zw * k > lw || zh * k > lh);
+  const [W, H] = pad ? [zw * k, zh * k] : [lw, lh];
+  const region = await source.readRegion(slideLevel, ox, oy, lw, lh, pad ? [W, H] : undefined);
+  if (lw === zw && lh === zh) return { dzLevel, image: region };
   let img = fromRgb(region);
-  if (Math.abs(k - layout.levelToDzDownsample[dzLevel]) < 1e-9 && (zw * k > lw || zh * k > lh)) {
+  if (region.width !== W || region.height !== H) {
     const padded = await img
-      .extend({ right: zw * k - lw, bottom: zh * k - lh, extendWith: 'copy' })
+      .extend({ right: W - lw, bottom: H - lh, extendWith: 'copy' })
       .raw()
       .toBuffer();
-    img = sharp(padded, { raw: { width: zw * k, height: zh * k, channels: 3 } });
+    img = sharp(padded, { raw: { width: W, height: H, channels: 3 } });
   }
   return { dzLevel, image: await toRgb(img.resize(zw, zh, { fit: 'fill', kernel: 'lanczos3' })) };
 }
 
 /** Tile pixels (tile-sized RGB) cut from the overview, for a tile at the overview's level or coarser. */
-export async function tileFromOverview(ov: Overview, layout: DeepZoomLayout, r: TileRegion): Promise<Sharp> {
+export function tileFromOverview(ov: Overview, layout: DeepZoomLayout, r: TileRegion): Sharp {
   const scale = 2 ** (ov.dzLevel - r.level);
   const { tileSize, overlap } = layout;
   const tl = [r.col !== 0 ? overlap : 0, r.row !== 0 ? overlap : 0];
@@ -72,14 +88,11 @@ export async function tileFromOverview(ov: Overview, layout: DeepZoomLayout, r: 
   // Clip and stretch to the tile size, as DeepZoomGenerator's own edge tiles do.
   const width = Math.min(r.tileSize[0] * scale, ov.image.width - left);
   const height = Math.min(r.tileSize[1] * scale, ov.image.height - top);
-  const img = fromRgb(ov.image).extract({
-    left,
-    top,
-    width,
-    height,
-  });
-  if (width === r.tileSize[0] && height === r.tileSize[1]) return img;
-  // Materialise the crop so libvips resizes exactly it (extract and resize order is fixed in sharp).
-  const crop = await img.raw().toBuffer();
-  return sharp(crop, { raw: { width, height, channels: 3 } }).resize(r.tileSize[0], r.tileSize[1], { fit: 'fill', kernel: 'lanczos3' });
+  const resize = { fit: 'fill', kernel: 'lanczos3' } as const;
+  const img = fromRgb(ov.image);
+  // The coarsest levels are one tile of the whole overview: nothing to crop.
+  const whole = left === 0 && top === 0 && width === ov.image.width && height === ov.image.height;
+  const crop = whole ? img : img.extract({ left, top, width, height });
+  // libvips resizes an extracted area exactly as a copy of it (checked in the tile service test).
+  return width === r.tileSize[0] && height === r.tileSize[1] ? crop : crop.resize(r.tileSize[0], r.tileSize[1], resize);
 }

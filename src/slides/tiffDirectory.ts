@@ -1,6 +1,7 @@
 // Minimal TIFF / BigTIFF directory reader: the fields the sharp fallback needs to find a
 // slide's pyramid levels (tiled pages, sizes), its Aperio description (MPP, AppMag) and its
-// resolution. Reads only the directories, never pixel data. Malformed files give null.
+// resolution, plus where each page's tiles are (tiffTiles.ts serves JPEG tiles as stored).
+// Reads only the directories, never pixel data. Malformed files give null.
 import { open, type FileHandle } from 'node:fs/promises';
 
 export interface TiffPage {
@@ -17,9 +18,32 @@ export interface TiffPage {
   yResolution: number | null;
   /** 1 none, 2 inch, 3 centimetre. */
   resolutionUnit: number | null;
+  /** 0/1 grey, 2 RGB, 6 YCbCr (for JPEG: the colour space of the stored stream). */
+  photometric: number | null;
+  samplesPerPixel: number;
+  bitsPerSample: number;
+  /** 1 interleaved, 2 one plane per sample. */
+  planarConfig: number;
+  /** JPEGTables (347): the quantisation and Huffman tables every JPEG tile of the page refers to. */
+  jpegTables: Buffer | null;
+  /** TileOffsets (324) and TileByteCounts (325), read lazily: a 40x level has ~10^5 tiles. */
+  tileOffsets: TiffArray | null;
+  tileByteCounts: TiffArray | null;
+}
+
+/** An integer array of a directory entry: inline bytes, or where in the file it starts. */
+export interface TiffArray {
+  /** 3 SHORT, 4 LONG, 16 LONG8. */
+  type: number;
+  count: number;
+  littleEndian: boolean;
+  inline: Buffer | null;
+  offset: number;
 }
 
 const MAX_PAGES = 256;
+/** Tags whose values are read (or, for 324/325, located). */
+const FETCHED = new Set([254, 256, 257, 258, 259, 262, 270, 277, 282, 283, 284, 296, 322, 323, 324, 325, 347]);
 
 export class TiffError extends Error {}
 const TYPE_SIZE: Record<number, number> = {
@@ -89,6 +113,7 @@ async function readPages(fh: FileHandle): Promise<TiffPage[] | null> {
     if (count > 4096) throw new TiffError('corrupt TIFF directory');
     const dir = await bytesAt(fh, next + countBuf.length, count * entrySize + (big ? 8 : 4));
     const fields = new Map<number, { type: number; count: number; value: Buffer }>();
+    const arrays = new Map<number, TiffArray>();
     for (let i = 0; i < count; i++) {
       const e = i * entrySize;
       const tag = u16(dir, e);
@@ -96,8 +121,13 @@ async function readPages(fh: FileHandle): Promise<TiffPage[] | null> {
       const n = big ? u64(dir, e + 4) : u32(dir, e + 4);
       const size = (TYPE_SIZE[type] ?? 1) * n;
       // Only fetch out-of-line values for the few tags we use (descriptions can be long).
-      if (![254, 256, 257, 259, 270, 282, 283, 296, 322, 323].includes(tag)) continue;
+      if (!FETCHED.has(tag)) continue;
       const valueAt = e + (big ? 12 : 8);
+      if (tag === 324 || tag === 325) {
+        const inline = size <= inlineSize ? Buffer.from(dir.subarray(valueAt, valueAt + size)) : null;
+        arrays.set(tag, { type, count: n, littleEndian: le, inline, offset: inline ? 0 : big ? u64(dir, valueAt) : u32(dir, valueAt) });
+        continue;
+      }
       const value =
         size <= inlineSize
           ? dir.subarray(valueAt, valueAt + size)
@@ -136,6 +166,13 @@ async function readPages(fh: FileHandle): Promise<TiffPage[] | null> {
       xResolution: rational(282),
       yResolution: rational(283),
       resolutionUnit: int(296),
+      photometric: int(262),
+      samplesPerPixel: int(277) ?? 1,
+      bitsPerSample: int(258) ?? 1,
+      planarConfig: int(284) ?? 1,
+      jpegTables: fields.get(347)?.value ?? null,
+      tileOffsets: arrays.get(324) ?? null,
+      tileByteCounts: arrays.get(325) ?? null,
     });
   }
   return pages;

@@ -16,7 +16,10 @@ const notFound: SlideResponse = { status: 404, contentType: 'text/plain; charset
 const patchSize = 128;
 const DECIMAL_ID = /^[1-9][0-9]{0,11}$/;
 
-export function createMediaRoutes(workspace: Workspace): (pathname: string) => Promise<SlideResponse | null> {
+/** `signal` aborts when the client went away (queued tile renders are then dropped). */
+export type MediaRoutes = (pathname: string, signal?: AbortSignal) => Promise<SlideResponse | null>;
+
+export function createMediaRoutes(workspace: Workspace): MediaRoutes {
   // One tile service per open project: image ids are only meaningful inside a project.
   let service: { project: Project; tiles: TileService } | null = null;
   const tilesFor = (project: Project): TileService => {
@@ -31,9 +34,9 @@ export function createMediaRoutes(workspace: Workspace): (pathname: string) => P
     return service.tiles;
   };
 
-  return async (pathname) => {
+  return async (pathname, signal) => {
     const project = workspace.currentProject;
-    if (pathname.startsWith('/slides/')) return project ? serveSlideRequest(tilesFor(project), pathname) : notFound;
+    if (pathname.startsWith('/slides/')) return project ? serveSlideRequest(tilesFor(project), pathname, signal) : notFound;
 
     const thumb = /^\/thumbnails\/([1-9]\d{0,11})\.jpg$/.exec(pathname);
     if (thumb) {

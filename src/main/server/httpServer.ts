@@ -86,7 +86,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       if (url.pathname.startsWith('/api/')) return await handleApi(req, res, url.pathname.slice(5));
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'Method not allowed');
-      const media = await mediaRoutes(url.pathname);
+      // A viewer that pans away closes the request: its queued tile render is dropped.
+      const abandoned = new AbortController();
+      res.on('close', () => res.writableFinished || abandoned.abort());
+      const media = await mediaRoutes(url.pathname, abandoned.signal);
       if (media) return send(res, media.status, media.contentType, media.body, { 'Cache-Control': media.cacheControl });
       await serveStatic(url.pathname, res);
     } catch (err) {
