@@ -41,7 +41,7 @@ describe('cytotune', () => {
   it('`cytotune <command> --help` prints that usage (predict names --engine)', async () => {
     const c = capture();
     expect(await main(['predict', '--help'], c.io)).toBe(0);
-    expect(c.out.join('\n')).toMatch(/^usage: cytotune predict .*\[--engine auto\|tfjs\|onnx\]/);
+    expect(c.out.join('\n')).toMatch(/^usage: cytotune predict .*\[--engine auto\|tfjs\|onnx\|onnx-int8\]/);
     const h = capture();
     expect(await main(['help', 'predict'], h.io)).toBe(0);
     expect(h.out).toEqual(c.out);

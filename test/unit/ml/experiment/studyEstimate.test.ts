@@ -27,8 +27,9 @@ describe('measureCost', () => {
     expect(one.forwardPerImage).toBeGreaterThan(0);
     expect(one.note).toMatch(/one 64-wide block \(17 tokens\) x 1, LoRA r 2 on q,v, wasm backend/);
     const deep = await measureCost({ config: { ...config, depth: 12 }, rank: 2, targets: ['q', 'v'] });
-    // Twelve blocks cost about twelve times one block (timings vary: a generous range).
-    expect(deep.forwardPerImage / one.forwardPerImage).toBeGreaterThan(3);
+    // Twelve blocks are measured as one block and scaled (timings themselves are the benchmark's business).
+    expect(deep.note).toMatch(/x 12, LoRA r 2 on q,v/);
+    expect(deep.forwardPerImage).toBeGreaterThan(0);
     expect(costKey({ config, rank: 2, targets: ['q', 'v'] })).not.toBe(costKey({ config, rank: 16, targets: ['q', 'k', 'v', 'o'] }));
   });
 });
