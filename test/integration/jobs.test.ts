@@ -12,6 +12,7 @@ import { createMediaRoutes } from '../../src/main/media/mediaRoutes';
 import { herlevDir, slidePath, tempDir } from '../support/paths';
 import { inProcess, type Harness } from '../support/servers';
 import { writeTinyCheckpoint } from '../support/tinyModel';
+import { waitFor } from '../support/waitFor';
 
 let h: Harness;
 let modelId: number;
@@ -19,13 +20,6 @@ let classIds: number[];
 const events: JobProgress[] = [];
 
 const runStatus = async (runId: number) => (await h.client.call('runs:get', { runId })).status;
-async function waitFor(cond: () => Promise<boolean> | boolean, ms = 90_000) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   h = inProcess();

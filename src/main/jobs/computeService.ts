@@ -8,6 +8,7 @@ import type { JobRecord } from '../db/repositories/jobs';
 import type { Project } from '../project/project';
 import { JobManager, type JobEvent } from './jobManager';
 import { planTraining } from './trainingPlan';
+import type { TrainingRequest } from './trainingEstimate';
 import { cellTargets, trainingScale, type TrainingScale } from './cellClassification';
 import { resumeInterruptedDetections, startDetection, type StartDetection } from './cellDetection';
 import type { DetectionRun } from '../../shared/cells';
@@ -17,17 +18,8 @@ import { experimentOptions, PAPER_DEFAULTS, PAPER_PROTOCOL, type TrainSettings }
 import type { TrainJobResult, TrainJobSpec } from '../../shared/jobs';
 import type { ClassifyJobResult, ClassifyJobSpec } from '../../shared/jobs';
 
-export interface StartTraining {
-  modelId: number;
-  method: 'lora' | 'linear';
-  classIds: number[];
-  seed?: number;
-  settings?: Partial<Pick<TrainSettings, 'lr' | 'steps' | 'batchSize' | 'microBatchSize' | 'epochs'>> & {
-    rank?: number;
-    alpha?: number;
-    targets?: ('q' | 'k' | 'v' | 'o')[];
-  };
-}
+/** The request of runs:start (one definition, in trainingEstimate.ts, which estimates it too). */
+export type StartTraining = TrainingRequest;
 
 export interface StartExperiment {
   dataDir: string;

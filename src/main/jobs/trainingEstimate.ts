@@ -10,6 +10,7 @@ import { loraSteps, PAPER_DEFAULTS, resolveSettings, type TrainSettings } from '
 import type { Project } from '../project/project';
 import { planTraining } from './trainingPlan';
 
+/** A training run as the workstation asks for it (runs:start): model, method, classes, settings. */
 export interface TrainingRequest {
   modelId: number;
   method: 'lora' | 'linear';

@@ -10,19 +10,12 @@ import type { JobProgress } from '../../../src/shared/api';
 import { herlevDir, repoRoot, tempDir } from '../../support/paths';
 import { overHttp, type Harness } from '../../support/servers';
 import { writeTinyCheckpoint } from '../../support/tinyModel';
+import { waitFor } from '../../support/waitFor';
 
 let h: Harness;
 let modelId: number;
 let classIds: number[];
 const events: JobProgress[] = [];
-
-async function waitFor(cond: () => Promise<boolean> | boolean, ms = 90_000) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   h = await overHttp();
