@@ -9,7 +9,8 @@ import { tempDir } from '../../../support/paths';
 
 function layout(models: string[], datasets: string[]) {
   const dir = tempDir('cytotune-paper-study-');
-  for (const d of datasets) for (const s of d === 'hicervix' ? ['train', 'test'] : ['']) mkdirSync(join(dir, 'data', d, s), { recursive: true });
+  for (const d of datasets)
+    for (const s of d === 'hicervix' ? ['train', 'test'] : ['']) mkdirSync(join(dir, 'data', d, s), { recursive: true });
   for (const m of models) {
     mkdirSync(join(dir, 'models', m, '..'), { recursive: true });
     writeFileSync(join(dir, 'models', m), 'x');
@@ -25,7 +26,10 @@ describe('the paper study', () => {
     );
     const inputs = findStudyInputs(join(dir, 'data'), join(dir, 'models'));
     expect(inputs.models['clip-b16'].path).toBe(join(dir, 'models', 'ViT-B-16.pt'));
-    expect(inputs.models.biomedclip).toMatchObject({ path: null, note: expect.stringMatching(/BiomedCLIP: none of .*open_clip_pytorch_model\.bin/) });
+    expect(inputs.models.biomedclip).toMatchObject({
+      path: null,
+      note: expect.stringMatching(/BiomedCLIP: none of .*open_clip_pytorch_model\.bin/),
+    });
     expect(inputs.datasets.bcfc.path).toBeNull();
     const parts = studyParts(inputs, join(dir, 'out'));
     expect(parts.map((p) => p.id)).toEqual([
@@ -42,11 +46,25 @@ describe('the paper study', () => {
     const [table1, , , , fig1] = parts;
     expect(table1.options).toMatchObject({ methods: ['linear'], shots: [], percents: [], lrs: PAPER_DEFAULTS.grid.lrs, seeds: [1, 2, 3] });
     expect(table1.options!.checkpoints.map((c) => c.label)).toEqual(['clip-b16', 'quilt', 'uni']);
-    expect(table1.skipped).toEqual([expect.stringMatching(/^model biomedclip left out/), expect.stringMatching(/^model vit-google left out/)]);
+    expect(table1.skipped).toEqual([
+      expect.stringMatching(/^model biomedclip left out/),
+      expect.stringMatching(/^model vit-google left out/),
+    ]);
     // Table 1 and Figure 1 of a dataset share a folder (one protocol), so its summary has both.
     expect(fig1.options).toMatchObject({ methods: ['lora'], shots: [1, 2, 4, 8, 16, 50], out: table1.options!.out });
-    expect(fig1.options!.protocol).toMatchObject({ rank: 2, targets: ['q', 'v'], alpha: 1, iters: 100, warmup: 50, batch: 32, level: null });
-    expect(parts[1]).toMatchObject({ options: null, skipped: [expect.stringMatching(/^not run: BCFC: .*bcfc not found/), expect.any(String), expect.any(String)] });
+    expect(fig1.options!.protocol).toMatchObject({
+      rank: 2,
+      targets: ['q', 'v'],
+      alpha: 1,
+      iters: 100,
+      warmup: 50,
+      batch: 32,
+      level: null,
+    });
+    expect(parts[1]).toMatchObject({
+      options: null,
+      skipped: [expect.stringMatching(/^not run: BCFC: .*bcfc not found/), expect.any(String), expect.any(String)],
+    });
     expect(parts[7].options!.protocol.level).toBe(3);
     expect(parts[8].options).toMatchObject({ methods: ['lora'], percents: [10, 25, 50, 100], lrs: [1e-3], shots: [] });
     expect(parts[8].options!.protocol).toMatchObject({ rank: 16, targets: ['q', 'k', 'v', 'o'], level: 3 });
@@ -62,7 +80,9 @@ describe('the paper study', () => {
     expect(parts[0]).toMatchObject({ options: null, skipped: ['not run: none of its checkpoints was found'] });
     expect(parts[2].options).toMatchObject({ seeds: [1], lrs: [1e-2], percents: [50], microBatch: 32 });
     expect(parts[2].options!.protocol).toMatchObject({ iters: 2, epochs: 3 });
-    expect(overridesText(o)).toBe("not the paper's settings: datasets hicervix; models clip-l14; seeds 1; lrs 0.01; percents 50; iters 2; epochs 3");
+    expect(overridesText(o)).toBe(
+      "not the paper's settings: datasets hicervix; models clip-l14; seeds 1; lrs 0.01; percents 50; iters 2; epochs 3",
+    );
     expect(overridesText({})).toBe('');
   });
 });
