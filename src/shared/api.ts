@@ -241,6 +241,8 @@ export const api = {
   'cells:preview': channel<CellPreview>()(previewCells),
   'cells:runs': channel<DetectionRun[]>()(z.object({ imageId: id }).strict()),
   'training:estimate': channel<TrainingEstimate>()(startRun),
+  /** Times a few real steps of this run on this computer (a 'speed' job); null when measured already or busy. */
+  'training:measureSpeed': channel<JobSummary | null>()(startRun),
   'cells:list': channel<CellRecord[]>()(listCells),
   'cells:classify': channel<JobSummary>()(classifyCells),
   'cells:gallery': channel<{ cells: ScoredCell[]; counts: { classId: number; count: number }[] }>()(cellGallery),

@@ -146,8 +146,38 @@ export interface DetectJobResult {
   mppAssumed: boolean;
 }
 
+/**
+ * A few real training steps (LoRA) or feature batches (linear probe) of a planned run, timed, so
+ * the estimate shown before Start is this computer's speed on this model and these images.
+ */
+/** Steps or feature batches a speed check runs: one warm-up, then the timed ones. */
+export const SPEED_MARKS = 3;
+
+export interface SpeedJobSpec {
+  modelId: number;
+  checkpoint: string;
+  family?: string;
+  classNames: string[];
+  /** The first images of the plan: enough for the warm-up and the timed part. */
+  train: LabelledPatch[];
+  settings: Partial<TrainSettings>;
+}
+
+export interface SpeedJobResult {
+  modelId: number;
+  method: 'lora' | 'linear';
+  /** Images per second over the timed part (after a warm-up step or batch). */
+  imagesPerSecond: number;
+  images: number;
+  seconds: number;
+  /** The computer it was measured on: a project opened elsewhere measures again. */
+  host: string;
+  backend: string;
+}
+
 export interface JobSpecs {
   train: TrainJobSpec;
+  speed: SpeedJobSpec;
   classify: ClassifyJobSpec;
   experiment: ExperimentJobSpec;
   detect: DetectJobSpec;
@@ -155,6 +185,7 @@ export interface JobSpecs {
 
 export interface JobResults {
   train: TrainJobResult;
+  speed: SpeedJobResult;
   classify: ClassifyJobResult;
   experiment: ExperimentJobResult;
   detect: DetectJobResult;

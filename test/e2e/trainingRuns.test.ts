@@ -74,6 +74,8 @@ describe('training runs from the workstation', { timeout: 180_000 }, () => {
   it('estimates the run before it starts, with Quick and Paper presets', async () => {
     const estimate = page.getByTestId('estimate');
     await expect.poll(() => estimate.textContent()).toMatch(/\d[\d,]* steps.*images\/s.*(min|s)\b/);
+    // The model-size guess gives way to a few timed steps in the worker (scripted here: 20 images/s).
+    await expect.poll(() => estimate.textContent()).toMatch(/20 images\/s \(measured here\)/);
     await page.getByTestId('preset-paper').click();
     await expect.poll(async () => Number(await estimate.getAttribute('data-steps'))).toBeGreaterThan(0);
     const paperSteps = Number(await estimate.getAttribute('data-steps'));
@@ -147,6 +149,10 @@ describe('training runs from the workstation', { timeout: 180_000 }, () => {
     // No step yet: the phase in words, and charts without invented axes.
     await expect.poll(() => page.getByTestId('train-progress').textContent()).toMatch(/extracting features/i);
     expect(await page.getByTestId('train-progress').textContent()).not.toMatch(/undefined|NaN/);
+    expect(await page.getByTestId('chart-loss').first().textContent()).not.toMatch(/\d/);
+    // The worker's feature progress: images so far, their rate and the time left.
+    worker.progress(job.jobId, { step: 8, total: 14, phase: 'extracting features', imagesPerSecond: 4, etaSeconds: 1.5 });
+    await expect.poll(() => page.getByTestId('feature-progress').textContent()).toMatch(/8\/14 images · 4\.0 img\/s/);
     expect(await page.getByTestId('chart-loss').first().textContent()).not.toMatch(/\d/);
     await screenshotScreens(page, 'train-linear-extracting');
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { ApiClient } from '../../src/shared/api';
@@ -67,11 +68,14 @@ export interface StartedJob {
  * to start and sends exactly the progress, results, errors and crashes the test asks for, so UI
  * tests can hold a run in any state (training, cancelling, crashed) as long as they need.
  * A cancel is answered after `cancelDelayMs` with the worker's "Cancelled at step N." error.
+ * Speed checks (the Train screen starts one by itself) are answered at once with
+ * `speedImagesPerSecond` and not counted among the started jobs the test drives.
  */
 export class ScriptedWorker {
   readonly started: StartedJob[] = [];
   readonly cancels: string[] = [];
   cancelDelayMs = 1500;
+  speedImagesPerSecond = 20;
   private events: WorkerEvents | null = null;
   private waiters: (() => void)[] = [];
   private lastStep = new Map<string, number>();
@@ -87,7 +91,15 @@ export class ScriptedWorker {
       },
       send: (m: ToWorker) => {
         if (!alive) return;
-        if (m.type === 'start') {
+        if (m.type === 'start' && m.job.kind === 'speed') {
+          const { modelId, settings } = m.job.spec;
+          const result = { modelId, method: settings.method ?? 'lora', imagesPerSecond: this.speedImagesPerSecond, images: 16 };
+          const outcome: JobOutcome = {
+            kind: 'speed',
+            result: { ...result, seconds: 16 / result.imagesPerSecond, host: hostname(), backend: 'wasm' },
+          };
+          setTimeout(() => alive && events.onMessage({ type: 'result', jobId: m.jobId, outcome }), 10);
+        } else if (m.type === 'start') {
           this.started.push({ jobId: m.jobId, job: m.job });
           this.waiters.splice(0).forEach((w) => w());
         } else {

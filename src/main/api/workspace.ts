@@ -187,6 +187,12 @@ export class Workspace {
       'training:plan': ({ classIds, seed }) => planTraining(p(), classIds, seed ?? 1).classes,
       'runs:start': (input) => this.requireCompute().startTraining(input),
       'training:estimate': (input) => estimateTraining(p(), input),
+      'training:measureSpeed': (input) => {
+        const job = this.requireCompute().measureSpeed(input);
+        if (!job) return null;
+        const { spec: _spec, ...summary } = job;
+        return summary;
+      },
       'runs:cancel': ({ runId }) => (this.requireCompute().cancelRun(runId), null),
       'runs:resume': ({ runId }) => (this.requireCompute().resumeTraining(runId), null),
       'runs:get': ({ runId }) => {

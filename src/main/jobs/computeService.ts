@@ -8,14 +8,14 @@ import type { JobRecord } from '../db/repositories/jobs';
 import type { Project } from '../project/project';
 import { JobManager, type JobEvent } from './jobManager';
 import { planTraining } from './trainingPlan';
-import type { TrainingRequest } from './trainingEstimate';
+import { measuredSpeedJob, trainSettingsFor, type TrainingRequest } from './trainingEstimate';
 import { cellTargets, trainingScale, type TrainingScale } from './cellClassification';
 import { resumeInterruptedDetections, startDetection, type StartDetection } from './cellDetection';
 import type { DetectionRun } from '../../shared/cells';
 import { exportAdapterBundle, importAdapterBundle } from '../export/adapterBundle';
 import type { WorkerSpawner } from './workerProcess';
-import { experimentOptions, PAPER_DEFAULTS, PAPER_PROTOCOL, type TrainSettings } from '../../shared/training';
-import type { TrainJobResult, TrainJobSpec } from '../../shared/jobs';
+import { experimentOptions, PAPER_DEFAULTS, PAPER_PROTOCOL, resolveSettings } from '../../shared/training';
+import { SPEED_MARKS, type SpeedJobSpec, type TrainJobResult, type TrainJobSpec } from '../../shared/jobs';
 import type { ClassifyJobResult, ClassifyJobSpec } from '../../shared/jobs';
 
 /** The request of runs:start (one definition, in trainingEstimate.ts, which estimates it too). */
@@ -98,6 +98,9 @@ export class ComputeService {
         experiment: {
           onResult: (p, job, result) => p.jobs.setResult(job.id, result),
         },
+        speed: {
+          onResult: (p, job, result) => p.jobs.setResult(job.id, result),
+        },
         detect: {
           onCells: (p, job, tile) => {
             if (job.kind !== 'detect') return;
@@ -145,17 +148,7 @@ export class ComputeService {
     if (!model) throw new ApiError('not-found', `No foundation model with id ${req.modelId}; add one first.`);
     const seed = req.seed ?? PAPER_DEFAULTS.train.seed;
     const plan = planTraining(this.project, req.classIds, seed);
-    const s = req.settings ?? {};
-    const settings: Partial<TrainSettings> = {
-      method: req.method,
-      seed,
-      lr: s.lr,
-      steps: s.steps ?? null,
-      batchSize: s.batchSize,
-      microBatchSize: s.microBatchSize ?? Math.min(s.batchSize ?? PAPER_DEFAULTS.train.batchSize, 8),
-      epochs: s.epochs,
-      lora: { rank: s.rank, alpha: s.alpha, targets: s.targets } as TrainSettings['lora'],
-    };
+    const settings = trainSettingsFor(req, seed);
     const classNames = plan.classes.map((c) => c.name);
     // The scale of the labelled patches: cells are later classified at the same one.
     const scale = trainingScale(this.project, plan.train, this.project.settings.get().patchSize);
@@ -177,6 +170,32 @@ export class ComputeService {
       this.jobs.submit({ kind: 'train', spec }, run.id);
       return this.project.runs.get(run.id)!;
     });
+  }
+
+  /**
+   * Times a few real steps of the run `req` would start (the estimate then says "measured here"),
+   * unless this computer has measured this model and method already or a job is running (which
+   * would share the cores and skew the figure). Returns the job, or null when none was started.
+   */
+  measureSpeed(req: StartTraining): JobRecord | null {
+    if (measuredSpeedJob(this.project, req.modelId, req.method)) return null;
+    if (this.jobs.list().some((j) => j.status === 'running' || j.status === 'queued')) return null;
+    const model = this.project.models.list().find((m) => m.id === req.modelId);
+    if (!model) throw new ApiError('not-found', `No foundation model with id ${req.modelId}; add one first.`);
+    const seed = req.seed ?? PAPER_DEFAULTS.train.seed;
+    const plan = planTraining(this.project, req.classIds, seed);
+    const settings = trainSettingsFor(req, seed);
+    const micro = resolveSettings(settings).microBatchSize;
+    const spec: SpeedJobSpec = {
+      modelId: model.id,
+      checkpoint: model.path,
+      family: model.family,
+      classNames: plan.classes.map((c) => c.name),
+      // Enough images for every timed step or batch to read new ones, as the run will.
+      train: plan.train.slice(0, 2 * micro * SPEED_MARKS),
+      settings,
+    };
+    return this.jobs.submit({ kind: 'speed', spec }, null);
   }
 
   /** Continues a cancelled or failed run from its last checkpoint. */

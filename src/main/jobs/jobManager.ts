@@ -91,10 +91,21 @@ export class JobManager {
   dispose(): void {
     this.disposed = true;
     for (const job of this.queue.splice(0)) this.end(job, 'cancelled', 'CytoTune closed the project.');
-    if (this.running) this.end(this.running.job, 'cancelled', 'CytoTune closed the project; resume the run to continue.');
+    // A job whose end is stored already (dispose() called from its final event) keeps that end.
+    if (this.running && !this.endStored(this.running.job.id))
+      this.end(this.running.job, 'cancelled', 'CytoTune closed the project; resume the run to continue.');
     this.running = null;
     this.worker?.kill();
     this.worker = null;
+  }
+
+  private endStored(jobId: number): boolean {
+    try {
+      const status = this.jobs.get(jobId)?.status;
+      return status === 'completed' || status === 'failed' || status === 'cancelled';
+    } catch {
+      return false; // unreadable (a closing or full disk): end it as cancelled, in memory at least
+    }
   }
 
   private ensureWorker(): Promise<void> {
@@ -132,7 +143,15 @@ export class JobManager {
       this.jobs.setStatus(job.id, 'running');
       // The record as it now is: every progress event of the job carries its status, running.
       const started = this.jobs.get(job.id)!;
-      this.running = { job: started, done };
+      // Cleared as the job ends, not a microtask later: a dispose() in between (on the final
+      // event, or when whenDone resolves) must not see a finished job as still running.
+      this.running = {
+        job: started,
+        done: () => {
+          if (this.running?.job.id === started.id) this.running = null;
+          done();
+        },
+      };
       try {
         this.hooks[job.kind].onStart?.(this.project, started);
       } catch (err) {
@@ -144,7 +163,6 @@ export class JobManager {
         this.worker.send({ type: 'start', jobId: String(job.id), job: startOf(job) });
       });
     });
-    this.running = null;
     void this.pump();
   }
 
@@ -224,6 +242,8 @@ export class JobManager {
         return this.hooks.experiment.onResult(this.project, job, outcome.result);
       case 'detect':
         return this.hooks.detect.onResult(this.project, job, outcome.result);
+      case 'speed':
+        return this.hooks.speed.onResult(this.project, job, outcome.result);
     }
   }
 
@@ -281,6 +301,8 @@ function startOf(job: JobRecord): JobStart {
     case 'experiment':
       return { kind: job.kind, spec: job.spec };
     case 'detect':
+      return { kind: job.kind, spec: job.spec };
+    case 'speed':
       return { kind: job.kind, spec: job.spec };
   }
 }

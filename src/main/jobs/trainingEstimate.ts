@@ -1,11 +1,13 @@
 // What a training run will take, shown before it starts: the labels it will use (the plan), its
 // length in steps (the same formulas the trainer uses), a speed and the minutes that follow, and
 // the warnings a cytotechnician should see first (a class with two training images validates on
-// one). The speed is measured on this computer when the model has trained here before, and
-// otherwise estimated from the model's size (forward FLOPs) and the wasm backend's measured rate.
-import { availableParallelism } from 'node:os';
+// one). The speed is measured on this computer: by a speed check (a few real steps of the run,
+// worker/jobs/speedJob.ts) or earlier runs of the model; until then it is estimated from the
+// model's size (forward FLOPs) and the wasm backend's measured rate.
+import { availableParallelism, hostname } from 'node:os';
 import { ApiError } from '../../shared/api';
 import type { ModelRecord, PlanClass, TrainingEstimate } from '../../shared/domain';
+import type { SpeedJobResult } from '../../shared/jobs';
 import { loraSteps, PAPER_DEFAULTS, resolveSettings, type TrainSettings } from '../../shared/training';
 import type { Project } from '../project/project';
 import { planTraining } from './trainingPlan';
@@ -81,8 +83,22 @@ function median(values: number[]): number {
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 }
 
-/** From the last runs of this model and method on this computer, when there are any. */
+/** The newest speed check (a few timed steps, jobs 'speed') of this model and method on this computer. */
+export function measuredSpeedJob(project: Project, modelId: number, method: 'lora' | 'linear'): SpeedJobResult | null {
+  for (const job of project.jobs.list()) {
+    if (job.kind !== 'speed' || job.status !== 'completed' || !job.result) continue;
+    const r = job.result;
+    if (r.modelId === modelId && r.method === method && r.host === hostname() && r.imagesPerSecond > 0) return r;
+  }
+  return null;
+}
+
+/** From a speed check or the last runs of this model and method on this computer, when there are any. */
 function measuredSpeed(project: Project, modelId: number, method: 'lora' | 'linear'): Speed | null {
+  const checked = measuredSpeedJob(project, modelId, method);
+  // LoRA's evaluation is forward passes only: about twice its training rate.
+  if (checked)
+    return { train: checked.imagesPerSecond, forward: (method === 'lora' ? 2 : 1) * checked.imagesPerSecond, source: 'measured' };
   const runs = project.runs
     .list()
     .filter((r) => r.modelId === modelId && r.config.method === method)

@@ -39,6 +39,7 @@ export async function trainLinearProbe(input: LinearProbeInput): Promise<TrainOu
           batchSize: s.microBatchSize,
           augmentSeeds: seeds,
           signal: input.signal,
+          onBatch: input.onFeatures,
         },
       ));
   } catch (err) {

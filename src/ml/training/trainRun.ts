@@ -121,6 +121,7 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
       resume: Boolean(r.resume),
       signal: r.signal,
       onProgress,
+      onFeatures: r.onFeatures,
       init,
       initKey,
       // Lets LoRA gradient worker processes load the model themselves (settings.processes).

@@ -46,6 +46,8 @@ export interface LoopConfig {
 
 export interface LoopHooks {
   onProgress?: (p: TrainProgress) => void;
+  /** The linear probe's feature extraction, before its first step: images embedded so far. */
+  onFeatures?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
 

@@ -7,6 +7,7 @@ import { runClassifyJob } from './classifyJob';
 import { runTrainJob } from './trainJob';
 import { runExperimentJob } from './experimentJob';
 import { runDetectJob } from './detectJob';
+import { runSpeedJob } from './speedJob';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -26,5 +27,7 @@ export async function runJob(job: JobStart, ctx: JobContext): Promise<JobOutcome
       return { kind: job.kind, result: await runExperimentJob(job.spec, ctx) };
     case 'detect':
       return { kind: job.kind, result: await runDetectJob(job.spec, ctx) };
+    case 'speed':
+      return { kind: job.kind, result: await runSpeedJob(job.spec, ctx) };
   }
 }

@@ -25,6 +25,7 @@ export async function runTrainJob(spec: TrainJobSpec, ctx: JobContext): Promise<
       decode: source.read,
       signal: ctx.signal,
       log: (line) => ctx.log(line),
+      onFeatures: featureProgress(ctx),
       onProgress: (p) =>
         ctx.progress({
           step: p.step,
@@ -46,8 +47,26 @@ export async function runTrainJob(spec: TrainJobSpec, ctx: JobContext): Promise<
   }
 }
 
+/**
+ * The linear probe's feature extraction as progress: images embedded, their rate and the time
+ * left, timed from the first batch (which also pays for loading the model's kernels).
+ */
+export function featureProgress(ctx: Pick<JobContext, 'progress'>, now = () => performance.now()) {
+  let first: { done: number; at: number } | null = null;
+  return (done: number, total: number) => {
+    const at = now();
+    if (!first) {
+      first = { done, at };
+      return ctx.progress({ step: done, total, phase: 'extracting features' });
+    }
+    const imagesPerSecond = ((done - first.done) * 1000) / Math.max(1, at - first.at);
+    const etaSeconds = imagesPerSecond > 0 ? (total - done) / imagesPerSecond : undefined;
+    ctx.progress({ step: done, total, phase: 'extracting features', imagesPerSecond, etaSeconds });
+  };
+}
+
 /** The spec names a family as a string; the worker checks it against the registry. */
-function familyOf(name: string | undefined): FamilyName | undefined {
+export function familyOf(name: string | undefined): FamilyName | undefined {
   if (name === undefined || isFamilyName(name)) return name;
   throw Object.assign(new Error(`Unknown model family "${name}"; choose one of ${FAMILY_NAMES.join(', ')}.`), { kind: 'invalid-input' });
 }

@@ -1,7 +1,7 @@
 // A new training run: model, method, classes (or a level of the tree), the labels that will
 // be used and their split, what the run will take (steps, speed, minutes) with Quick and Paper
 // presets, the warnings worth reading first, and the paper's defaults with the rest folded away.
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { flattenClassTree } from '@shared/classes';
 import type { ClassNode, ModelRecord, TrainingEstimate } from '@shared/domain';
 import { PAPER_DEFAULTS, type ProjectionName } from '@shared/training';
@@ -9,6 +9,7 @@ import { client } from '../../api/client';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { plural } from '../../components/plural';
 import { classesAtLevel, treeLevels } from './treeLevels';
+import { useJob } from '../cells/useJob';
 
 const paper = PAPER_DEFAULTS.train;
 /** Quick: a tenth of the paper's iterations (LoRA) or a fifth of its epochs (linear probe). */
@@ -46,6 +47,15 @@ export function NewRunForm({ models, classes, onStarted }: { models: ModelRecord
   const [rank, setRank] = useState(String(paper.lora.rank));
   const [targets, setTargets] = useState<ProjectionName[]>(paper.lora.targets ?? []);
   const [seed, setSeed] = useState(String(paper.seed));
+  // The speed check (a few real steps in the worker) started for the current estimate, if any.
+  const [speedJob, setSpeedJob] = useState<number | null>(null);
+  const [measured, setMeasured] = useState(0);
+  const speed = useJob(
+    'speed',
+    null,
+    speedJob,
+    useCallback(() => setMeasured((n) => n + 1), []),
+  );
 
   // A level of the tree picks its classes that have labels, and the leaves that stop above it.
   useEffect(() => {
@@ -89,7 +99,26 @@ export function NewRunForm({ models, classes, onStarted }: { models: ModelRecord
       live = false;
       clearTimeout(timer);
     };
-  }, [request, classes]);
+  }, [request, classes, measured]);
+
+  // An estimate from the model's size is replaced by this computer's speed on this run's images:
+  // the worker times a few real steps (once per model and method; nothing starts while it is busy).
+  const measureKey =
+    estimate?.speedSource === 'model size' && estimate.problems.length === 0 && request ? `${request.modelId}:${request.method}` : null;
+  const latestRequest = useRef(request);
+  latestRequest.current = request;
+  useEffect(() => {
+    // Once per model and method: the other settings do not change images/s.
+    if (!measureKey || !latestRequest.current) return;
+    let live = true;
+    client.call('training:measureSpeed', latestRequest.current).then(
+      (job) => live && job && setSpeedJob(job.id),
+      () => {}, // the model-size estimate stays; Start reports any real problem
+    );
+    return () => {
+      live = false;
+    };
+  }, [measureKey]);
 
   const applyPreset = (p: Exclude<Preset, 'custom'>) => {
     setPreset(p);
@@ -240,13 +269,19 @@ export function NewRunForm({ models, classes, onStarted }: { models: ModelRecord
           data-seconds={estimate.seconds}
           title={
             estimate.speedSource === 'measured'
-              ? 'Speed measured on earlier runs of this model here'
-              : "Speed estimated from the model's size on this computer's CPU; the first run measures it"
+              ? 'Speed measured on this computer: a few timed steps of this model, or its earlier runs here'
+              : "Speed estimated from the model's size until a few real steps have been timed"
           }
         >
           <b>{estimate.steps.toLocaleString()} steps</b> of up to {plural(Math.min(estimate.batchSize, estimate.trainImages), 'image')} ·{' '}
           {rate(estimate.imagesPerSecond)} images/s ({estimate.speedSource === 'measured' ? 'measured here' : "from the model's size"}) ·{' '}
           <b>{duration(estimate.seconds)}</b>
+          {speed.live && (
+            <span className="muted" data-testid="measuring-speed">
+              {' '}
+              · measuring the speed on {speed.live.total || 3} real steps…
+            </span>
+          )}
         </p>
       )}
       <details className="advanced">

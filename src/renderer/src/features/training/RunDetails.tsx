@@ -95,6 +95,15 @@ export function RunDetails({ run, status, images, onCancel, onChanged, onOpenLab
                 {eta(live.etaSeconds)}
               </span>
             </>
+          ) : live?.kind === 'train' && live.phase === 'extracting features' && live.total > 0 ? (
+            <>
+              <progress max={live.total} value={live.step} />
+              <span data-testid="feature-progress">
+                extracting features · {live.step}/{plural(live.total, 'image')}
+                {live.imagesPerSecond !== undefined && ` · ${live.imagesPerSecond.toFixed(1)} img/s`}
+                {eta(live.etaSeconds)}
+              </span>
+            </>
           ) : (
             <span className="phase">{phase}</span>
           )}
