@@ -36,6 +36,8 @@ async function viewerCentre() {
 
 describe('labelling a whole slide in Chromium', () => {
   it('places, undoes, redoes and deletes labels; after a reload they are exactly where they were', async () => {
+    const tiles: { url: string; status: number }[] = [];
+    page.on('response', (r) => r.url().includes('/slides/') && tiles.push({ url: r.url(), status: r.status() }));
     await page.goto(h.server!.url);
     await page.locator('.card-open').first().click();
     await page.getByTestId('viewer').waitFor();
@@ -45,6 +47,9 @@ describe('labelling a whole slide in Chromium', () => {
     await page.mouse.move(c.x, c.y);
     await page.mouse.wheel(0, -400); // zoom in
     await page.waitForTimeout(1200);
+    // The viewer asks for the slide's native layout: its own JPEG tiles, passed through.
+    expect(tiles.filter((t) => /\.native_files\/\d+\/\d+_\d+\.jpeg$/.test(t.url) && t.status === 200).length).toBeGreaterThan(0);
+    expect(tiles.filter((t) => /\/slides\/\d+_files\//.test(t.url))).toEqual([]);
 
     await page.keyboard.press('1');
     await page.mouse.click(c.x - 150, c.y - 100);
