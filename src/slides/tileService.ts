@@ -6,7 +6,7 @@
 // open slides in a small LRU of handles; renders are queued by tileScheduler.ts.
 //
 // Two layouts per slide. 'default' is DeepZoomGenerator's (254 + 1 px), pixel for pixel.
-// 'native' (opt-in) puts the Deep Zoom grid on the slide's own JPEG tiles (240 px, overlap 0
+// 'native' (what the viewer asks for) puts the Deep Zoom grid on the slide's own JPEG tiles (240 px, overlap 0
 // for Aperio): where a Deep Zoom tile is a stored tile, its bytes go out as stored
 // (tiffTiles.ts), no decode, no re-encode. Slides without such tiles get the default layout.
 import { createDeepZoom, dziXml, tileRegion, type DeepZoomLayout, type TileRegion } from '../shared/deepZoom';
