@@ -57,6 +57,8 @@ describe('layout of every screen', { timeout: 180_000 }, () => {
   it('compares two runs side by side without widening the page', async () => {
     await page.getByTestId('method-linear').check();
     await page.getByTestId('start-run').click();
+    // The second run exists before its status is read (else the first run's 'completed' passes).
+    await expect.poll(async () => (await h.client.call('runs:list', {})).length).toBe(2);
     await expect.poll(async () => (await h.client.call('runs:list', {}))[0]?.status, { timeout: 120_000 }).toBe('completed');
     const runs = await h.client.call('runs:list', {});
     for (const r of runs) await page.getByRole('checkbox', { name: `Show run ${r.id}` }).check();
