@@ -4,7 +4,7 @@
 // annotated LBC whole slide can be shipped.
 //
 //   npx tsx scripts/synthetic-lbc-slide.ts --out slide.tiff --cells 300 --seed 1 [--source DIR]
-//     [--mpp 0.5] [--width W --height H | --fill 0.2] [--debris 1] [--quality 90] [--turn 1]
+//     [--mpp 0.5] [--width W --height H | --fill 0.2] [--debris 1] [--quality 90]
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -228,7 +228,6 @@ function parseArgs(argv: string[]): SyntheticSlideOptions {
     fill: num('fill'),
     debris: num('debris'),
     quality: num('quality'),
-    turn: a.has('turn') ? num('turn') !== 0 : undefined,
   };
 }
 

@@ -11,7 +11,7 @@ import type { FeatureCollection } from '../../src/main/export/geojson';
 import { createMediaRoutes } from '../../src/main/media/mediaRoutes';
 import { herlevDir, slidePath, tempDir } from '../support/paths';
 import { inProcess, type Harness } from '../support/servers';
-import { writeTinyCheckpoint } from '../support/tinyModel';
+import { twoClassProject } from '../support/trainingProject';
 import { waitFor } from '../support/waitFor';
 
 let h: Harness;
@@ -23,16 +23,8 @@ const runStatus = async (runId: number) => (await h.client.call('runs:get', { ru
 
 beforeAll(async () => {
   h = inProcess();
-  const dir = tempDir();
-  await h.client.call('project:create', { path: join(dir, 'jobs.cytotune') });
   // Two Herlev classes, 8 images each.
-  const data = join(dir, 'data');
-  for (const cls of ['normal_superficiel', 'severe_dysplastic']) {
-    for (const f of readdirSync(join(herlevDir, cls)).sort().slice(0, 8)) cpSync(join(herlevDir, cls, f), join(data, cls, f));
-  }
-  await h.client.call('import:run', { paths: [data] });
-  classIds = (await h.client.call('classes:list', {})).map((c) => c.id);
-  modelId = (await h.client.call('models:add', { path: writeTinyCheckpoint(dir) })).id;
+  ({ classIds, modelId } = await twoClassProject(h.client, tempDir(), 'jobs.cytotune'));
   h.client.on('job:progress', (p) => events.push(p));
 });
 afterAll(async () => h.close());

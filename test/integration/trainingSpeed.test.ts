@@ -2,31 +2,24 @@
 // the planned run in the worker, and the estimate then says "measured". The linear probe reports
 // its feature extraction as progress. And a job that has just finished keeps its end when the
 // project closes at once (it used to be recorded as cancelled).
-import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobProgress } from '../../src/shared/api';
-import { herlevDir, tempDir } from '../support/paths';
+import { tempDir } from '../support/paths';
 import { inProcess, type Harness } from '../support/servers';
 import { writeTinyCheckpoint } from '../support/tinyModel';
+import { twoClassProject } from '../support/trainingProject';
 import { waitFor } from '../support/waitFor';
 
 let h: Harness;
 let modelId: number;
 let classIds: number[];
+let data: string;
 const events: JobProgress[] = [];
 
 beforeAll(async () => {
   h = inProcess();
-  const dir = tempDir();
-  await h.client.call('project:create', { path: join(dir, 'speed.cytotune') });
-  const data = join(dir, 'data');
-  for (const cls of ['normal_superficiel', 'severe_dysplastic']) {
-    for (const f of readdirSync(join(herlevDir, cls)).sort().slice(0, 10)) cpSync(join(herlevDir, cls, f), join(data, cls, f));
-  }
-  await h.client.call('import:run', { paths: [data] });
-  classIds = (await h.client.call('classes:list', {})).map((c) => c.id);
-  modelId = (await h.client.call('models:add', { path: writeTinyCheckpoint(dir) })).id;
+  ({ classIds, modelId, data } = await twoClassProject(h.client, tempDir(), 'speed.cytotune', 10));
   h.client.on('job:progress', (p) => events.push(p));
 });
 afterAll(async () => h.close());
@@ -84,7 +77,7 @@ describe('closing the project', () => {
     try {
       const dir = tempDir();
       await other.client.call('project:create', { path: join(dir, 'close.cytotune') });
-      await other.client.call('import:run', { paths: [join(h.workspace.currentProject!.path, '..', 'data')] });
+      await other.client.call('import:run', { paths: [data] });
       const ids = (await other.client.call('classes:list', {})).map((c) => c.id);
       const model = (await other.client.call('models:add', { path: writeTinyCheckpoint(dir) })).id;
       const run = await other.client.call('runs:start', { modelId: model, method: 'linear', classIds: ids, settings: { epochs: 1 } });

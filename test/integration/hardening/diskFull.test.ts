@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobProgress } from '../../../src/shared/api';
 import { herlevDir, repoRoot, tempDir } from '../../support/paths';
 import { overHttp, type Harness } from '../../support/servers';
-import { writeTinyCheckpoint } from '../../support/tinyModel';
+import { twoClassProject } from '../../support/trainingProject';
 import { waitFor } from '../../support/waitFor';
 
 let h: Harness;
@@ -20,15 +20,7 @@ const events: JobProgress[] = [];
 beforeAll(async () => {
   h = await overHttp();
   await h.ready();
-  const dir = tempDir();
-  await h.client.call('project:create', { path: join(dir, 'full.cytotune') });
-  const data = join(dir, 'data');
-  for (const cls of ['normal_superficiel', 'severe_dysplastic']) {
-    for (const f of readdirSync(join(herlevDir, cls)).sort().slice(0, 8)) cpSync(join(herlevDir, cls, f), join(data, cls, f));
-  }
-  await h.client.call('import:run', { paths: [data] });
-  classIds = (await h.client.call('classes:list', {})).map((c) => c.id);
-  modelId = (await h.client.call('models:add', { path: writeTinyCheckpoint(dir) })).id;
+  ({ classIds, modelId } = await twoClassProject(h.client, tempDir(), 'full.cytotune'));
   h.client.on('job:progress', (p) => events.push(p));
 });
 afterAll(async () => h.close());
