@@ -20,6 +20,10 @@ export const COMMANDS: Record<string, Entry> = {
   serve: { summary: 'browser mode: the workstation on 127.0.0.1', load: () => import('./commands/serve') },
   train: { summary: 'fine-tune (LoRA) or probe (linear) a checkpoint on an ImageFolder', load: () => import('./commands/train') },
   predict: { summary: 'classify images with a trained run (CSV; accuracy on a labelled folder)', load: () => import('./commands/predict') },
+  classify: {
+    summary: 'classify every cell (or tissue patch) of a slide with a trained run; one CSV row each',
+    load: () => import('./commands/classify'),
+  },
   experiment: {
     summary: "the paper's grid: checkpoints x methods x shots x seeds x learning rates",
     load: () => import('./commands/experiment'),

@@ -6,7 +6,7 @@ import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobProgress } from '../../src/shared/api';
-import { patchesOf } from '../../src/worker/jobs/classifyJob';
+import { patchesOf } from '../../src/ml/inference/classifyTargets';
 import type { FeatureCollection } from '../../src/main/export/geojson';
 import { createMediaRoutes } from '../../src/main/media/mediaRoutes';
 import { herlevDir, slidePath, tempDir } from '../support/paths';

@@ -6,6 +6,7 @@ import { detectCells, PRESETS, type DetectionParams, type PresetName } from '../
 import { openSlide } from '../../slides/slideOpener';
 import { defineCommand } from '../command';
 import { formatDuration } from '../duration';
+import { progressLine } from '../progressLine';
 
 const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
@@ -39,18 +40,11 @@ export const command = defineCommand({
     if (v['min-contrast'] !== undefined) params.minContrastOd = v['min-contrast'];
     const reader = await openSlide(positionals[0]);
     const t0 = performance.now();
-    let lastReport = 0;
+    const report = progressLine(io, 'detect');
     try {
       const result = await detectCells(reader, params, {
         level: v.level ?? 0,
-        onProgress: (p) => {
-          const now = performance.now();
-          if (now - lastReport < 1000 && p.tilesDone < p.tilesTotal) return;
-          lastReport = now;
-          const elapsed = (now - t0) / 1000;
-          const left = p.tilesDone > 0 ? (elapsed / p.tilesDone) * (p.tilesTotal - p.tilesDone) : null;
-          io.err(`detect: tile ${p.tilesDone}/${p.tilesTotal}, ${p.cells} cells${left !== null ? `, ${formatDuration(left)} left` : ''}`);
-        },
+        onProgress: (p) => report(p.tilesDone, p.tilesTotal, `tile ${p.tilesDone}/${p.tilesTotal}, ${p.cells} cells`),
       });
       if (result.mppAssumed)
         io.err(`detect: the slide records no microns per pixel; sizes assume ${params.fallbackMppUm ?? base.fallbackMppUm} um/px`);

@@ -23,7 +23,7 @@ const columns = [
  * that a spreadsheet would run as a formula (=, +, -, @, tab, CR first: OWASP's list) gets a
  * leading apostrophe; numbers are written as numbers, so a box at x = -5 stays -5.
  */
-function field(v: unknown): string {
+export function csvField(v: unknown): string {
   let s = v === null || v === undefined ? '' : String(v);
   if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -50,7 +50,7 @@ export function toCsv(rows: ExportRow[]): string {
         r.entropy,
         r.createdAt,
       ]
-        .map(field)
+        .map(csvField)
         .join(','),
     );
   }

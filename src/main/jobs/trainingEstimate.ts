@@ -3,6 +3,7 @@
 // the warnings a cytotechnician should see first (a class with two training images validates on
 // one). The speed is measured on this computer when the model has trained here before, and
 // otherwise estimated from the model's size (forward FLOPs) and the wasm backend's measured rate.
+import { median } from '../../shared/median';
 import { availableParallelism } from 'node:os';
 import { ApiError } from '../../shared/api';
 import type { ModelRecord, PlanClass, TrainingEstimate } from '../../shared/domain';
@@ -74,11 +75,6 @@ interface Speed {
   train: number;
   forward: number;
   source: 'measured' | 'model size';
-}
-
-function median(values: number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 }
 
 /** From the last runs of this model and method on this computer, when there are any. */
