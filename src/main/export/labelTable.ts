@@ -50,6 +50,27 @@ const exportCell = (c: CellRecord): ExportCell => ({
   circularity: c.circularity,
 });
 
+/** A detected cell that no run classified (also what `cytotune detect --geojson` writes per cell). */
+export function unclassifiedCellRow(cell: CellRecord, imagePath: string, source = `detection ${cell.detectionRunId}`): ExportRow {
+  return {
+    type: 'cell',
+    imageId: cell.imageId,
+    imagePath,
+    className: null,
+    classPath: null,
+    color: null,
+    box: cell.box,
+    source,
+    author: '',
+    runId: null,
+    probability: null,
+    entropy: null,
+    probabilities: null,
+    cell: exportCell(cell),
+    createdAt: '',
+  };
+}
+
 export function exportRows(project: Project, options: { imageId?: number; runId?: number } = {}): ExportRow[] {
   const classes = new Map(project.classes.all().map((c) => [c.id, c]));
   const pathOf = (id: number): string => {
@@ -112,23 +133,7 @@ export function exportRows(project: Project, options: { imageId?: number; runId?
         });
       }
     }
-    for (const cell of newest.values()) {
-      if (classified.has(cell.id)) continue;
-      rows.push({
-        type: 'cell',
-        imageId,
-        imagePath: images.get(imageId)!,
-        className: null,
-        classPath: null,
-        color: null,
-        box: cell.box,
-        source: `detection ${cell.detectionRunId}`,
-        author: '',
-        ...none,
-        cell: exportCell(cell),
-        createdAt: '',
-      });
-    }
+    for (const cell of newest.values()) if (!classified.has(cell.id)) rows.push(unclassifiedCellRow(cell, images.get(imageId)!));
   }
   return rows;
 }
