@@ -9,12 +9,13 @@ import { classifyTargets } from '../../ml/inference/classifyTargets';
 import { readRunConfig } from '../../ml/training/runDir';
 import { cellSideFor } from '../../main/jobs/cellClassification';
 import { csvField } from '../../main/export/csv';
-import { BACKEND_NAMES, ENGINE_CHOICES, type ClassifyJobResult, type ClassifyTarget } from '../../shared/jobs';
+import type { ClassifyJobResult, ClassifyTarget } from '../../shared/jobs';
 import { detectCells, PAP_LBC_PRESET } from '../../slides/cells';
 import { isWholeSlide } from '../../slides/slideKind';
 import { openSlide } from '../../slides/slideOpener';
 import { UsageError } from '../args';
 import { defineCommand, failure } from '../command';
+import { RUN_MODEL_OPTIONS, RUN_MODEL_SYNOPSIS } from '../runOptions';
 import { formatDuration } from '../duration';
 import type { Io } from '../io';
 import { progressLine } from '../progressLine';
@@ -27,10 +28,7 @@ const OPTIONS = {
   csv: { type: 'string', required: true },
   'patch-size': { type: 'int', min: 8 },
   stride: { type: 'int', min: 1 },
-  checkpoint: { type: 'string' },
-  batch: { type: 'int', min: 1 },
-  engine: { type: 'string', choices: ENGINE_CHOICES },
-  backend: { type: 'string', choices: BACKEND_NAMES },
+  ...RUN_MODEL_OPTIONS,
 } as const;
 
 export const command = defineCommand({
@@ -38,7 +36,7 @@ export const command = defineCommand({
   summary: 'classify every cell (or tissue patch) of a slide with a trained run; one CSV row each',
   usage:
     'usage: cytotune classify --run RUN_DIR --slide SLIDE [--cells | --grid] --csv OUT [--patch-size PX] [--stride PX] ' +
-    '[--checkpoint FILE] [--batch N] [--engine auto|tfjs|onnx|onnx-int8] [--backend tensorflow|webgpu|wasm|cpu]\n' +
+    `${RUN_MODEL_SYNOPSIS}\n` +
     '--cells (default): detect the nuclei (default Pap/LBC parameters, as `cytotune detect`), then classify a square\n' +
     "centred on each at the run's training scale (the labelled patches' side in um, converted with the slide's mpp).\n" +
     '--grid: classify a grid of patches over the tissue (histology). --patch-size: the square side in level-0 pixels\n' +
