@@ -134,7 +134,10 @@ describe('export and import', () => {
 
     const csv = await h.client.call('export:labels', { format: 'csv' });
     const lines = csv.text.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('type,image_id,image_path,class,class_path,x,y,width,height,source,author,run_id,probability,entropy,created_at');
+    // The fixed columns, then the cells' own, then one probability column per class of the runs.
+    expect(lines[0]).toMatch(
+      /^type,image_id,image_path,class,class_path,x,y,width,height,source,author,run_id,probability,entropy,created_at,cell_id,cell_x,cell_y,area_um2,mean_od,circularity(,p_[^,]+)+$/,
+    );
     expect(lines).toHaveLength(expected + 1);
     expect(lines.filter((l) => l.startsWith('prediction,'))).toHaveLength(predictions);
 
