@@ -81,4 +81,3 @@ export function previewInThread(job: Omit<PreviewJob, 'id'>): Promise<CellPrevie
     w.postMessage({ ...job, id } satisfies PreviewJob);
   });
 }
-
