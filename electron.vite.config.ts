@@ -4,9 +4,16 @@ import { rendererConfig } from './vite.renderer.config';
 
 export default defineConfig({
   main: {
-    // The app core and the ML worker (run as a utilityProcess); packages stay in node_modules.
+    // The app core, the ML worker (run as a utilityProcess) and the cell preview's worker thread
+    // (found next to index.js by cellPreviewThread.ts); packages stay in node_modules.
     build: {
-      rollupOptions: { input: { index: resolve(__dirname, 'src/electron/main.ts'), worker: resolve(__dirname, 'src/worker/main.ts') } },
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src/electron/main.ts'),
+          worker: resolve(__dirname, 'src/worker/main.ts'),
+          cellPreviewWorker: resolve(__dirname, 'src/main/project/cellPreviewWorker.ts'),
+        },
+      },
     },
   },
   preload: {

@@ -1,21 +1,15 @@
 // Nucleus detection throughput on a synthetic LBC slide of >= 25 megapixels at the detection
 // level (Herlev cells on glass, pyramidal JPEG TIFF, see scripts/synthetic-lbc-slide.ts).
 //   node --import tsx bench/detect.ts [--crops DIR] [--size 5120] [--cells 2600] [--seed 1] [--keep DIR]
-// Rows: the full run through sharp (JPEG decode included) with and without skipping glass-only
+// Rows: the full run through the app's slide readers (JPEG decode included) with and without skipping glass-only
 // tiles, detection alone on tiles already in memory, and level 1 (1 um/px). Prints a table,
 // writes bench/results/detect.json, and extrapolates to a 20 mm LBC spot at 0.5 um/px.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSyntheticLbcSlide, type SyntheticSlide } from '../scripts/synthetic-lbc-slide';
-import {
-  detectCells,
-  matchDetections,
-  memoryRegionSource,
-  openTiffSource,
-  PAP_LBC_PRESET,
-  type RegionSource,
-} from '../src/slides/cells/index';
+import { detectCells, matchDetections, memoryRegionSource, PAP_LBC_PRESET, type RegionSource } from '../src/slides/cells/index';
+import { openSlide } from '../src/slides/slideOpener';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => (args.includes(name) ? args[args.indexOf(name) + 1] : def);
@@ -97,12 +91,12 @@ console.log(
   `synthetic slide: ${slide.width}x${slide.height} px (${((slide.width * slide.height) / 1e6).toFixed(1)} MP), ${slide.cells.length} cells, from ${CROPS}, generated in ${generateSeconds.toFixed(1)} s`,
 );
 
-const tiff = await openTiffSource(out);
+const tiff = await openSlide(out);
 // Warm-up (JIT, libvips' file cache) on a corner, untimed.
 await detectCells(memoryRegionSource(await tiff.readRegion(0, 0, 0, 1536, 1536), tiff.mpp), PAP_LBC_PRESET, { tileSize: TILE });
 const rows: Row[] = [];
-rows.push(await run('level 0, sharp JPEG TIFF, skip glass tiles', tiff, slide, {}));
-rows.push(await run('level 0, sharp JPEG TIFF, every tile', tiff, slide, { skipBackground: false }));
+rows.push(await run('level 0, JPEG TIFF via openSlide, skip glass tiles', tiff, slide, {}));
+rows.push(await run('level 0, JPEG TIFF via openSlide, every tile', tiff, slide, { skipBackground: false }));
 // Detection alone: the decoded level 0 in memory, so no JPEG decoding is timed.
 const decoded = await tiff.readRegion(0, 0, 0, slide.width, slide.height);
 rows.push(
@@ -111,7 +105,7 @@ rows.push(
     level: 0,
   }),
 );
-rows.push(await run('level 1 (1 um/px), sharp JPEG TIFF', tiff, slide, { level: 1 }));
+rows.push(await run('level 1 (1 um/px), JPEG TIFF via openSlide', tiff, slide, { level: 1 }));
 
 const pad = (s: string | number, n: number): string => String(s).padStart(n);
 console.log(

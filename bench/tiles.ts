@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { allTiles, type DeepZoomLayout } from '../src/shared/deepZoom';
 import { TileService, type TileServiceOptions } from '../src/slides/tileService';
+import { longestStall } from '../test/support/loopStall';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : def);
@@ -138,23 +139,18 @@ function serviceBench(slide: string, path: string, name: string, make: Make, ext
       coldLibvips();
       const svc = create();
       const list = [...allTiles(await layoutOf(svc))];
-      let last = performance.now();
-      let stall = 0;
-      const probe = setInterval(() => {
-        const now = performance.now();
-        stall = Math.max(stall, now - last);
-        last = now;
-      }, 1);
-      const t0 = performance.now();
       let next = 0;
-      await Promise.all(
-        Array.from({ length: 6 }, async () => {
-          while (next < list.length) await get(svc, list[next++]);
-        }),
+      const { took, longestGap } = await longestStall(
+        () =>
+          Promise.all(
+            Array.from({ length: 6 }, async () => {
+              while (next < list.length) await get(svc, list[next++]);
+            }),
+          ),
+        1,
       );
-      row.parallelTilesPerS = list.length / ((performance.now() - t0) / 1000);
-      clearInterval(probe);
-      row.maxLoopStallMs = stall;
+      row.parallelTilesPerS = list.length / (took / 1000);
+      row.maxLoopStallMs = longestGap;
       await closeDrained(svc);
     },
   };

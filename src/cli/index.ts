@@ -16,10 +16,14 @@ export const COMMANDS: Record<string, Entry> = {
   init: { summary: 'create an empty project', load: () => import('./commands/init') },
   import: { summary: 'import images, slides and ImageFolder trees into a project', load: () => import('./commands/import') },
   info: { summary: 'classes (tree, label counts) and image counts of a project', load: () => import('./commands/info') },
-  export: { summary: 'labels and predictions as CSV or QuPath GeoJSON', load: () => import('./commands/export') },
+  export: { summary: 'labels, predictions and detected cells as CSV or QuPath GeoJSON', load: () => import('./commands/export') },
   serve: { summary: 'browser mode: the workstation on 127.0.0.1', load: () => import('./commands/serve') },
   train: { summary: 'fine-tune (LoRA) or probe (linear) a checkpoint on an ImageFolder', load: () => import('./commands/train') },
   predict: { summary: 'classify images with a trained run (CSV; accuracy on a labelled folder)', load: () => import('./commands/predict') },
+  classify: {
+    summary: 'classify every cell (or tissue patch) of a slide with a trained run; one CSV row each',
+    load: () => import('./commands/classify'),
+  },
   experiment: {
     summary: "the paper's grid: checkpoints x methods x shots x seeds x learning rates",
     load: () => import('./commands/experiment'),

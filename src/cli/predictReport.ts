@@ -1,9 +1,7 @@
 // What `cytotune predict` writes: one CSV row per image (path, predicted class, one probability
 // column per class) and, for a labelled folder, top-1 accuracy with per-class counts.
 
-function csvField(s: string): string {
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+import { csvField } from '../main/export/csv';
 
 /** `probs` is [paths.length, classNames.length], row-major. */
 export function toCsv(paths: string[], probs: Float32Array, predicted: number[], classNames: string[]): string {

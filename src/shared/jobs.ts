@@ -42,6 +42,16 @@ export interface TrainJobSpec {
   resume?: boolean;
   /** Recorded in the run's config.json: where the data came from. */
   project: string;
+  /** Recorded in the run's config.json: the labelled patches' scale, at which cells are later classified. */
+  scale?: TrainingScale;
+}
+
+/** The scale of a training set's labelled patches; cells are classified at the same one. */
+export interface TrainingScale {
+  /** Median side of the labelled patches in micrometres, or null when no labelled image has an mpp. */
+  patchUm: number | null;
+  /** Median side in pixels. */
+  patchPx: number;
 }
 
 export type SplitMetrics = ClassificationMetrics | null;

@@ -4,8 +4,11 @@
 import { writeFile } from 'node:fs/promises';
 import { detectCells, PRESETS, type DetectionParams, type PresetName } from '../../slides/cells';
 import { openSlide } from '../../slides/slideOpener';
+import { toGeoJson } from '../../main/export/geojson';
+import { unclassifiedCellRow } from '../../main/export/labelTable';
 import { defineCommand } from '../command';
 import { formatDuration } from '../duration';
+import { progressLine } from '../progressLine';
 
 const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
@@ -13,10 +16,11 @@ export const command = defineCommand({
   name: 'detect',
   summary: 'find every cell (nucleus) of a slide; one row per cell',
   usage:
-    'usage: cytotune detect SLIDE [--level N] [--preset pap-lbc|he-histology] [--min-diameter UM] [--max-diameter UM] [--min-contrast OD] [--csv OUT | --json]\n' +
+    'usage: cytotune detect SLIDE [--level N] [--preset pap-lbc|he-histology] [--min-diameter UM] [--max-diameter UM] [--min-contrast OD] [--csv OUT | --json] [--geojson OUT]\n' +
     'Nuclei are found from stain (optical density), without model weights. Sizes are in micrometres,\n' +
     'converted with the slide`s microns per pixel. --level picks the pyramid level to detect at (0: full\n' +
-    'resolution). The table has x, y (level-0 pixels), area_um2, mean_od, circularity and the box.',
+    'resolution). The table has x, y (level-0 pixels), area_um2, mean_od, circularity and the box.\n' +
+    '--geojson: also the nuclei as QuPath detections (outline polygons with area, stain and circularity), as `cytotune export` writes cells.',
   positionals: { min: 1, max: 1, name: 'SLIDE' },
   options: {
     level: { type: 'int', min: 0 },
@@ -26,6 +30,7 @@ export const command = defineCommand({
     'min-contrast': { type: 'number', positive: true },
     csv: { type: 'string' },
     json: { type: 'switch' },
+    geojson: { type: 'string' },
   },
   async main({ values: v, positionals }, io) {
     const base = PRESETS[(v.preset as PresetName | undefined) ?? 'pap-lbc'];
@@ -39,18 +44,11 @@ export const command = defineCommand({
     if (v['min-contrast'] !== undefined) params.minContrastOd = v['min-contrast'];
     const reader = await openSlide(positionals[0]);
     const t0 = performance.now();
-    let lastReport = 0;
+    const report = progressLine(io, 'detect');
     try {
       const result = await detectCells(reader, params, {
         level: v.level ?? 0,
-        onProgress: (p) => {
-          const now = performance.now();
-          if (now - lastReport < 1000 && p.tilesDone < p.tilesTotal) return;
-          lastReport = now;
-          const elapsed = (now - t0) / 1000;
-          const left = p.tilesDone > 0 ? (elapsed / p.tilesDone) * (p.tilesTotal - p.tilesDone) : null;
-          io.err(`detect: tile ${p.tilesDone}/${p.tilesTotal}, ${p.cells} cells${left !== null ? `, ${formatDuration(left)} left` : ''}`);
-        },
+        onProgress: (p) => report(p.tilesDone, p.tilesTotal, `tile ${p.tilesDone}/${p.tilesTotal}, ${p.cells} cells`),
       });
       if (result.mppAssumed)
         io.err(`detect: the slide records no microns per pixel; sizes assume ${params.fallbackMppUm ?? base.fallbackMppUm} um/px`);
@@ -69,6 +67,13 @@ export const command = defineCommand({
       io.err(
         `detect: ${rows.length} cells in ${formatDuration(seconds)} (level ${result.level}, ${result.umPerPx.toFixed(3)} um/px, ${result.tilesSkipped} of ${result.tilesTotal} tiles empty)`,
       );
+      if (v.geojson) {
+        const source = `cytotune detect (detector ${result.detectorVersion})`;
+        const cells = result.detections.map((d, i) =>
+          unclassifiedCellRow({ ...d, id: i + 1, imageId: 0, detectionRunId: 0 }, positionals[0], source),
+        );
+        await writeFile(v.geojson, JSON.stringify(toGeoJson(cells)));
+      }
       if (v.json) {
         io.out(
           JSON.stringify({ slide: positionals[0], detectorVersion: result.detectorVersion, params, level: result.level, cells: rows }),

@@ -1,4 +1,4 @@
-// `cytotune export`: a project's labels (and a classification run's predictions) as CSV or
+// `cytotune export`: a project's labels, predictions and detected cells as CSV or
 // QuPath GeoJSON, the same files as the workstation's Export menu.
 import { writeFile } from 'node:fs/promises';
 import { exportLabels } from '../../main/export/exportLabels';
@@ -8,9 +8,11 @@ import { projectPath } from '../projectPath';
 
 export const command = defineCommand({
   name: 'export',
-  summary: 'labels and predictions as CSV or QuPath GeoJSON',
+  summary: 'labels, predictions and detected cells as CSV or QuPath GeoJSON',
   usage:
-    'usage: cytotune export --project FILE --format csv|geojson [--image ID] [--run ID] [--out FILE]\nWithout --out the file is printed.',
+    'usage: cytotune export --project FILE --format csv|geojson [--image ID] [--run ID] [--out FILE]\n' +
+    'Labels, predictions and the cells of each image`s newest detection: a classified cell with its class, area,\n' +
+    'stain and every class`s probability (GeoJSON: a QuPath detection on the nucleus outline). Without --out the file is printed.',
   options: {
     project: { type: 'string', required: true },
     format: { type: 'string', choices: ['csv', 'geojson'], required: true },

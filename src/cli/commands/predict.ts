@@ -9,9 +9,9 @@ import { predictWithEngine } from '../../ml/inference/enginePaths';
 import { ImageBatcher } from '../../ml/data/imageBatcher';
 import { pipelineFromOptions } from '../../ml/data/imagePipeline';
 import { readRunConfig } from '../../ml/training/runDir';
-import { BACKEND_NAMES, ENGINE_CHOICES } from '../../shared/jobs';
 import { UsageError, type Values } from '../args';
 import { defineCommand, failure } from '../command';
+import { RUN_MODEL_OPTIONS, RUN_MODEL_SYNOPSIS } from '../runOptions';
 import type { Io } from '../io';
 import { folderLabels, listImages, refuseWholeSlides } from '../predictInputs';
 import { accuracyLines, folderAccuracy, toCsv } from '../predictReport';
@@ -22,18 +22,15 @@ const OPTIONS = {
   image: { type: 'repeated', greedy: true },
   folder: { type: 'string' },
   csv: { type: 'string' },
-  checkpoint: { type: 'string' },
-  batch: { type: 'int', min: 1 },
-  engine: { type: 'string', choices: ENGINE_CHOICES },
-  backend: { type: 'string', choices: BACKEND_NAMES },
+  ...RUN_MODEL_OPTIONS,
 } as const;
 
 export const command = defineCommand({
   name: 'predict',
   summary: 'classify images with a trained run (CSV; accuracy on a labelled folder)',
   usage:
-    'usage: cytotune predict --run RUN_DIR (--image IMG... | --folder DIR) [--csv OUT] [--checkpoint FILE] [--batch N] ' +
-    '[--engine auto|tfjs|onnx|onnx-int8] [--backend tensorflow|webgpu|wasm|cpu]\n' +
+    'usage: cytotune predict --run RUN_DIR (--image IMG... | --folder DIR) [--csv OUT] ' +
+    `${RUN_MODEL_SYNOPSIS}\n` +
     "One CSV row per image: path, predicted class, p_<class> for every class. When DIR has class folders named as the run's classes,\n" +
     'also top-1 accuracy and per-class counts. --checkpoint: where the base model is now, if it moved (checked by sha256).\n' +
     '--engine auto (default) runs ONNX Runtime when installed, else tfjs on --backend. --batch: images per forward pass (32).\n' +

@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseTargets, resolveLoraSpec } from '../../ml/adapters/loraConfig';
 import { remaining, sampleFewShot, validationShots, type LabeledItem } from '../../ml/data/fewShot';
+import { folderScale } from '../../ml/data/folderScale';
 import { scanImageFolder } from '../../ml/data/imageFolder';
 import { FAMILY_NAMES } from '../../ml/models/registry';
 import { checkpointConfig } from '../../ml/onnx/checkpointConfig';
@@ -273,6 +274,7 @@ async function train(a: TrainArgs, settings: TrainSettings, io: Io): Promise<num
       },
       settings: length.settings,
       resume: a.resume,
+      scale: tensor ? undefined : await folderScale(trainItems.map((t) => t.path)),
       signal: ctrl.signal,
       onProgress: progressPrinter(io),
       log: io.out,

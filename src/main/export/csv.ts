@@ -16,6 +16,12 @@ const columns = [
   'probability',
   'entropy',
   'created_at',
+  'cell_id',
+  'cell_x',
+  'cell_y',
+  'area_um2',
+  'mean_od',
+  'circularity',
 ];
 
 /**
@@ -23,15 +29,26 @@ const columns = [
  * that a spreadsheet would run as a formula (=, +, -, @, tab, CR first: OWASP's list) gets a
  * leading apostrophe; numbers are written as numbers, so a box at x = -5 stays -5.
  */
-function field(v: unknown): string {
+export function csvField(v: unknown): string {
   let s = v === null || v === undefined ? '' : String(v);
   if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** One p_<class> column per class any exported run has, in the order they first appear. */
+function classColumns(rows: ExportRow[]): string[] {
+  const names = new Set<string>();
+  for (const r of rows) for (const name of Object.keys(r.probabilities ?? {})) names.add(name);
+  return [...names];
+}
+
+const round = (n: number, digits: number) => Number(n.toFixed(digits));
+
 export function toCsv(rows: ExportRow[]): string {
-  const lines = [columns.join(',')];
+  const classNames = classColumns(rows);
+  const lines = [[...columns, ...classNames.map((n) => `p_${n}`)].map(csvField).join(',')];
   for (const r of rows) {
+    const c = r.cell;
     lines.push(
       [
         r.type,
@@ -49,8 +66,15 @@ export function toCsv(rows: ExportRow[]): string {
         r.probability,
         r.entropy,
         r.createdAt,
+        c?.id,
+        c && round(c.x, 1),
+        c && round(c.y, 1),
+        c && round(c.areaUm2, 2),
+        c && round(c.meanOd, 4),
+        c && round(c.circularity, 4),
+        ...classNames.map((n) => r.probabilities?.[n]),
       ]
-        .map(field)
+        .map(csvField)
         .join(','),
     );
   }

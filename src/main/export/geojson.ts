@@ -1,12 +1,16 @@
-// GeoJSON as QuPath reads it: a FeatureCollection of polygons in level-0 pixel coordinates;
-// labels are annotations, predictions detections; properties.classification carries the
-// class name and colour (RGB integers).
+// GeoJSON as QuPath reads it: a FeatureCollection in level-0 pixel coordinates; labels are
+// annotations (their box), grid predictions detections (their patch), detected cells detections
+// (the nucleus outline, or a point at the centre when none was stored) with QuPath's measurement
+// names for area and stain and one probability per class. properties.classification carries the
+// class name and colour (RGB integers); an unclassified cell has none, as in QuPath.
 import type { ExportRow } from './labelTable';
+
+type Geometry = { type: 'Polygon'; coordinates: number[][][] } | { type: 'Point'; coordinates: number[] };
 
 export interface Feature {
   type: 'Feature';
   id: string;
-  geometry: { type: 'Polygon'; coordinates: number[][][] };
+  geometry: Geometry;
   properties: Record<string, unknown>;
 }
 
@@ -17,35 +21,55 @@ export interface FeatureCollection {
 
 const rgb = (hex: string) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 
+function boxRing({ x, y, w, h }: ExportRow['box']): number[][] {
+  return [
+    [x, y],
+    [x + w, y],
+    [x + w, y + h],
+    [x, y + h],
+    [x, y],
+  ];
+}
+
+function geometryOf(r: ExportRow): Geometry {
+  if (!r.cell) return { type: 'Polygon', coordinates: [boxRing(r.box)] };
+  const outline = r.cell.outline;
+  if (!outline || outline.length < 3) return { type: 'Point', coordinates: [r.cell.x, r.cell.y] };
+  // Stored outlines are closed implicitly; GeoJSON rings repeat the first point.
+  return { type: 'Polygon', coordinates: [[...outline, outline[0]]] };
+}
+
+function measurementsOf(r: ExportRow): Record<string, number> | null {
+  const m: Record<string, number> = {};
+  if (r.cell) {
+    m['Nucleus: Area µm^2'] = r.cell.areaUm2;
+    m['Nucleus: Hematoxylin OD mean'] = r.cell.meanOd;
+    m['Nucleus: Circularity'] = r.cell.circularity;
+  }
+  if (r.probability !== null) m.probability = r.probability;
+  if (r.entropy !== null) m.entropy = r.entropy;
+  for (const [name, p] of Object.entries(r.probabilities ?? {})) m[`p_${name}`] = p;
+  return Object.keys(m).length ? m : null;
+}
+
 export function toGeoJson(rows: ExportRow[]): FeatureCollection {
   return {
     type: 'FeatureCollection',
     features: rows.map((r, i) => {
-      const { x, y, w, h } = r.box;
+      const measurements = measurementsOf(r);
       return {
         type: 'Feature',
         id: `${r.type}-${i + 1}`,
-        // A closed ring, counter-clockwise in image coordinates as QuPath writes it.
-        geometry: {
-          type: 'Polygon',
-          coordinates: [
-            [
-              [x, y],
-              [x + w, y],
-              [x + w, y + h],
-              [x, y + h],
-              [x, y],
-            ],
-          ],
-        },
+        geometry: geometryOf(r),
         properties: {
           objectType: r.type === 'label' ? 'annotation' : 'detection',
-          classification: { name: r.className, color: rgb(r.color) },
+          ...(r.className !== null && r.color !== null ? { classification: { name: r.className, color: rgb(r.color) } } : {}),
           isLocked: false,
           image: r.imagePath,
-          classPath: r.classPath,
+          ...(r.classPath !== null ? { classPath: r.classPath } : {}),
           source: r.source,
-          ...(r.probability !== null ? { measurements: { probability: r.probability, entropy: r.entropy } } : {}),
+          ...(r.cell ? { cellId: r.cell.id } : {}),
+          ...(measurements ? { measurements } : {}),
         },
       };
     }),

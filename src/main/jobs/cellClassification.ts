@@ -3,22 +3,12 @@
 // in pixels; a cell of a slide is then classified as a square of that many micrometres centred on
 // it (images without mpp use the pixel side).
 import { ApiError } from '../../shared/api';
+import { median } from '../../shared/median';
 import type { ImageRecord } from '../../shared/domain';
-import type { ClassifyTarget, LabelledPatch } from '../../shared/jobs';
+import type { ClassifyTarget, LabelledPatch, TrainingScale } from '../../shared/jobs';
 import type { Project } from '../project/project';
 
-/** The training scale a run records in its config (`scale`). */
-export interface TrainingScale {
-  /** Median side of the labelled patches in micrometres, or null when no labelled image has an mpp. */
-  patchUm: number | null;
-  /** Median side in pixels. */
-  patchPx: number;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+export type { TrainingScale };
 
 /** The scale of a training set: its patch sides (a whole image counts its longer side). */
 export function trainingScale(project: Project, items: readonly LabelledPatch[], fallbackPx: number): TrainingScale {
@@ -35,8 +25,8 @@ export function trainingScale(project: Project, items: readonly LabelledPatch[],
   return { patchUm: um.length ? median(um) : null, patchPx: px.length ? Math.round(median(px)) : fallbackPx };
 }
 
-/** The side in level-0 pixels at which `image`'s cells are classified for a run of this scale. */
-export function cellSideFor(image: ImageRecord, scale: TrainingScale | undefined, fallbackPx: number): number {
+/** The side in level-0 pixels at which `image`'s cells are classified for a run of this scale (mpp in um/px). */
+export function cellSideFor(image: { mpp: number | null }, scale: TrainingScale | undefined, fallbackPx: number): number {
   if (scale?.patchUm && image.mpp) return Math.max(8, Math.round(scale.patchUm / image.mpp));
   return Math.max(8, scale?.patchPx ?? fallbackPx);
 }

@@ -165,6 +165,7 @@ export class ComputeService {
         val: plan.val,
         settings,
         project: this.project.path,
+        scale,
       };
       this.project.audit.record({ action: 'run.start', entity: 'run', entityId: run.id, after: config });
       this.jobs.submit({ kind: 'train', spec }, run.id);

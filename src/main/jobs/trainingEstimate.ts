@@ -5,6 +5,7 @@
 // worker/jobs/speedJob.ts) or earlier runs of the model; until then it is estimated from the
 // model's size (forward FLOPs) and the wasm backend's measured rate.
 import { availableParallelism, hostname } from 'node:os';
+import { median } from '../../shared/median';
 import { ApiError } from '../../shared/api';
 import type { ModelRecord, PlanClass, TrainingEstimate } from '../../shared/domain';
 import type { SpeedJobResult } from '../../shared/jobs';
@@ -76,11 +77,6 @@ interface Speed {
   train: number;
   forward: number;
   source: 'measured' | 'model size';
-}
-
-function median(values: number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 }
 
 /** The newest speed check (a few timed steps, jobs 'speed') of this model and method on this computer. */

@@ -1,11 +1,12 @@
 // Detection on the viewer's current field, answered at once so a user can tune the two main
-// parameters before running the whole slide: the region is read through the same readers as the
-// tiles (OpenSlide first) at the chosen level, bounded so a zoomed-out view cannot stall main.
+// parameters before running the whole slide. Main checks the request (parameters, the view
+// clipped to the image); the read (through the same readers as the tiles, OpenSlide first) and
+// the detection run on a worker thread (cellPreviewThread.ts), bounded to a few megapixels.
 import { ApiError } from '../../shared/api';
-import { CELL_PREVIEW_MAX_PIXELS, type CellPreview, type DetectionPresetInfo } from '../../shared/cells';
+import type { CellPreview, DetectionPresetInfo } from '../../shared/cells';
 import type { Box } from '../../shared/image';
-import { CellDetectionError, checkParams, previewRegion, PRESETS, type DetectionParams, type PresetName } from '../../slides/cells';
-import { openSlide } from '../../slides/slideOpener';
+import { checkParams, PRESETS, type DetectionParams, type PresetName } from '../../slides/cells';
+import { previewInThread } from './cellPreviewThread';
 import type { Project } from './project';
 
 export interface PreviewRequest {
@@ -39,41 +40,5 @@ export async function previewCells(project: Project, req: PreviewRequest): Promi
   const y1 = Math.min(image.height, Math.ceil(req.region.y + req.region.h));
   if (x1 <= x0 || y1 <= y0) throw new ApiError('invalid-input', 'The view shows no part of the image: pan back onto the slide.');
 
-  const reader = await openSlide(image.path).catch((err: Error) => {
-    throw new ApiError('io', `Cannot read this slide: ${err.message.split(image.path).join('<file>')}`);
-  });
-  try {
-    const level = req.level ?? 0;
-    if (level >= reader.levelCount)
-      throw new ApiError('invalid-input', `This slide has ${reader.levelCount} levels; level ${level} does not exist.`);
-    const ds = reader.levelDownsamples[level];
-    const w = Math.max(1, Math.round((x1 - x0) / ds));
-    const h = Math.max(1, Math.round((y1 - y0) / ds));
-    if (w * h > CELL_PREVIEW_MAX_PIXELS) {
-      const mp = (n: number) => (n / 1e6).toFixed(1);
-      throw new ApiError(
-        'invalid-input',
-        `The view is ${mp(w * h)} megapixels (${w} x ${h} px) at level ${level}; the preview reads at most ${mp(CELL_PREVIEW_MAX_PIXELS)}: zoom in.`,
-      );
-    }
-    const t0 = performance.now();
-    const rgb = await reader.readRegion(level, x0, y0, w, h);
-    const out = (() => {
-      try {
-        return previewRegion(rgb, checked.params, { mpp: reader.mpp, downsample: ds, x0, y0 });
-      } catch (err) {
-        if (err instanceof CellDetectionError) throw new ApiError('invalid-input', err.message);
-        throw err;
-      }
-    })();
-    return {
-      region: { x: x0, y: y0, w: x1 - x0, h: y1 - y0 },
-      level,
-      cells: out.detections.map(({ areaPx: _areaPx, ...c }) => c),
-      mppAssumed: out.mppAssumed,
-      milliseconds: Math.round(performance.now() - t0),
-    };
-  } finally {
-    reader.close();
-  }
+  return previewInThread({ path: image.path, level: req.level ?? 0, x0, y0, x1, y1, params: checked.params });
 }

@@ -9,6 +9,7 @@ import type { LoraSpec } from '../adapters/loraConfig';
 import type { EncoderConfig } from '../models/encoder';
 import type { PipelineOptions } from '../data/imagePipeline';
 import type { TrainSettings } from '../../shared/training';
+import type { TrainingScale } from '../../shared/jobs';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -38,6 +39,8 @@ export interface RunConfig {
   heads?: { value: number; source: EncoderConfig['headsSource']; why: string };
   /** Where the starting adapter and head came from (--init-adapter / --init-head), else seeded. */
   init?: { adapter: string | null; head: string | null };
+  /** The labelled patches' scale (workstation runs): cells are classified as squares of this side. */
+  scale?: TrainingScale;
 }
 
 export class RunDirError extends Error {

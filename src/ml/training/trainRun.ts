@@ -24,7 +24,7 @@ import { trainLora, type TrainOutcome } from './loraTrainer';
 import { RUN_FILES, writeJson, type RunConfig } from './runDir';
 import type { LoopHooks, TrainProgress } from './trainingLoop';
 import { loraSteps, type TrainSettings } from '../../shared/training';
-import type { BackendName } from '../../shared/jobs';
+import type { BackendName, TrainingScale } from '../../shared/jobs';
 import type { RunMetrics, SplitMetrics } from '../../shared/jobs';
 import type { RgbImage } from '../../shared/image';
 
@@ -49,6 +49,8 @@ export interface TrainRunRequest extends LoopHooks {
   pipeline?: ImagePipeline;
   /** Start from these files instead of the seeded initialisation (initialState.ts). */
   init?: { adapter?: string; head?: string };
+  /** Recorded in config.json: the labelled patches' scale (cells are classified at it). */
+  scale?: TrainingScale;
   log?: (line: string) => void;
 }
 
@@ -96,6 +98,7 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
       backend: backend.candidate,
       heads: { value: encoder.config.heads, source: encoder.config.headsSource, why: headsExplanation(encoder.config) },
       init: { adapter: r.init?.adapter ?? null, head: r.init?.head ?? null },
+      ...(r.scale ? { scale: r.scale } : {}),
     };
     await writeJson(join(r.outDir, RUN_FILES.config), config);
     const logPath = join(r.outDir, RUN_FILES.log);

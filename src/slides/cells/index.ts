@@ -9,7 +9,6 @@ export { detectInImage, detectPlanes } from './detectImage';
 export { matchDetections } from './match';
 export type { MatchResult, TrueCell } from './match';
 export { memoryRegionSource } from './memorySource';
-export { openTiffSource } from './tiffSource';
 export { STAIN_VECTORS, estimateWhite, haematoxylinLuts, odSumLuts, channelLuts, stainMatrix } from './stains';
 export type { Rgb3, StainName, DetectionChannel } from './stains';
 export { CellDetectionError, sizeOf } from './types';

@@ -10,7 +10,7 @@ import { trainRun } from '../../ml/training/trainRun';
 import { resolveSettings } from '../../shared/training';
 import { SPEED_MARKS, type SpeedJobResult, type SpeedJobSpec } from '../../shared/jobs';
 import type { JobContext } from './registry';
-import { PatchSource } from './patchSource';
+import { PatchSource } from '../../ml/data/patchSource';
 import { familyOf } from './trainJob';
 
 export async function runSpeedJob(spec: SpeedJobSpec, ctx: JobContext): Promise<SpeedJobResult> {

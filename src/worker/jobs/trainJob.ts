@@ -3,7 +3,7 @@
 import { FAMILY_NAMES, isFamilyName, type FamilyName } from '../../ml/models/registry';
 import { trainRun } from '../../ml/training/trainRun';
 import type { JobContext } from './registry';
-import { PatchSource } from './patchSource';
+import { PatchSource } from '../../ml/data/patchSource';
 import { resolveSettings } from '../../shared/training';
 import type { LabelledPatch, TrainJobResult, TrainJobSpec } from '../../shared/jobs';
 
@@ -22,6 +22,7 @@ export async function runTrainJob(spec: TrainJobSpec, ctx: JobContext): Promise<
       data: { train: spec.project, val: spec.project, test: null, source: 'project labels' },
       settings: resolveSettings(spec.settings),
       resume: spec.resume,
+      scale: spec.scale,
       decode: source.read,
       signal: ctx.signal,
       log: (line) => ctx.log(line),

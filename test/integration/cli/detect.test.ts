@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { command } from '../../../src/cli/commands/detect';
 import type { Io } from '../../../src/cli/io';
+import type { FeatureCollection } from '../../../src/main/export/geojson';
 import { slidePath, tempDir } from '../../support/paths';
 
 function capture(): Io & { out: (s: string) => void; lines: { out: string[]; err: string[] } } {
@@ -15,7 +16,8 @@ describe('cytotune detect', () => {
   it('writes one CSV row per nucleus of CMU-1-Small-Region (H&E preset), with progress on stderr', async () => {
     const io = capture();
     const csv = join(tempDir(), 'cells.csv');
-    expect(await command.run([slidePath, '--preset', 'he-histology', '--csv', csv], io)).toBe(0);
+    const geojson = join(tempDir(), 'cells.geojson');
+    expect(await command.run([slidePath, '--preset', 'he-histology', '--csv', csv, '--geojson', geojson], io)).toBe(0);
     const [header, ...rows] = readFileSync(csv, 'utf8').trim().split('\n');
     expect(header).toBe('x,y,area_um2,mean_od,circularity,box_x,box_y,box_w,box_h');
     // A 1.1 x 1.5 mm H&E region at 0.5 um/px holds a few thousand nuclei.
@@ -28,6 +30,15 @@ describe('cytotune detect', () => {
       expect(y).toBeLessThan(2967);
       expect(area).toBeGreaterThan(5);
     }
+    // The same cells as QuPath detections on their outlines, as `cytotune export` writes them.
+    const geo = JSON.parse(readFileSync(geojson, 'utf8')) as FeatureCollection;
+    expect(geo.features).toHaveLength(rows.length);
+    const [first] = geo.features;
+    expect(first.geometry.type).toBe('Polygon');
+    expect(first.properties.objectType).toBe('detection');
+    expect(first.properties.classification).toBeUndefined();
+    const measurements = first.properties.measurements as Record<string, number>;
+    expect(measurements['Nucleus: Area µm^2']).toBeCloseTo(Number(rows[0].split(',')[2]), 2);
     expect(io.lines.err.some((l) => /^detect: tile \d+\/\d+, \d+ cells/.test(l))).toBe(true);
     expect(io.lines.err.at(-1)).toMatch(/^detect: \d+ cells in .* \(level 0, 0\.499 um\/px/);
   });

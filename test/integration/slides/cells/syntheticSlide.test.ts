@@ -1,11 +1,12 @@
 // End to end on a real file: a synthetic LBC slide written as a pyramidal JPEG TIFF by sharp,
-// read back tile by tile through sharp, detected, and scored against the generator's truth.
+// read back tile by tile through the app's slide readers (OpenSlide first), detected, and scored against the generator's truth.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSyntheticLbcSlide, type SyntheticSlide } from '../../../../scripts/synthetic-lbc-slide';
-import { detectCells, matchDetections, openTiffSource, PAP_LBC_PRESET } from '../../../../src/slides/cells/index';
+import { detectCells, matchDetections, PAP_LBC_PRESET } from '../../../../src/slides/cells/index';
+import { openSlide } from '../../../../src/slides/slideOpener';
 
 // The full Herlev set when the integrator points at it, else the 35-crop sample kept for tests.
 const CROPS = process.env.CYTOTUNE_HERLEV_DIR ?? join(__dirname, '../../../fixtures/cells/herlev-sample');
@@ -23,7 +24,7 @@ describe('synthetic LBC slide', () => {
   });
 
   it('is a pyramidal TIFF with its mpp and a truth CSV', async () => {
-    const source = await openTiffSource(slide.path);
+    const source = await openSlide(slide.path);
     expect(source.levelCount).toBeGreaterThanOrEqual(3);
     expect(source.levelDownsamples.slice(0, 3)).toEqual([1, 2, 4]);
     expect(source.mpp!.x).toBeCloseTo(0.5, 6);
@@ -39,7 +40,7 @@ describe('synthetic LBC slide', () => {
   });
 
   it('detection finds >= 95 % of the cells with >= 90 % precision', async () => {
-    const source = await openTiffSource(slide.path);
+    const source = await openSlide(slide.path);
     const r = await detectCells(source, PAP_LBC_PRESET, { tileSize: 512 });
     const m = matchDetections(slide.cells, r.detections);
     expect(r.mppAssumed).toBe(false);
@@ -53,7 +54,7 @@ describe('synthetic LBC slide', () => {
   });
 
   it('a coarser level finds the same cells where nuclei stay resolvable', async () => {
-    const source = await openTiffSource(slide.path);
+    const source = await openSlide(slide.path);
     // At level 1 (1 um/px) the smallest nuclei (5 um) are 5 px: still above the 3 px floor.
     const r = await detectCells(source, PAP_LBC_PRESET, { level: 1, tileSize: 512 });
     const m = matchDetections(slide.cells, r.detections);
