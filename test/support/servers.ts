@@ -8,6 +8,7 @@ import { startServer, type RunningServer } from '../../src/main/server/httpServe
 import type { WorkerEvents, WorkerSpawner } from '../../src/main/jobs/workerProcess';
 import type { JobOutcome, JobStart, ToWorker, TrainJobSpec, WorkerProgress } from '../../src/shared/jobs';
 import { Lab } from '../../src/main/lab/lab';
+import { installQueues } from '../../src/main/lab/labJobs';
 import { repoRoot, tempDir } from './paths';
 import type { PgCluster } from './postgres';
 
@@ -61,7 +62,9 @@ export interface LabHarness extends Harness {
 }
 
 export async function labOverHttp(cluster: PgCluster, options: HarnessOptions = {}): Promise<LabHarness> {
-  const lab = Lab.init(await cluster.createDatabase(), { dataDir: tempDir('cytotune-lab-'), slideRoot: null });
+  const url = await cluster.createDatabase();
+  const lab = Lab.init(url, { dataDir: tempDir('cytotune-lab-'), slideRoot: null });
+  await installQueues(url);
   const workspace = new Workspace({ lab, spawnWorker: options.spawnWorker });
   const server = await startServer({
     workspace,

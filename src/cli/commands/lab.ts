@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Lab, redact } from '../../main/lab/lab';
+import { installQueues } from '../../main/lab/labJobs';
 import { Workspace } from '../../main/api/workspace';
 import { startServer } from '../../main/server/httpServer';
 import { installProcessGuard } from '../../main/server/processGuard';
@@ -46,6 +47,7 @@ export const command = defineCommand({
       mkdirSync(dataDir, { recursive: true });
       if (v.slides && !existsSync(v.slides)) throw new UsageError(`--slides ${v.slides} does not exist`);
       Lab.init(url, { dataDir, slideRoot: v.slides ? resolve(v.slides) : null }).close();
+      await installQueues(url);
       io.out(`Lab ready at ${redact(url)} (run files in ${dataDir}). Add users with \`cytotune lab user add NAME --lab URL\`.`);
       return 0;
     }

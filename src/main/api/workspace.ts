@@ -21,6 +21,8 @@ import { importPaths } from '../import/importer';
 import { redoLabel, undoLabel } from '../project/labelHistory';
 import { asUser, Project } from '../project/project';
 import type { Lab } from '../lab/lab';
+import { LabJobQueue } from '../lab/labJobs';
+import type { JobEvent } from '../jobs/jobManager';
 import { ComputeService } from '../jobs/computeService';
 import { inspectModel } from '../jobs/modelRegistry';
 import { planTraining } from '../jobs/trainingPlan';
@@ -60,7 +62,12 @@ export class Workspace {
     const project = this.requireProject();
     // A read-only instance never trains, resumes or cancels: the runs belong to the instance that writes.
     if (project.readOnlyReason) throw new ApiError('conflict', project.readOnlyReason);
-    if (!this.compute) this.compute = new ComputeService(project, (p) => this.emit('job:progress', p), this.spawnWorker);
+    if (!this.compute) {
+      const lab = this.lab;
+      // A lab project's jobs go to the lab's queue; its GPU workers run them (lab/labWorker.ts).
+      const queue = lab ? (emit: (e: JobEvent) => void) => new LabJobQueue(project, project.info().name, lab.url, emit) : undefined;
+      this.compute = new ComputeService(project, (p) => this.emit('job:progress', p), this.spawnWorker, queue);
+    }
     return this.compute;
   }
 

@@ -31,6 +31,16 @@ const LAB_SCHEMA = `
     name TEXT NOT NULL UNIQUE,
     created_by TEXT NOT NULL,
     created_at TEXT NOT NULL
+  );
+  -- GPU workers beat every few seconds; the job each is running, so the others can retry it when it stops.
+  CREATE TABLE IF NOT EXISTS cytotune_lab.workers (name TEXT PRIMARY KEY, seen_at TIMESTAMPTZ NOT NULL);
+  CREATE TABLE IF NOT EXISTS cytotune_lab.worker_jobs (
+    boss_id TEXT PRIMARY KEY,
+    queue TEXT NOT NULL,
+    worker TEXT NOT NULL,
+    project TEXT NOT NULL,
+    job_id INTEGER NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL DEFAULT now()
   );`;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -169,6 +179,47 @@ export class Lab {
       throw err;
     }
     return Project.openLab(this.projectPath(name), db.asDb(), { actor: options.actor });
+  }
+
+  /** A worker is alive: it beats every few seconds. */
+  heartbeat(worker: string): void {
+    this.admin.query(
+      `INSERT INTO cytotune_lab.workers (name, seen_at) VALUES ($1, now()) ON CONFLICT (name) DO UPDATE SET seen_at = now()`,
+      [worker],
+    );
+  }
+
+  /** `worker` runs pg-boss job `bossId` (a CytoTune job of `project`). */
+  trackJob(worker: string, bossId: string, queue: string, project: string, jobId: number): void {
+    this.admin.query(
+      `INSERT INTO cytotune_lab.worker_jobs (boss_id, queue, worker, project, job_id) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (boss_id) DO UPDATE SET worker = EXCLUDED.worker, started_at = now()`,
+      [bossId, queue, worker, project, jobId],
+    );
+  }
+
+  untrackJob(bossId: string): void {
+    this.admin.query(`DELETE FROM cytotune_lab.worker_jobs WHERE boss_id = $1`, [bossId]);
+  }
+
+  /**
+   * The jobs of workers silent for `seconds`, each taken by exactly one caller (the DELETE is the
+   * claim): that caller fails it in pg-boss, which hands it to a worker again.
+   */
+  claimJobsOfDeadWorkers(seconds: number): { bossId: string; queue: string; worker: string; project: string; jobId: number }[] {
+    const { rows } = this.admin.query(
+      `DELETE FROM cytotune_lab.worker_jobs j USING cytotune_lab.workers w
+       WHERE w.name = j.worker AND w.seen_at < now() - make_interval(secs => $1)
+       RETURNING j.boss_id, j.queue, j.worker, j.project, j.job_id`,
+      [seconds],
+    );
+    return rows.map((r) => ({
+      bossId: r.boss_id as string,
+      queue: r.queue as string,
+      worker: r.worker as string,
+      project: r.project as string,
+      jobId: r.job_id as number,
+    }));
   }
 
   close(): void {

@@ -68,6 +68,11 @@ export class PgDb {
     return this.client.query(text, params.map(toParam));
   }
 
+  /** PostgreSQL's own SQL (`$n` parameters), untranslated, on this project's connection and transaction. */
+  raw(sql: string, params: readonly unknown[] = []) {
+    return this.client.query(sql, params);
+  }
+
   prepare(sql: string): PgStatement {
     return new PgStatement(this, sql);
   }
