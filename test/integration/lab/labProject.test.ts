@@ -7,6 +7,7 @@ import { herlevDir, tempDir } from '../../support/paths';
 import { postgresMissing, startPostgres, type PgCluster } from '../../support/postgres';
 import { Project } from '../../../src/main/project/project';
 import { PgDb } from '../../../src/main/db/pg/pgDb';
+import { pgDbOf } from '../../../src/main/lab/labJobs';
 
 let cluster: PgCluster | null = null;
 afterAll(() => cluster?.stop());
@@ -57,6 +58,28 @@ describe.skipIf(postgresMissing)('lab project on PostgreSQL', () => {
     const creates = audit.filter((a) => a.action === 'annotation.create');
     expect(creates).toHaveLength(perUser * 2);
     expect(new Set(audit.filter((a) => a.action === 'class.create').map((a) => a.actor))).toEqual(new Set(['ana']));
+  });
+
+  it('queues a job and its jobs row in one transaction: both commit, or neither', async () => {
+    h = await labOverHttp((cluster ??= startPostgres()));
+    await h.client.call('project:create', { path: 'study' });
+    const project = h.workspace.currentProject!;
+    const queue = h.workspace.requireCompute().jobs;
+    const start = { kind: 'experiment' as const, spec: { options: {} as never } };
+    const queued = () => pgDbOf(project).raw(`SELECT count(*) AS n FROM pgboss.job WHERE name = 'cytotune-experiment'`).rows[0].n as number;
+    expect(() =>
+      project.transaction(() => {
+        queue.submit(start, null);
+        throw new Error('the action fails after queueing');
+      }),
+    ).toThrow(/after queueing/);
+    expect(project.jobs.list()).toEqual([]);
+    expect(queued()).toBe(0);
+    const job = queue.submit(start, null);
+    expect(project.jobs.list().map((j) => j.id)).toEqual([job.id]);
+    expect(pgDbOf(project).raw(`SELECT data FROM pgboss.job WHERE name = 'cytotune-experiment'`).rows).toEqual([
+      { data: { project: 'study', jobId: job.id } },
+    ]);
   });
 
   it('resolves two edits of one label as the last one, with both in the audit trail', async () => {

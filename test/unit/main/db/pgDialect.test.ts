@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { numberPlaceholders, translateDdl, translateStatement, type TableInfo } from '../../../../src/main/db/pg/dialect';
 import { migrationSql, migrations, OUT_OF_BOUNDS_LABELS } from '../../../../src/main/db/migrations';
+import { storageFailure } from '../../../../src/main/db/storageErrors';
 
 const tables: TableInfo = {
   identity: new Set(['annotations', 'jobs']),
@@ -54,5 +55,17 @@ describe('SQLite statements as PostgreSQL runs them', () => {
       expect(sql, `migration ${m.version}`).not.toMatch(/PRAGMA|RAISE\(ABORT|\bREAL\b|\bBLOB\b|RENAME TO/);
       expect(migrationSql(m, 'sqlite')).toBe(m.sql);
     }
+  });
+});
+
+describe('a lab database failure as a user reads it', () => {
+  it('names a lost connection, a full disk and a deadlock like their SQLite twins', () => {
+    const pg = (code: string) => Object.assign(new Error('x'), { code });
+    expect(storageFailure(pg('CONNECTION'))?.kind).toBe('unreachable');
+    expect(storageFailure(pg('57P01'))?.kind).toBe('unreachable');
+    expect(storageFailure(pg('08006'))?.kind).toBe('unreachable');
+    expect(storageFailure(pg('53100'))?.kind).toBe('disk-full');
+    expect(storageFailure(pg('40P01'))?.kind).toBe('busy');
+    expect(storageFailure(pg('23505'))).toBeNull();
   });
 });
