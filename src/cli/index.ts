@@ -18,6 +18,8 @@ export const COMMANDS: Record<string, Entry> = {
   info: { summary: 'classes (tree, label counts) and image counts of a project', load: () => import('./commands/info') },
   export: { summary: 'labels, predictions and detected cells as CSV or QuPath GeoJSON', load: () => import('./commands/export') },
   serve: { summary: 'browser mode: the workstation on 127.0.0.1', load: () => import('./commands/serve') },
+  lab: { summary: 'a lab server: shared projects and a GPU job queue on PostgreSQL', load: () => import('./commands/lab') },
+  worker: { summary: "run a lab's train, classify and detect jobs on this machine", load: () => import('./commands/worker') },
   train: { summary: 'fine-tune (LoRA) or probe (linear) a checkpoint on an ImageFolder', load: () => import('./commands/train') },
   predict: { summary: 'classify images with a trained run (CSV; accuracy on a labelled folder)', load: () => import('./commands/predict') },
   classify: {

@@ -7,6 +7,7 @@ interface SocketLike {
   onmessage: ((ev: { data: unknown }) => void) | null;
   onclose: ((ev: unknown) => void) | null;
   onopen: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
   close(): void;
 }
 type SocketFactory = (url: string) => SocketLike;
@@ -40,6 +41,9 @@ export function createHttpClient(options: HttpClientOptions): HttpApiClient {
       const ws = openSocket(wsUrl);
       socket = ws;
       ws.onopen = () => resolveReady();
+      // A refused reconnect (the server is restarting) is followed by close, which tries again;
+      // without a handler the `ws` package would throw it as an uncaught error.
+      ws.onerror = () => {};
       ws.onmessage = (ev) => {
         const { event, payload } = JSON.parse(String(ev.data)) as { event: EventName; payload: unknown };
         listeners.get(event)?.forEach((fn) => fn(payload));

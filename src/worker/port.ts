@@ -21,6 +21,9 @@ export function processPort(): Port {
     };
   }
   if (!process.send) throw new Error('The ML worker must be started by CytoTune (no IPC channel to a parent).');
+  // The parent is gone (killed with -9, say): nobody can take this job's results, and a lab
+  // retries it on another worker from its checkpoint, which this process must not race on.
+  process.once('disconnect', () => process.exit(1));
   return {
     send: (m) => process.send!(m),
     onMessage: (listener) => process.on('message', (m) => listener(m as ToWorker)),

@@ -1,15 +1,22 @@
-// One contract, two adapters: the same suite runs against the in-process core and over
-// HTTP/WebSocket, so the renderer cannot tell them apart.
+// One contract, three adapters: the same suite runs against the in-process core, over
+// HTTP/WebSocket, and against a lab project (PostgreSQL behind the lab server), so the renderer
+// cannot tell them apart.
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ImportProgress } from '../../src/shared/api';
-import { inProcess, overHttp, type Harness } from '../support/servers';
+import { inProcess, labOverHttp, overHttp, type Harness } from '../support/servers';
 import { herlevDir, tempDir } from '../support/paths';
+import { postgresMissing, startPostgres, type PgCluster } from '../support/postgres';
+
+let cluster: PgCluster | null = null;
+afterAll(() => cluster?.stop());
 
 const adapters: [string, () => Promise<Harness>][] = [
   ['in-process core', async () => inProcess()],
   ['HTTP + WebSocket', () => overHttp()],
 ];
+if (postgresMissing) console.warn(`contract suite: the lab project adapter is skipped: ${postgresMissing}`);
+else adapters.push(['lab project (PostgreSQL)', () => labOverHttp((cluster ??= startPostgres()))]);
 
 describe.each(adapters)('API contract over %s', (_name, make) => {
   let h: Harness;

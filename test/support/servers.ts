@@ -2,13 +2,16 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { ApiClient } from '../../src/shared/api';
-import { createHttpClient } from '../../src/shared/httpClient';
+import { createHttpClient, type HttpApiClient } from '../../src/shared/httpClient';
 import { createInProcessClient } from '../../src/main/api/inProcessClient';
 import { Workspace } from '../../src/main/api/workspace';
 import { startServer, type RunningServer } from '../../src/main/server/httpServer';
 import type { WorkerEvents, WorkerSpawner } from '../../src/main/jobs/workerProcess';
 import type { JobOutcome, JobStart, ToWorker, TrainJobSpec, WorkerProgress } from '../../src/shared/jobs';
-import { repoRoot } from './paths';
+import { Lab } from '../../src/main/lab/lab';
+import { installQueues } from '../../src/main/lab/labJobs';
+import { repoRoot, tempDir } from './paths';
+import type { PgCluster } from './postgres';
 
 export interface Harness {
   name: string;
@@ -48,6 +51,51 @@ export async function overHttp(projectPath?: string, options: HarnessOptions = {
       client.close();
       await server.close();
       workspace.close();
+    },
+  };
+}
+
+/** A lab user's workstation: the HTTP/WebSocket client of a lab server over a fresh lab database. */
+export interface LabHarness extends Harness {
+  lab: Lab;
+  /** Another workstation of the same lab, as user `name`. */
+  clientAs(name: string): HttpApiClient;
+}
+
+export async function labOverHttp(cluster: PgCluster, options: HarnessOptions = {}): Promise<LabHarness> {
+  const url = await cluster.createDatabase();
+  const lab = Lab.init(url, { dataDir: tempDir('cytotune-lab-'), slideRoot: null });
+  await installQueues(url);
+  const workspace = new Workspace({ lab, spawnWorker: options.spawnWorker });
+  const server = await startServer({
+    workspace,
+    rendererDir: join(repoRoot, 'out/renderer'),
+    authenticate: (token) => lab.userForToken(token),
+  });
+  const clients: HttpApiClient[] = [];
+  const clientAs = (name: string) => {
+    const client = createHttpClient({
+      baseUrl: `http://127.0.0.1:${server.port}`,
+      token: lab.addUser(name),
+      openSocket: (url) => new WebSocket(url) as never,
+    });
+    clients.push(client);
+    return client;
+  };
+  const client = clientAs('ana');
+  return {
+    name: 'lab project (PostgreSQL)',
+    client,
+    workspace,
+    server,
+    lab,
+    clientAs,
+    ready: () => client.eventsReady(),
+    close: async () => {
+      clients.forEach((c) => c.close());
+      await server.close();
+      workspace.close();
+      lab.close();
     },
   };
 }

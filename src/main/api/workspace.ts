@@ -19,7 +19,10 @@ import {
 } from '../../shared/api';
 import { importPaths } from '../import/importer';
 import { redoLabel, undoLabel } from '../project/labelHistory';
-import { Project } from '../project/project';
+import { asUser, Project } from '../project/project';
+import type { Lab } from '../lab/lab';
+import { LabJobQueue } from '../lab/labJobs';
+import type { JobEvent } from '../jobs/jobManager';
 import { ComputeService } from '../jobs/computeService';
 import { inspectModel } from '../jobs/modelRegistry';
 import { planTraining } from '../jobs/trainingPlan';
@@ -41,10 +44,16 @@ export class Workspace {
   private readonly handlers: Handlers;
 
   private readonly spawnWorker?: WorkerSpawner;
+  /** A lab server's workspace: projects are schemas of the lab's PostgreSQL database, not files. */
+  readonly lab: Lab | null;
 
-  constructor(options: { projectPath?: string; spawnWorker?: WorkerSpawner } = {}) {
+  constructor(options: { projectPath?: string; spawnWorker?: WorkerSpawner; lab?: Lab } = {}) {
     this.spawnWorker = options.spawnWorker;
-    if (options.projectPath) this.project = Project.open(options.projectPath, { create: true, access: 'auto' });
+    this.lab = options.lab ?? null;
+    if (options.projectPath && this.lab) {
+      const name = labProjectName(options.projectPath);
+      this.project = this.lab.openProject(name, { create: !this.lab.projects().includes(name) });
+    } else if (options.projectPath) this.project = Project.open(options.projectPath, { create: true, access: 'auto' });
     this.handlers = this.createHandlers();
   }
 
@@ -53,7 +62,12 @@ export class Workspace {
     const project = this.requireProject();
     // A read-only instance never trains, resumes or cancels: the runs belong to the instance that writes.
     if (project.readOnlyReason) throw new ApiError('conflict', project.readOnlyReason);
-    if (!this.compute) this.compute = new ComputeService(project, (p) => this.emit('job:progress', p), this.spawnWorker);
+    if (!this.compute) {
+      const lab = this.lab;
+      // A lab project's jobs go to the lab's queue; its GPU workers run them (lab/labWorker.ts).
+      const queue = lab ? (emit: (e: JobEvent) => void) => new LabJobQueue(project, project.info().name, lab.url, emit) : undefined;
+      this.compute = new ComputeService(project, (p) => this.emit('job:progress', p), this.spawnWorker, queue);
+    }
     return this.compute;
   }
 
@@ -82,8 +96,15 @@ export class Workspace {
     this.events.emit(event, payload);
   }
 
-  /** Validates and runs one call. Never throws: failures are values with a kind. */
-  async handle(channel: unknown, rawInput: unknown): Promise<ApiResult<unknown>> {
+  /**
+   * Validates and runs one call. Never throws: failures are values with a kind. On a lab server
+   * `user` is who sent it (their token): what it writes is theirs in the audit log.
+   */
+  async handle(channel: unknown, rawInput: unknown, user?: string): Promise<ApiResult<unknown>> {
+    return user === undefined ? this.dispatch(channel, rawInput) : asUser(user, () => this.dispatch(channel, rawInput));
+  }
+
+  private async dispatch(channel: unknown, rawInput: unknown): Promise<ApiResult<unknown>> {
     if (!isChannel(channel)) {
       return { ok: false, error: { kind: 'invalid-input', message: `Unknown API channel ${JSON.stringify(channel)}.` } };
     }
@@ -99,7 +120,10 @@ export class Workspace {
     } catch (err) {
       if (err instanceof ApiError) return { ok: false, error: err.toValue() };
       const message = (err as Error)?.message ?? String(err);
-      if (/UNIQUE constraint/.test(message)) return { ok: false, error: { kind: 'conflict', message } };
+      // SQLite's and PostgreSQL's (23505) unique violations: two rows that may not both exist.
+      if (/UNIQUE constraint/.test(message) || (err as { code?: string }).code === '23505') {
+        return { ok: false, error: { kind: 'conflict', message } };
+      }
       const storage = asApiError(err, this.project?.readOnlyReason ?? undefined);
       if (storage instanceof ApiError) return { ok: false, error: storage.toValue() };
       console.error(`[cytotune] ${channel} failed:`, err);
@@ -115,6 +139,13 @@ export class Workspace {
   }
 
   private openProject(path: string, create: boolean) {
+    if (this.lab) {
+      const next = this.lab.openProject(labProjectName(path), { create });
+      this.close();
+      this.project = next;
+      this.emit('project:changed', { reason: create ? 'created' : 'opened' });
+      return next.info();
+    }
     const full = resolve(path.endsWith('.cytotune') ? path : `${path}.cytotune`);
     if (create && existsSync(full)) throw new ApiError('conflict', `${full} already exists; open it instead.`);
     if (create && !existsSync(dirname(full))) throw new ApiError('not-found', `Folder ${dirname(full)} does not exist.`);
@@ -266,6 +297,14 @@ export class Workspace {
       'runs:importAdapter': ({ path }) => this.requireCompute().importAdapter(path),
     };
   }
+}
+
+/** A lab project is named by the file name a workstation would give it (`study.cytotune` -> study). */
+function labProjectName(path: string): string {
+  const name = basename(path).replace(/\.cytotune$/, '');
+  if (!/^[\p{L}\p{N} ._-]{1,100}$/u.test(name))
+    throw new ApiError('invalid-input', `A lab project name is 1-100 letters, digits, spaces, ".", "_" or "-".`);
+  return name;
 }
 
 const ADAPTER_EXTENSION = '.cytotune-adapter';

@@ -7,7 +7,7 @@
 // byte-identical. A read-only open never migrates and never changes the journal mode.
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { latestVersion, migrations } from './migrations';
+import { latestVersion, migrationSql, migrations } from './migrations';
 import { ApiError } from '../../shared/api';
 import { storageFailure } from './storageErrors';
 
@@ -175,10 +175,11 @@ export function migrate(db: Db, target: number = latestVersion): void {
       `This project was written by a newer CytoTune (schema ${current}, this version knows ${latestVersion}). Update CytoTune to open it.`,
     );
   }
+  const dialect = (db as { dialect?: string }).dialect === 'postgres' ? 'postgres' : 'sqlite';
   for (const m of migrations) {
     if (m.version <= current || m.version > target) continue;
     db.transaction(() => {
-      db.exec(m.sql);
+      db.exec(migrationSql(m, dialect));
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
   }

@@ -2,10 +2,18 @@
 // Never edit a migration that has shipped: add a new one. Each is tested by upgrading a
 // database created at the previous version with data in it (test/unit/db/migrations.test.ts).
 
+import { translateDdl } from './pg/dialect';
+
 export interface Migration {
   version: number;
   description: string;
   sql: string;
+  /**
+   * The migration for a lab project (PostgreSQL), where its SQLite text does not translate
+   * (triggers, PRAGMA, table rebuilds): given the mechanical translation (pg/dialect.ts), returns
+   * what PostgreSQL runs. Absent: the translation as it is.
+   */
+  postgres?: (translated: string) => string;
 }
 
 export const migrations: Migration[] = [
@@ -64,6 +72,20 @@ export const migrations: Migration[] = [
       CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     `,
+    postgres: (sql) =>
+      sql
+        .replace(
+          /CREATE UNIQUE INDEX classes_sibling_name[^;]*;/,
+          'CREATE UNIQUE INDEX classes_sibling_name ON classes ((COALESCE(parent_id, 0)), name);',
+        )
+        .replace(
+          /-- Append-only[\s\S]*$/,
+          // A function, not a string: a replacement string would read $$ as an escaped $.
+          () => `CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
+           CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+           CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();`,
+        ),
   },
   {
     version: 2,
@@ -160,6 +182,10 @@ export const migrations: Migration[] = [
       CREATE INDEX jobs_status ON jobs(status);
       ALTER TABLE jobs ADD COLUMN result_json TEXT;
     `,
+    postgres: () => `
+      ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check;
+      ALTER TABLE jobs ADD CONSTRAINT jobs_kind_check CHECK (kind IN ('train', 'classify', 'experiment'));
+      ALTER TABLE jobs ADD COLUMN result_json TEXT;`,
   },
   {
     version: 6,
@@ -185,6 +211,25 @@ export const migrations: Migration[] = [
             AND NEW.x < i.width AND NEW.y < i.height AND NEW.x + NEW.w > 0 AND NEW.y + NEW.h > 0))
         BEGIN SELECT RAISE(ABORT, 'label box outside its image'); END;
     `,
+    // A lab project has no application_id (the lab's schema_version table names it); the rule is one trigger function.
+    postgres: () => `
+      CREATE FUNCTION annotations_box_check() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+      BEGIN
+        IF TG_OP = 'UPDATE' AND NEW.image_id IS NOT DISTINCT FROM OLD.image_id AND NEW.x IS NOT DISTINCT FROM OLD.x
+           AND NEW.y IS NOT DISTINCT FROM OLD.y AND NEW.w IS NOT DISTINCT FROM OLD.w AND NEW.h IS NOT DISTINCT FROM OLD.h THEN
+          RETURN NEW;
+        END IF;
+        IF EXISTS (SELECT 1 FROM images i WHERE i.id = NEW.image_id AND NOT (
+          NEW.w >= 1 AND NEW.h >= 1
+          AND NEW.w <= (CASE WHEN i.kind = 'image' THEN GREATEST(i.width, i.height, 8192) ELSE 8192 END)
+          AND NEW.h <= (CASE WHEN i.kind = 'image' THEN GREATEST(i.width, i.height, 8192) ELSE 8192 END)
+          AND NEW.x < i.width AND NEW.y < i.height AND NEW.x + NEW.w > 0 AND NEW.y + NEW.h > 0)) THEN
+          RAISE EXCEPTION 'label box outside its image';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER annotations_box BEFORE INSERT OR UPDATE OF image_id, x, y, w, h ON annotations
+        FOR EACH ROW EXECUTE FUNCTION annotations_box_check();`,
   },
   {
     version: 7,
@@ -247,6 +292,8 @@ export const migrations: Migration[] = [
     reviewed_at TEXT
   );
     `,
+    // PostgreSQL changes a CHECK in place: the rebuild of jobs is one dropped constraint.
+    postgres: (sql) => `ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check;\n` + sql.slice(sql.indexOf('CREATE TABLE detection_runs')),
   },
   {
     version: 8,
@@ -275,5 +322,12 @@ export const OUT_OF_BOUNDS_LABELS = `
     AND a.h <= (CASE WHEN i.kind = 'image' THEN MAX(i.width, i.height, 8192) ELSE 8192 END)
     AND a.x < i.width AND a.y < i.height AND a.x + a.w > 0 AND a.y + a.h > 0)
   ORDER BY a.id`;
+
+/** The text migration `m` runs in a database of `dialect`. */
+export function migrationSql(m: Migration, dialect: 'sqlite' | 'postgres'): string {
+  if (dialect === 'sqlite') return m.sql;
+  const translated = translateDdl(m.sql);
+  return m.postgres ? m.postgres(translated) : translated;
+}
 
 export const latestVersion = migrations[migrations.length - 1].version;

@@ -3,7 +3,7 @@
 // act on; callers decide what was committed (a whole transaction or nothing).
 import { ApiError } from '../../shared/api';
 
-export type StorageFailureKind = 'disk-full' | 'busy' | 'read-only' | 'damaged';
+export type StorageFailureKind = 'disk-full' | 'busy' | 'read-only' | 'damaged' | 'unreachable';
 
 export interface StorageFailure {
   kind: StorageFailureKind;
@@ -13,6 +13,8 @@ export interface StorageFailure {
 export const DISK_FULL_MESSAGE = 'The disk is full: nothing was changed. Free some space and try again.';
 export const BUSY_MESSAGE = 'The project is busy in another CytoTune process: nothing was changed. Try again in a moment.';
 export const READ_ONLY_MESSAGE = 'This project is read-only here: nothing was changed.';
+export const UNREACHABLE_MESSAGE =
+  'The lab database is not reachable: this change may not have been saved. Check the lab server and PostgreSQL, then reload.';
 export const DAMAGED_MESSAGE = 'The project file is damaged: nothing was changed. Export what you can and restore a backup.';
 
 const codeOf = (err: unknown): string => {
@@ -28,6 +30,12 @@ export function storageFailure(err: unknown): StorageFailure | null {
     return { kind: 'disk-full', message: DISK_FULL_MESSAGE };
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return { kind: 'busy', message: BUSY_MESSAGE };
+  // A lab project (PostgreSQL SQLSTATEs, and pg/syncClient.ts's own codes for a lost connection).
+  if (code === '53100') return { kind: 'disk-full', message: DISK_FULL_MESSAGE };
+  if (code === '40001' || code === '40P01' || code === '55P03') return { kind: 'busy', message: BUSY_MESSAGE };
+  if (/^(08|57P0)/.test(code) || code === 'CONNECTION' || code === 'TIMEOUT' || code === 'CLOSED') {
+    return { kind: 'unreachable', message: UNREACHABLE_MESSAGE };
+  }
   if (code.startsWith('SQLITE_READONLY') || code === 'EROFS') return { kind: 'read-only', message: READ_ONLY_MESSAGE };
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return { kind: 'damaged', message: DAMAGED_MESSAGE };
   return null;

@@ -5,7 +5,7 @@ import { ApiError } from '../../shared/api';
 import type { DetectionRun } from '../../shared/cells';
 import { checkParams, DETECTOR_VERSION, PRESETS, type DetectionParams, type PresetName } from '../../slides/cells';
 import type { Project } from '../project/project';
-import type { JobManager } from './jobManager';
+import type { JobQueue } from './jobManager';
 
 export interface StartDetection {
   imageId: number;
@@ -16,7 +16,7 @@ export interface StartDetection {
   level?: number;
 }
 
-export function startDetection(project: Project, jobs: JobManager, req: StartDetection): DetectionRun {
+export function startDetection(project: Project, jobs: JobQueue, req: StartDetection): DetectionRun {
   const image = project.requireImage(req.imageId);
   const checked = checkParams(req.params ?? {}, PRESETS[req.preset ?? 'pap-lbc']);
   if (!checked.ok) throw new ApiError('invalid-input', checked.message);
@@ -38,7 +38,7 @@ export function startDetection(project: Project, jobs: JobManager, req: StartDet
 }
 
 /** Queues again the detections a previous session left unfinished, each from its checkpoint. */
-export function resumeInterruptedDetections(project: Project, jobs: JobManager): void {
+export function resumeInterruptedDetections(project: Project, jobs: JobQueue): void {
   for (const run of project.cells.interrupted()) {
     const image = project.images.get(run.imageId);
     if (!image) continue;

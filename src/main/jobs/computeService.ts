@@ -6,7 +6,8 @@ import { ApiError, type JobProgress } from '../../shared/api';
 import type { RunRecord } from '../../shared/domain';
 import type { JobRecord } from '../db/repositories/jobs';
 import type { Project } from '../project/project';
-import { JobManager, type JobEvent } from './jobManager';
+import { JobManager, type JobEvent, type JobQueue } from './jobManager';
+import { jobHooks } from './jobHooks';
 import { planTraining } from './trainingPlan';
 import { measuredSpeedJob, trainSettingsFor, type TrainingRequest } from './trainingEstimate';
 import { cellTargets, trainingScale, type TrainingScale } from './cellClassification';
@@ -15,8 +16,8 @@ import type { DetectionRun } from '../../shared/cells';
 import { exportAdapterBundle, importAdapterBundle } from '../export/adapterBundle';
 import type { WorkerSpawner } from './workerProcess';
 import { experimentOptions, PAPER_DEFAULTS, PAPER_PROTOCOL, resolveSettings } from '../../shared/training';
-import { SPEED_MARKS, type SpeedJobSpec, type TrainJobResult, type TrainJobSpec } from '../../shared/jobs';
-import type { ClassifyJobResult, ClassifyJobSpec } from '../../shared/jobs';
+import { SPEED_MARKS, type SpeedJobSpec, type TrainJobSpec } from '../../shared/jobs';
+import type { ClassifyJobSpec } from '../../shared/jobs';
 
 /** The request of runs:start (one definition, in trainingEstimate.ts, which estimates it too). */
 export type StartTraining = TrainingRequest;
@@ -33,99 +34,41 @@ export interface StartExperiment {
   iters?: number;
 }
 
+/** A job event as the API's job:progress carries it. */
+export const jobProgressOf = ({ job, progress }: JobEvent): JobProgress => ({
+  jobId: String(job.id),
+  kind: job.kind,
+  runId: job.runId,
+  status: job.status,
+  error: job.error,
+  step: progress?.step ?? job.progress?.step ?? 0,
+  total: progress?.total ?? job.progress?.total ?? 0,
+  ...progress,
+});
+
+/** How a lab project queues its jobs instead (lab/labJobs.ts): the GPU workers run them. */
+export type JobQueueFactory = (emit: (event: JobEvent) => void) => JobQueue;
+
 export class ComputeService {
-  readonly jobs: JobManager;
+  readonly jobs: JobQueue;
+  /** Jobs run on a lab's workers, not on this computer. */
+  private readonly onLab: boolean;
 
   constructor(
     private readonly project: Project,
     emit: (progress: JobProgress) => void,
     spawn?: WorkerSpawner,
+    queue?: JobQueueFactory,
   ) {
-    const onEvent = ({ job, progress }: JobEvent) =>
-      emit({
-        jobId: String(job.id),
-        kind: job.kind,
-        runId: job.runId,
-        status: job.status,
-        error: job.error,
-        step: progress?.step ?? job.progress?.step ?? 0,
-        total: progress?.total ?? job.progress?.total ?? 0,
-        ...progress,
-      });
-    const trimmed = new Set<number>();
-    this.jobs = new JobManager(
-      project,
-      {
-        train: {
-          onStart: (p, job) => p.runs.setStatus(job.runId!, 'running'),
-          onProgress: (p, job, g) => {
-            // A phase without a step (loading, extracting features) is no point of the curves.
-            if (g.loss === undefined && g.lr === undefined && g.accuracy === undefined) return;
-            if (!trimmed.has(job.id)) {
-              // The first step of this attempt: rows from there on are of steps a crash lost
-              // (the attempt resumed from an earlier checkpoint), not of this training.
-              trimmed.add(job.id);
-              p.runs.deleteMetricsFrom(job.runId!, g.step);
-            }
-            p.runs.addMetric({
-              runId: job.runId!,
-              step: g.step,
-              loss: g.loss ?? null,
-              lr: g.lr ?? null,
-              accuracy: g.accuracy ?? null,
-              imagesPerSecond: g.imagesPerSecond ?? null,
-            });
-          },
-          onResult: (p, job, result) => {
-            const r = result as TrainJobResult;
-            p.transaction(() => {
-              // Validation items are labels (keys a<annotationId>): the confusion matrix's cells open them.
-              const validation = r.validation.map((v) => ({
-                annotationId: Number(v.key.slice(1)),
-                label: v.label,
-                predicted: v.predicted,
-              }));
-              const { valPredicted: _v, ...metrics } = r.metrics;
-              p.runs.setStatus(job.runId!, 'completed', { metrics: { ...metrics, validation }, adapterPath: r.runDir });
-              p.audit.record({ action: 'run.complete', entity: 'run', entityId: job.runId, after: { steps: r.steps } });
-            });
-          },
-          onEnd: (p, job, status, error) => p.runs.setStatus(job.runId!, status, { error }),
-        },
-        classify: {
-          onResult: (p, job, result) => this.storePredictions(job, result as ClassifyJobResult),
-        },
-        experiment: {
-          onResult: (p, job, result) => p.jobs.setResult(job.id, result),
-        },
-        speed: {
-          onResult: (p, job, result) => p.jobs.setResult(job.id, result),
-        },
-        detect: {
-          onCells: (p, job, tile) => {
-            if (job.kind !== 'detect') return;
-            const { detectionRunId, imageId } = job.spec;
-            p.transaction(() => p.cells.addTile(detectionRunId, imageId, tile.tile, tile.cells, tile.checkpoint));
-          },
-          onResult: (p, job, result) => {
-            if (job.kind !== 'detect') return;
-            p.transaction(() => {
-              p.cells.setStatus(job.spec.detectionRunId, 'completed');
-              p.jobs.setResult(job.id, result);
-              p.audit.record({
-                action: 'cells.detect',
-                entity: 'image',
-                entityId: job.spec.imageId,
-                after: { detectionRunId: job.spec.detectionRunId, ...result },
-              });
-            });
-          },
-          onEnd: (p, job, status, error) => job.kind === 'detect' && p.cells.setStatus(job.spec.detectionRunId, status, error),
-        },
-      },
-      onEvent,
-      spawn,
-    );
+    const onEvent = (event: JobEvent) => emit(jobProgressOf(event));
+    this.onLab = Boolean(queue);
+    if (queue) {
+      // A lab's jobs run on its workers, which store what they report; runs and detections
+      // left running are theirs (a worker that died is noticed by the others), not interrupted.
+      this.jobs = queue(onEvent);
+      return;
+    }
+    this.jobs = new JobManager(project, jobHooks(), onEvent, spawn);
     for (const run of project.runs.list()) {
       if (run.status === 'running' || run.status === 'queued')
         project.runs.setStatus(run.id, 'failed', { error: 'CytoTune stopped while this run trained; resume it to continue.' });
@@ -177,8 +120,10 @@ export class ComputeService {
    * Times a few real steps of the run `req` would start (the estimate then says "measured here"),
    * unless this computer has measured this model and method already or a job is running (which
    * would share the cores and skew the figure). Returns the job, or null when none was started.
+   * A lab's runs train on whichever worker is free, so there the estimate stays with earlier runs.
    */
   measureSpeed(req: StartTraining): JobRecord | null {
+    if (this.onLab) return null;
     if (measuredSpeedJob(this.project, req.modelId, req.method)) return null;
     if (this.jobs.list().some((j) => j.status === 'running' || j.status === 'queued')) return null;
     const model = this.project.models.list().find((m) => m.id === req.modelId);
@@ -231,33 +176,6 @@ export class ComputeService {
       stride: stride ?? size,
     };
     return this.jobs.submit({ kind: 'classify', spec }, runId);
-  }
-
-  private storePredictions(job: JobRecord, result: ClassifyJobResult): void {
-    const run = this.project.runs.get(job.runId!)!;
-    const classIds = (run.config.classes as { id: number }[]).map((c) => c.id);
-    const imageIds = [...new Set(result.predictions.map((p) => p.imageId))];
-    this.project.transaction(() => {
-      // A new classification of an image replaces that run's earlier predictions on it.
-      for (const imageId of imageIds) this.project.runs.deletePredictions(run.id, imageId);
-      for (const p of result.predictions) {
-        this.project.runs.insertPrediction({
-          runId: run.id,
-          imageId: p.imageId,
-          box: p.box,
-          classId: classIds[p.classIndex],
-          probabilities: p.probabilities,
-          entropy: p.entropy,
-          cellId: p.cellId ?? null,
-        });
-      }
-      this.project.audit.record({
-        action: 'run.classify',
-        entity: 'run',
-        entityId: run.id,
-        after: { images: imageIds, predictions: result.predictions.length, grids: result.grids },
-      });
-    });
   }
 
   async exportAdapter(runId: number, path?: string): Promise<{ path: string }> {

@@ -29,7 +29,20 @@ interface Running {
   done: () => void;
 }
 
-export class JobManager {
+/** What ComputeService and the workspace use of a job queue: this in-process one, or a lab's (lab/labJobs.ts). */
+export interface JobQueue {
+  submit(start: JobStart, runId: number | null): JobRecord;
+  whenDone(jobId: number): Promise<JobRecord>;
+  cancel(jobId: number): boolean;
+  list(): JobRecord[];
+  readonly workerPid: number | undefined;
+  dispose(): void;
+}
+
+/** The hooks of every job kind (computeService.ts defines them once, for both queues). */
+export type JobHooks = { [K in JobKind]: JobKindHooks<K> };
+
+export class JobManager implements JobQueue {
   private readonly jobs: JobsRepository;
   private readonly queue: JobRecord[] = [];
   private worker: WorkerHandle | null = null;
@@ -42,12 +55,22 @@ export class JobManager {
 
   constructor(
     private readonly project: Project,
-    private readonly hooks: { [K in JobKind]: JobKindHooks<K> },
+    private readonly hooks: JobHooks,
     private readonly emit: (event: JobEvent) => void,
     private readonly spawn: WorkerSpawner = nodeWorkerSpawner,
+    /** A lab worker runs jobs others queued: it must not fail the jobs of every other worker as interrupted. */
+    options: { recoverInterrupted?: boolean } = {},
   ) {
     this.jobs = project.jobs;
-    this.jobs.markInterrupted();
+    if (options.recoverInterrupted ?? true) this.jobs.markInterrupted();
+  }
+
+  /** Runs a job already stored (queued by a lab server); resolves when it ends. */
+  runStored(job: JobRecord): Promise<JobRecord> {
+    this.queue.push(job);
+    const done = this.whenDone(job.id);
+    void this.pump();
+    return done;
   }
 
   submit(start: JobStart, runId: number | null): JobRecord {
@@ -61,7 +84,8 @@ export class JobManager {
   /** Resolves when the job ends (completed, failed or cancelled), with its final record. */
   whenDone(jobId: number): Promise<JobRecord> {
     const job = this.jobs.get(jobId);
-    if (job && !['queued', 'running'].includes(job.status)) return Promise.resolve(job);
+    const mine = this.queue.some((j) => j.id === jobId) || this.running?.job.id === jobId;
+    if (job && !mine && !['queued', 'running'].includes(job.status)) return Promise.resolve(job);
     return new Promise((resolve) => this.finished.set(jobId, resolve));
   }
 

@@ -5,6 +5,7 @@
 import { accessSync, constants, existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ApiError } from '../../shared/api';
 import { buildClassTree, wouldCreateCycle } from '../../shared/classes';
 import { nextClassColor } from './classColors';
@@ -33,6 +34,14 @@ export function currentActor(): string {
     return 'user';
   }
 }
+
+/**
+ * The user a lab server is serving right now (one per connection, from their token): every
+ * label and audit entry written while `asUser(name, fn)` runs is theirs. A local project has
+ * one user, the one who opened it.
+ */
+const actingUser = new AsyncLocalStorage<string>();
+export const asUser = <T>(name: string, fn: () => T): T => actingUser.run(name, fn);
 
 /**
  * How a project is opened: 'write' takes the project lock or fails naming its holder; 'read'
@@ -64,7 +73,7 @@ export class Project {
   private constructor(
     readonly path: string,
     readonly db: Db,
-    readonly actor: string,
+    private readonly owner: string,
     /** Why this project cannot be changed here, or null when it can. */
     readonly readOnlyReason: string | null,
     /** What a user should know about this file (read-only, damaged, labels outside their image). */
@@ -74,7 +83,7 @@ export class Project {
     this.classes = new ClassesRepository(db);
     this.images = new ImagesRepository(db);
     this.annotations = new AnnotationsRepository(db);
-    this.audit = new AuditRepository(db, actor);
+    this.audit = new AuditRepository(db, () => this.actor);
     this.settings = new SettingsRepository(db);
     this.models = new ModelsRepository(db);
     this.runs = new RunsRepository(db);
@@ -125,6 +134,19 @@ export class Project {
     const project = new Project(path, db, options.actor ?? currentActor(), readOnlyReason, warnings, lock);
     if (!problem) project.reportLabelsOutsideImages();
     return project;
+  }
+
+  /**
+   * A project on a lab (PostgreSQL) server: schema `schema` of the lab database, migrated like a
+   * file. `path` names it for the renderer (the lab's data folder, where its run files live).
+   */
+  static openLab(path: string, db: Db, options: { actor?: string } = {}): Project {
+    return new Project(path, db, options.actor ?? currentActor(), null, [], null);
+  }
+
+  /** Who is acting: the lab user of this request, else the project's user. */
+  get actor(): string {
+    return actingUser.getStore() ?? this.owner;
   }
 
   get readOnly(): boolean {

@@ -18,6 +18,16 @@ export interface ServerOptions {
   rendererDir: string;
   port?: number;
   token?: string;
+  /**
+   * A lab server: each user has their own token, and this names the user a token belongs to
+   * (null: no user), so every change is audited with its author. Without it one random token
+   * opens the server (the workstation's browser mode).
+   */
+  authenticate?: (token: string) => string | null;
+  /** The address to listen on (default 127.0.0.1; a lab server listens where workstations reach it). */
+  host?: string;
+  /** Host names (besides 127.0.0.1 and localhost) that workstations use in their address. */
+  publicHosts?: string[];
 }
 
 export interface RunningServer {
@@ -49,18 +59,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const rendererDir = resolve(options.rendererDir);
   const mediaRoutes = createMediaRoutes(options.workspace);
   let port = 0;
-  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const allowedHosts = () => new Set(['127.0.0.1', 'localhost', ...(options.publicHosts ?? [])].map((h) => `${h}:${port}`));
 
-  const tokenOk = (candidate: string | undefined | null): boolean => {
-    if (!candidate) return false;
+  /** Who a token opens the server for: a lab user's name, '' for the workstation's own token, or null. */
+  const userOf = (candidate: string | undefined | null): string | null => {
+    if (!candidate) return null;
+    if (options.authenticate) return options.authenticate(candidate);
     const a = Buffer.from(candidate);
     const b = Buffer.from(token);
-    return a.length === b.length && timingSafeEqual(a, b);
+    return a.length === b.length && timingSafeEqual(a, b) ? '' : null;
   };
-  const authorised = (req: IncomingMessage, url: URL): boolean =>
-    tokenOk(req.headers['x-cytotune-token'] as string | undefined) ||
-    tokenOk(url.searchParams.get('token')) ||
-    tokenOk(readCookie(req, cookieName));
+  const identify = (req: IncomingMessage, url: URL): string | null =>
+    userOf(req.headers['x-cytotune-token'] as string | undefined) ??
+    userOf(url.searchParams.get('token')) ??
+    userOf(readCookie(req, cookieName));
+  const authorised = (req: IncomingMessage, url: URL): boolean => identify(req, url) !== null;
   const hostOk = (req: IncomingMessage): boolean => {
     if (!allowedHosts().has(req.headers.host ?? '')) return false;
     // Browsers send Origin on cross-origin requests and WebSockets; tools and same-origin GETs send none.
@@ -72,11 +85,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (!hostOk(req)) return send(res, 403, 'text/plain', 'Forbidden: unexpected Host or Origin header.');
-      if (!authorised(req, url)) {
+      const user = identify(req, url);
+      if (user === null) {
         return send(res, 401, 'text/plain', 'Unauthorised: open the URL printed by `cytotune serve` (it carries the access token).');
       }
       if (url.searchParams.has('token')) {
-        res.setHeader('Set-Cookie', `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+        res.setHeader('Set-Cookie', `${cookieName}=${url.searchParams.get('token')}; HttpOnly; SameSite=Strict; Path=/`);
         // The token leaves the address bar (and so history, bookmarks and screenshots): the page
         // reloads itself without it, authorised by the cookie from now on.
         if ((req.method === 'GET' || req.method === 'HEAD') && !url.pathname.startsWith('/api/')) {
@@ -84,7 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           return send(res, 303, 'text/plain', 'See Other', { Location: url.pathname + url.search });
         }
       }
-      if (url.pathname.startsWith('/api/')) return await handleApi(req, res, url.pathname.slice(5));
+      if (url.pathname.startsWith('/api/')) return await handleApi(req, res, url.pathname.slice(5), user || undefined);
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'Method not allowed');
       // A viewer that pans away closes the request: its queued tile render is dropped.
       const abandoned = new AbortController();
@@ -99,7 +113,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   });
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, channel: string) {
+  async function handleApi(req: IncomingMessage, res: ServerResponse, channel: string, user: string | undefined) {
     if (req.method !== 'POST') return send(res, 405, 'text/plain', 'API calls are POST');
     const invalid = (status: number, message: string) => sendJson(res, status, { ok: false, error: { kind: 'invalid-input', message } });
     const name = safeDecode(channel);
@@ -118,7 +132,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } catch (err) {
       return invalid(400, `Request body is not JSON: ${(err as Error).message}`);
     }
-    const result = await options.workspace.handle(name, body);
+    const result = await options.workspace.handle(name, body, user);
     sendJson(res, 200, result);
   }
 
@@ -168,7 +182,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(options.port ?? 0, '127.0.0.1', () => ok());
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => ok());
   });
   port = (server.address() as AddressInfo).port;
 

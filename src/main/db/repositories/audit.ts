@@ -14,7 +14,8 @@ export class AuditRepository {
   private readonly insert;
   constructor(
     private readonly db: Db,
-    private readonly actor: string,
+    /** Who acts now (a lab server serves several users, one per request). */
+    private readonly actor: () => string,
   ) {
     this.insert = db.prepare(
       `INSERT INTO audit_log (at, actor, action, entity, entity_id, before_json, after_json) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -24,7 +25,7 @@ export class AuditRepository {
   record(entry: AuditRecord): void {
     this.insert.run(
       new Date().toISOString(),
-      this.actor,
+      this.actor(),
       entry.action,
       entry.entity,
       entry.entityId,
