@@ -83,11 +83,17 @@ const rows = [
     target: 'all',
     pass: r.galleryHits === r.galleryN,
   },
+  {
+    check: `  whole ranking: ${r.chosen} cells before any other, of ${r.matchedChosen} matched`,
+    value: String(r.leadingChosen),
+    target: '(diagnostic)',
+    pass: r.leadingChosen === r.matchedChosen,
+  },
 ];
 console.table(rows);
 console.log(
   `seconds: generate ${r.seconds.generate.toFixed(1)}, detect ${r.seconds.detect.toFixed(1)}, train ${r.seconds.train.toFixed(1)}, ` +
-    `classify cells ${r.seconds.classifyCells.toFixed(1)}, classify crops ${r.seconds.classifyCrops.toFixed(1)}; total ${wall.toFixed(1)}`,
+    `classify cells ${r.seconds.classifyCells.toFixed(1)}, classify crops ${r.seconds.classifyCrops.toFixed(1)}; total ${wall.toFixed(1)} (jobs are polled every 0.2 s)`,
 );
 const load = loadavg()[0];
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load average ${load.toFixed(1)} during the run`);

@@ -72,6 +72,9 @@ export interface PlantedCellsResult {
   galleryHits: number;
   /** What each of the top N is: a planted class, or 'none' (a detection of no planted cell). */
   galleryTruth: string[];
+  /** Over the whole ranking: planted cells of the chosen class before any other cell, of how many matched. */
+  leadingChosen: number;
+  matchedChosen: number;
   seconds: { generate: number; detect: number; train: number; classifyCells: number; classifyCrops: number };
 }
 
@@ -205,6 +208,14 @@ export async function plantedCellsCheck(client: ApiClient, o: PlantedCellsOption
   const galleryN = Math.min(30, slide.cells.filter((c) => c.className === chosen).length);
   const g = await client.call('cells:gallery', { runId: run.id, imageId: slideImage.id, classIds: [classId[chosen]], limit: galleryN });
   const galleryTruth = g.cells.map((c) => truthOfCell.get(c.cellId)?.className ?? 'none');
+  const all = await client.call('cells:gallery', {
+    runId: run.id,
+    imageId: slideImage.id,
+    classIds: [classId[chosen]],
+    limit: Math.min(1000, cells.length),
+  });
+  const ranked = all.cells.map((c) => truthOfCell.get(c.cellId)?.className ?? 'none');
+  const firstOther = ranked.findIndex((t) => t !== chosen);
   return {
     slide,
     detected: cells.length,
@@ -221,6 +232,8 @@ export async function plantedCellsCheck(client: ApiClient, o: PlantedCellsOption
     galleryN,
     galleryHits: galleryTruth.filter((t) => t === chosen).length,
     galleryTruth,
+    leadingChosen: firstOther < 0 ? ranked.length : firstOther,
+    matchedChosen: perClass[chosen].matched,
     seconds: { generate, detect, train, classifyCells, classifyCrops },
   };
 }
