@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../test/support/paths';
 
-const all = ['tiles', 'overlay', 'responsiveness', 'ml-inference', 'onnx', 'int8', 'classify', 'train-step', 'lab'];
+const all = ['tiles', 'overlay', 'responsiveness', 'ml-inference', 'onnx', 'int8', 'classify', 'cells', 'train-step', 'lab'];
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const failed: string[] = [];
 for (const name of chosen.length ? chosen : all) {

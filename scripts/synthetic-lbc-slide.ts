@@ -4,7 +4,8 @@
 // annotated LBC whole slide can be shipped.
 //
 //   npx tsx scripts/synthetic-lbc-slide.ts --out slide.tiff --cells 300 --seed 1 [--source DIR]
-//     [--mpp 0.5] [--width W --height H | --fill 0.2] [--debris 1] [--quality 90]
+//     [--mpp 0.5] [--width W --height H | --fill 0.2] [--debris 1] [--quality 90] [--turn 1]
+//     [--planted DIR --planted-side PX]
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -35,6 +36,18 @@ export interface SyntheticSlideOptions {
   debris?: number;
   /** JPEG quality of the tiles (default 90). */
   quality?: number;
+  /**
+   * Turn or flip each crop at random (default true) so repeated crops differ. False plants every
+   * crop in its own orientation, for checks that compare a cell with its source crop.
+   */
+  turn?: boolean;
+  /**
+   * Also write each planted cell alone on clean glass, as the slide holds it before neighbours,
+   * debris, noise and JPEG: a square of `side` px centred on its nucleus, <dir>/<n>.png with n the
+   * cell's row in the truth (from 0). Checks use it to tell what the slide adds to a cell-centred
+   * square from what the crop's own glass and framing change.
+   */
+  planted?: { dir: string; side: number };
 }
 
 export interface TruthCell {
@@ -49,6 +62,8 @@ export interface TruthCell {
   nucleusRadius: number;
   className: string;
   source: string;
+  /** The picture written under `plantedDir`, when asked for. */
+  planted?: string;
 }
 
 export interface SyntheticSlide {
@@ -134,6 +149,37 @@ function place(sprites: Array<{ sprite: Sprite }>, w: number, h: number, rng: Rn
   return out;
 }
 
+const WHITE = [238, 236, 241] as const;
+
+/** Each placed sprite alone on glass of the slide's colour, centred on its nucleus; no vignetting, noise or debris. */
+async function writePlanted(
+  o: { dir: string; side: number },
+  placements: Placement[],
+  cells: TruthCell[],
+  white: readonly [number, number, number],
+): Promise<void> {
+  await mkdir(o.dir, { recursive: true });
+  // Its own RNG: composing draws noise samples, which must not move the slide's draws.
+  const rng = new Rng(1);
+  for (const [k, { sprite }] of placements.entries()) {
+    const at = { x: Math.round(o.side / 2 - sprite.nucleusX), y: Math.round(o.side / 2 - sprite.nucleusY) };
+    const rgb = composeSlide({
+      width: o.side,
+      height: o.side,
+      placements: [{ sprite, ...at }],
+      dots: [],
+      white,
+      vignetting: 0,
+      noise: 0,
+      rng,
+    });
+    cells[k].planted = join(o.dir, `${k}.png`);
+    await sharp(rgb, { raw: { width: o.side, height: o.side, channels: 3 } })
+      .png()
+      .toFile(cells[k].planted);
+  }
+}
+
 export async function generateSyntheticLbcSlide(o: SyntheticSlideOptions): Promise<SyntheticSlide> {
   const mpp = o.mpp ?? 0.5;
   // mulberry32, the project's seeded RNG; seed 0 stands for a fixed non-zero state, as before.
@@ -144,7 +190,7 @@ export async function generateSyntheticLbcSlide(o: SyntheticSlideOptions): Promi
   for (const crop of chosen) {
     // Herlev crops are squashed to 40x40 whatever the cell: scale each so its nucleus gets a realistic size.
     const [lo, hi] = NUCLEUS_UM[crop.className] ?? DEFAULT_NUCLEUS_UM;
-    const sprite = await makeSprite(decodeBmp(await readFile(crop.file)), rng.uniform(lo, hi), mpp, rng);
+    const sprite = await makeSprite(decodeBmp(await readFile(crop.file)), rng.uniform(lo, hi), mpp, rng, o.turn ?? true);
     sprites.push({ sprite, crop });
   }
   let { width, height } = o;
@@ -174,12 +220,13 @@ export async function generateSyntheticLbcSlide(o: SyntheticSlideOptions): Promi
     height,
     placements,
     dots: makeDebris(width, height, mpp, o.debris ?? 1, rng),
-    white: [238, 236, 241],
+    white: WHITE,
     vignetting: 0.05,
     noise: 1.5,
     rng,
   });
   await mkdir(dirname(o.out), { recursive: true });
+  if (o.planted) await writePlanted(o.planted, placements, cells, WHITE);
   await sharp(rgb, { raw: { width, height, channels: 3 }, limitInputPixels: false })
     .tiff({
       tile: true,
@@ -228,6 +275,8 @@ function parseArgs(argv: string[]): SyntheticSlideOptions {
     fill: num('fill'),
     debris: num('debris'),
     quality: num('quality'),
+    turn: a.has('turn') ? num('turn') !== 0 : undefined,
+    planted: a.has('planted') ? { dir: a.get('planted')!, side: num('planted-side') ?? 64 } : undefined,
   };
 }
 

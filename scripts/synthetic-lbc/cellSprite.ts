@@ -69,10 +69,11 @@ export function dihedral(img: RgbImage, k: number): RgbImage {
 
 /**
  * A sprite from a crop, scaled so its nucleus measures `nucleusUm` at `mpp`; `rng` picks the
- * orientation. The crop's side is clamped to 14-110 um (a sane cell size) whatever the estimate.
+ * orientation, unless `turn` is false (the crop as it is). The crop's side is clamped to 14-110 um
+ * (a sane cell size) whatever the estimate.
  */
-export async function makeSprite(crop: RgbImage, nucleusUm: number, mpp: number, rng: Rng): Promise<Sprite> {
-  const img = dihedral(crop, rng.int(8));
+export async function makeSprite(crop: RgbImage, nucleusUm: number, mpp: number, rng: Rng, turn = true): Promise<Sprite> {
+  const img = turn ? dihedral(crop, rng.int(8)) : crop;
   const blob = nucleusBlob(img);
   const sideUm = Math.min(110, Math.max(14, (nucleusUm * img.width) / Math.max(1, blob.diameter)));
   const side = Math.max(8, Math.round(sideUm / mpp));

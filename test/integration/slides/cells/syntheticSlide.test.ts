@@ -3,6 +3,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSyntheticLbcSlide, type SyntheticSlide } from '../../../../scripts/synthetic-lbc-slide';
 import { detectCells, matchDetections, PAP_LBC_PRESET } from '../../../../src/slides/cells/index';
@@ -61,5 +62,41 @@ describe('synthetic LBC slide', () => {
     expect(r.downsample).toBe(2);
     expect(m.recall).toBeGreaterThan(0.8);
     expect(m.precision).toBeGreaterThan(0.85);
+  });
+});
+
+describe('synthetic LBC slide for checks against the source crops', () => {
+  it('can plant crops unturned and write each cell alone, centred on its nucleus', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cytotune-cells-'));
+    try {
+      const side = 48;
+      const slide = await generateSyntheticLbcSlide({
+        out: join(dir, 'lbc.tiff'),
+        cells: 12,
+        seed: 2,
+        sourceDir: CROPS,
+        turn: false,
+        planted: { dir: join(dir, 'planted'), side },
+      });
+      for (const cell of slide.cells) {
+        const { data, info } = await sharp(cell.planted!).raw().toBuffer({ resolveWithObject: true });
+        expect([info.width, info.height, info.channels]).toEqual([side, side, 3]);
+        // The nucleus (the darkest pixels) at the centre.
+        let sx = 0;
+        let sy = 0;
+        let n = 0;
+        const luma = (i: number) => data[3 * i] + data[3 * i + 1] + data[3 * i + 2];
+        const darkest = Math.min(...Array.from({ length: side * side }, (_, i) => luma(i)));
+        for (let i = 0; i < side * side; i++)
+          if (luma(i) <= darkest + 60) {
+            sx += i % side;
+            sy += Math.floor(i / side);
+            n++;
+          }
+        expect(Math.hypot(sx / n - side / 2, sy / n - side / 2)).toBeLessThan(cell.nucleusRadius + 2);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
