@@ -235,8 +235,10 @@ export class ComputeService {
         action: 'run.classify',
         entity: 'run',
         entityId: run.id,
-        after: { images: imageIds, predictions: result.predictions.length, grids: result.grids },
+        after: { images: imageIds, predictions: result.predictions.length, grids: result.grids, engine: result.engine },
       });
+      // The job keeps which engine classified and why (the UI says it); its predictions are in their table.
+      this.project.jobs.setResult<'classify'>(job.id, { ...result, predictions: [] });
     });
   }
 

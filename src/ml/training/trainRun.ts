@@ -7,7 +7,6 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectBackend } from '../backend/selectBackend';
-import { evaluateItems } from '../eval/evaluate';
 import { saveAdapter, type AdapterMetadata } from '../adapters/adapterFile';
 import { sha256File } from '../adapters/baseIdentity';
 import { resolveLoraSpec } from '../adapters/loraConfig';
@@ -21,11 +20,13 @@ import { loadInitialState } from './initialState';
 import { trainLinearProbe } from './linearProbe';
 import { headsExplanation, writeModelCard } from './modelCard';
 import { trainLora, type TrainOutcome } from './loraTrainer';
+import { evaluateRun } from './runEvaluation';
 import { RUN_FILES, writeJson, type RunConfig } from './runDir';
 import type { LoopHooks, TrainProgress } from './trainingLoop';
 import { loraSteps, type TrainSettings } from '../../shared/training';
 import type { BackendName } from '../../shared/jobs';
-import type { RunMetrics, SplitMetrics } from '../../shared/jobs';
+import type { RunMetrics } from '../../shared/jobs';
+import { describeInt8Check } from '../../shared/int8Check';
 import type { RgbImage } from '../../shared/image';
 
 export interface TrainRunRequest extends LoopHooks {
@@ -49,6 +50,10 @@ export interface TrainRunRequest extends LoopHooks {
   pipeline?: ImagePipeline;
   /** Start from these files instead of the seeded initialisation (initialState.ts). */
   init?: { adapter?: string; head?: string };
+  /** Engine of the train/val/test metrics (default auto: ONNX Runtime fp32 where installed). */
+  evalEngine?: 'auto' | 'tfjs' | 'onnx';
+  /** Measure the int8 agreement check after the evaluation (default true). */
+  int8Check?: boolean;
   log?: (line: string) => void;
 }
 
@@ -143,23 +148,26 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
       };
       if (model.adapter) await saveAdapter(join(r.outDir, RUN_FILES.adapter), model.adapter, meta);
       await saveHead(join(r.outDir, RUN_FILES.head), model.head, meta);
-      let valPredicted: number[] = [];
-      const evalOf = async (items: LabeledItem[], keep = false): Promise<SplitMetrics> => {
-        if (items.length === 0) return null;
-        const { predictions, ...m } = await evaluateItems(encoder, model, batcher, items, { batchSize: s.microBatchSize });
-        if (keep) valPredicted = predictions.predicted;
-        return m;
-      };
+      const evaluation = await evaluateRun({
+        encoder,
+        checkpointSha256: sha,
+        model,
+        batcher,
+        splits: { train: r.trainItems, val: r.valItems, test: r.testItems },
+        batchSize: s.microBatchSize,
+        engine: r.evalEngine,
+        int8Check: r.int8Check,
+        signal: r.signal,
+      });
+      r.log?.(`evaluated on ${evaluation.evaluation?.detail}`);
+      r.log?.(evaluation.int8 ? describeInt8Check(evaluation.int8, 'labelled items') : `int8 check ${evaluation.int8Note}`);
       const metrics: RunMetrics = {
         classNames: r.classNames,
         steps: outcome.step,
         seconds: (performance.now() - started) / 1000,
         finalTrainLoss: outcome.lastLoss,
         trainableParameters: model.trainableParameterCount(),
-        train: await evalOf(r.trainItems),
-        val: await evalOf(r.valItems, true),
-        test: await evalOf(r.testItems),
-        valPredicted,
+        ...evaluation,
       };
       await writeJson(join(r.outDir, RUN_FILES.metrics), metrics);
       const finalConfig = { ...config, trainableParameters: metrics.trainableParameters };

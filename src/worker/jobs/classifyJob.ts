@@ -8,7 +8,7 @@ import { selectBackend } from '../../ml/backend/selectBackend';
 import { sha256File } from '../../ml/adapters/baseIdentity';
 import { ImageBatcher } from '../../ml/data/imageBatcher';
 import { pipelineFromOptions } from '../../ml/data/imagePipeline';
-import { readRunConfig } from '../../ml/training/runDir';
+import { readRunConfig, readRunMetrics } from '../../ml/training/runDir';
 import type { JobContext } from './registry';
 import { predictWithEngine } from '../../ml/inference/enginePaths';
 import { PatchSource } from './patchSource';
@@ -47,6 +47,8 @@ export async function patchesOf(
 
 export async function runClassifyJob(spec: ClassifyJobSpec, ctx: JobContext): Promise<ClassifyJobResult> {
   const cfg = await readRunConfig(spec.runDir);
+  // The int8 agreement check stored at the end of training: lets `auto` classify with int8.
+  const int8Check = (await readRunMetrics(spec.runDir))?.int8 ?? null;
   await selectBackend();
   const source = new PatchSource();
   try {
@@ -68,20 +70,23 @@ export async function runClassifyJob(spec: ClassifyJobSpec, ctx: JobContext): Pr
         });
       }
       const started = performance.now();
-      ctx.progress({ step: 0, total: keys.length, phase: 'classifying' });
+      let phase = 'classifying';
+      ctx.progress({ step: 0, total: keys.length, phase });
       const p = await predictWithEngine({
         engine: spec.engine ?? 'auto',
         checkpoint: cfg.checkpoint,
         checkpointSha256: sha,
         loadOptions: { family: cfg.encoder.family, heads: cfg.encoder.heads },
         model,
+        int8Check,
         batcher,
         paths: keys,
         batchSize: spec.batchSize ?? 16,
         signal: ctx.signal,
+        onEngine: (name) => (phase = `classifying on ${name}`),
         onBatch: (done, total) => {
           const rate = done / ((performance.now() - started) / 1000);
-          ctx.progress({ step: done, total, phase: 'classifying', imagesPerSecond: rate, etaSeconds: (total - done) / rate });
+          ctx.progress({ step: done, total, phase, imagesPerSecond: rate, etaSeconds: (total - done) / rate });
         },
       });
       const c = p.numClasses;
@@ -90,7 +95,8 @@ export async function runClassifyJob(spec: ClassifyJobSpec, ctx: JobContext): Pr
         const entropy = -probabilities.reduce((s, q) => s + (q > 0 ? q * Math.log(q) : 0), 0);
         return { ...o, classIndex: p.predicted[i], probabilities, entropy };
       });
-      return { predictions, grids };
+      ctx.log(`classified on ${p.engine}: ${p.engineReason}`);
+      return { predictions, grids, engine: { name: p.engineName, detail: p.engine, reason: p.engineReason } };
     } finally {
       model.dispose();
     }
