@@ -12,12 +12,15 @@ import { sha256File } from '../adapters/baseIdentity';
 import { resolveLoraSpec } from '../adapters/loraConfig';
 import type { FamilyName } from '../models/encoder';
 import { loadEncoder } from '../models/loadEncoder';
+import type { VitEncoder } from '../models/vit';
 import type { LabeledItem } from '../data/fewShot';
 import { saveHead } from '../adapters/headFile';
 import { ImageBatcher } from '../data/imageBatcher';
 import { pipelineFromOptions, pipelineOptionsFor, type ImagePipeline } from '../data/imagePipeline';
 import { loadInitialState } from './initialState';
-import { trainLinearProbe } from './linearProbe';
+import { trainLinearProbe, type LinearProbeInput } from './linearProbe';
+import { createInferenceEngine } from '../inference/engine';
+import { embedPathsWithEngine } from '../inference/enginePaths';
 import { headsExplanation, writeModelCard } from './modelCard';
 import { trainLora, type TrainOutcome } from './loraTrainer';
 import { evaluateRun } from './runEvaluation';
@@ -131,7 +134,7 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
       // Lets LoRA gradient worker processes load the model themselves (settings.processes).
       source: { kind: 'checkpoint' as const, path: r.checkpoint, family: r.family, heads: r.heads, activation: r.activation },
     };
-    const outcome: TrainOutcome = s.method === 'lora' ? await trainLora(input) : await trainLinearProbe(input);
+    const outcome: TrainOutcome = s.method === 'lora' ? await trainLora(input) : await probeOnEngine(input, encoder, sha, r);
     const model = outcome.model;
     if (outcome.execution)
       r.log?.(
@@ -179,6 +182,20 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
     }
   } finally {
     encoder.dispose();
+  }
+}
+
+/**
+ * The linear probe with its features from an InferenceEngine (ONNX Runtime fp32 where installed,
+ * the base graph cached by the checkpoint's sha256; the experiment grid's features come the same way).
+ */
+async function probeOnEngine(input: LinearProbeInput, encoder: VitEncoder, sha: string, r: TrainRunRequest): Promise<TrainOutcome> {
+  const engine = await createInferenceEngine({ engine: r.evalEngine ?? 'auto', encoder, weightsId: `sha256:${sha}` });
+  r.log?.(`linear-probe features on ${engine.detail}`);
+  try {
+    return await trainLinearProbe({ ...input, embed: (paths, o) => embedPathsWithEngine(engine, input.batcher, paths, o) });
+  } finally {
+    await engine.dispose();
   }
 }
 

@@ -144,6 +144,10 @@ describe('cytotune train / predict', () => {
     expect(await runTrain(trainArgs(run, ['--method', 'linear', '--steps', '8']), c.io)).toBe(0);
     expect(existsSync(join(run, 'head.safetensors'))).toBe(true);
     expect(existsSync(join(run, 'adapter.safetensors'))).toBe(false);
+    // Features and evaluation both through the InferenceEngine (ONNX Runtime here), not tfjs.
+    expect(c.out.some((l) => /^linear-probe features on onnxruntime-node /.test(l))).toBe(true);
+    expect(c.out.some((l) => /^evaluated on onnxruntime-node /.test(l))).toBe(true);
+    expect(JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')).evaluation.engine).toBe('onnx');
     const p = capture();
     expect(
       await runPredict(
