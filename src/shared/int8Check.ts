@@ -1,7 +1,7 @@
 // The int8 agreement check stored with a trained run (metrics.json `int8`): on the project's
 // labelled cells, how often the int8 graph's top-1 class equals full precision's and the largest
 // probability difference. `--engine auto` classifies with int8 only when a stored check passed
-// for the same int8 graph (exporter version and weight range); the UI shows it in one line.
+// for the same int8 graph (exporter version, weight range and recipe); the UI shows it in one line.
 
 /** What a check must reach before `auto` uses int8 (the issue's bar, also the tests'). */
 export interface Int8Bar {
@@ -11,12 +11,26 @@ export interface Int8Bar {
 
 export const DEFAULT_INT8_BAR: Int8Bar = { minTop1Agreement: 0.99, maxProbDiff: 0.02 };
 
-/** Which int8 graph a check measured: another exporter or weight range needs a new check. */
+/** Which int8 graph a check measured: another exporter, weight range or recipe needs a new check. */
 export interface Int8GraphId {
   exporter: number;
   /** Largest |weight| code: 127, or 63 on x86 CPUs without VNNI (ml/onnx/quantize.ts). */
   weightMax: number;
+  /** What else shapes the graph (ml/onnx/quantize.ts int8GraphKey: float32 layers, activation scales). */
+  float32?: string[];
+  float32Blocks?: number[];
+  activations?: string;
 }
+
+/** Same int8 graph: every field equal (absent = default). */
+export function sameInt8Graph(a: Int8GraphId, b: Int8GraphId): boolean {
+  const canon = (g: Int8GraphId) =>
+    JSON.stringify([g.exporter, g.weightMax, g.float32 ?? [], g.float32Blocks ?? [], g.activations ?? 'tensor']);
+  return canon(a) === canon(b);
+}
+
+const graphWords = (g: Int8GraphId) =>
+  `exporter ${g.exporter}, weights ±${g.weightMax}${g.float32Blocks?.length ? `, float32 blocks ${g.float32Blocks.join(' ')}` : ''}${g.float32?.length ? `, float32 ${g.float32.join(' ')}` : ''}, activations per ${g.activations === 'row' ? 'token' : 'tensor'}`;
 
 export interface Int8Check {
   /** Labelled images (cells) compared. */
@@ -48,10 +62,10 @@ export function describeInt8Check(c: Int8Check, unit = 'labelled cells'): string
  */
 export function int8Decision(check: Int8Check | null | undefined, current: Int8GraphId): { useInt8: boolean; reason: string } {
   if (!check) return { useInt8: false, reason: 'full precision: this run has no stored int8 agreement check' };
-  if (check.graph.exporter !== current.exporter || check.graph.weightMax !== current.weightMax)
+  if (!sameInt8Graph(check.graph, current))
     return {
       useInt8: false,
-      reason: `full precision: the stored int8 check measured another int8 graph (exporter ${check.graph.exporter}, weights ±${check.graph.weightMax}; this machine: ${current.exporter}, ±${current.weightMax})`,
+      reason: `full precision: the stored int8 check measured another int8 graph (${graphWords(check.graph)}; this machine: ${graphWords(current)})`,
     };
   // The one bar, whatever bar the check was stored with.
   const passed = int8CheckPasses(check, DEFAULT_INT8_BAR);

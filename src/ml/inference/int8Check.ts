@@ -9,16 +9,16 @@ import { DEFAULT_INT8_BAR, int8CheckPasses, int8Decision, type Int8Bar, type Int
 import type { EmbedOptions } from '../eval/embedItems';
 import type { ImageBatcher } from '../data/imageBatcher';
 import { EXPORT_VERSION } from '../onnx/exportVit';
-import { defaultInt8Options, type Int8Options } from '../onnx/quantize';
+import { defaultInt8Options, int8GraphKey, type Int8Options } from '../onnx/quantize';
 import { createInferenceEngine } from './engine';
 import { predictPathsWithEngine } from './enginePaths';
 import { EngineError, type EngineOptions, type InferenceEngine } from './engineTypes';
 import { agreementOf } from './int8Agreement';
 import { OrtSessionError } from './onnxEngine';
 
-/** The int8 graph this machine builds (the exporter and the weight range of its CPU). */
+/** The int8 graph this machine builds (the exporter, the weight range of its CPU, the recipe). */
 export function int8GraphId(o?: Int8Options): Int8GraphId {
-  return { exporter: EXPORT_VERSION, weightMax: (o ?? defaultInt8Options()).weightMax };
+  return { exporter: EXPORT_VERSION, ...int8GraphKey(o ?? defaultInt8Options()) } as Int8GraphId;
 }
 
 /**

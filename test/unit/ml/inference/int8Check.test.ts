@@ -17,6 +17,7 @@ import { predictPathsWithEngine } from '../../../../src/ml/inference/enginePaths
 import { classificationEngine, int8GraphId, measureInt8Check } from '../../../../src/ml/inference/int8Check';
 import { checkpointConfig } from '../../../../src/ml/onnx/checkpointConfig';
 import { EXPORT_VERSION } from '../../../../src/ml/onnx/exportVit';
+import { defaultInt8Options } from '../../../../src/ml/onnx/quantize';
 import { describeInt8Check, int8Decision, type Int8Check } from '../../../../src/shared/int8Check';
 import { fixturePath, manifest } from '../../../support/encoderFixtures';
 import { herlevSubset } from '../../../support/herlevData';
@@ -35,7 +36,7 @@ beforeAll(async () => {
   const checkpoint = fixturePath('timm-vit.safetensors');
   const cfg = checkpointConfig(checkpoint, { heads: manifest.config.heads });
   head = LinearHead.create(cfg.outputDim, 3, 5);
-  base = { checkpoint, loadOptions: { heads: manifest.config.heads }, head, cacheDir: join(dir, 'cache'), int8: { weightMax: 127 } };
+  base = { checkpoint, loadOptions: { heads: manifest.config.heads }, head, cacheDir: join(dir, 'cache'), int8: defaultInt8Options() };
   batcher = new ImageBatcher(pipelineFromOptions({ size: cfg.imageSize, mean: cfg.mean, std: cfg.std }));
   paths = (await herlevSubset(['normal_superficiel', 'severe_dysplastic', 'light_dysplastic'], 10)).map((it) => it.path);
   const e = await createInferenceEngine({ ...base, engine: 'onnx' });
@@ -79,13 +80,17 @@ describe('int8Decision (the stored check -> int8 or not, and why)', () => {
     expect(int8Decision(stored({ top1Agreement: 0.9, bar: { minTop1Agreement: 0.5, maxProbDiff: 1 } }), here).useInt8).toBe(false);
     expect(int8Decision(stored({}), { ...here, weightMax: 63 })).toMatchObject({ useInt8: false, reason: /another int8 graph/ });
     expect(int8Decision(stored({}), { ...here, exporter: EXPORT_VERSION + 1 }).useInt8).toBe(false);
+    // Another recipe (block 0 float32 or not) is another graph too.
+    expect(int8Decision(stored({}), { ...here, float32Blocks: [0] })).toMatchObject({ useInt8: false, reason: /float32 blocks 0/ });
+    expect(int8Decision(stored({ graph: { ...here, float32Blocks: [0] } }), { ...here, float32Blocks: [0] }).useInt8).toBe(true);
   });
 });
 
 describe('the check measured on a real tiny graph, and auto choosing on it', () => {
   it('passes for the CPU int8 graph: auto then classifies with onnx-int8 and says why', async () => {
     const check = await measureInt8Check(base, batcher, paths, fp32);
-    expect(check).toMatchObject({ n: 30, graph: int8GraphId({ weightMax: 127 }), bar: { minTop1Agreement: 0.99, maxProbDiff: 0.02 } });
+    expect(check).toMatchObject({ n: 30, graph: int8GraphId(), bar: { minTop1Agreement: 0.99, maxProbDiff: 0.02 } });
+    expect(check.graph).toMatchObject({ exporter: EXPORT_VERSION, float32Blocks: [0] }); // the recipe is part of the graph's identity
     expect(check.top1Agreement).toBe(1);
     expect(check.maxProbDiff).toBeGreaterThan(0); // really the int8 graph
     expect(check.maxProbDiff).toBeLessThanOrEqual(0.02);
@@ -104,7 +109,7 @@ describe('the check measured on a real tiny graph, and auto choosing on it', () 
   });
 
   it('fails for a 3-code weight graph: auto then classifies in full precision and says why', async () => {
-    const coarse = { ...base, int8: { weightMax: 1 } };
+    const coarse = { ...base, int8: { ...defaultInt8Options(), weightMax: 1 } };
     const check = await measureInt8Check(coarse, batcher, paths, fp32);
     expect(check.passed).toBe(false);
     expect(check.maxProbDiff).toBeGreaterThan(0.02);
