@@ -128,9 +128,9 @@ export async function createOnnxEngine(
 
   const session = chosen.session;
   // int8 runs one image per call: activations are quantized per call (one scale per tensor), so
-  // each image then gets its own scale, its result does not depend on its batchmates (the run's
-  // stored int8 check holds for any batch), and it measured faster (bench/int8-agreement.ts:
-  // 0.081 CPU-s per ViT-B image at 1 per call against 0.094 at 8).
+  // each image then gets its own scale and its result does not depend on its batchmates (the
+  // run's stored int8 check holds for any batch). About as fast (bench/int8-agreement.ts, ViT-B:
+  // 0.069 CPU-s per image at 1 per call, 0.067 at 8; on a loaded machine 0.081 and 0.094).
   const maxBatch = o.maxBatch ?? (int8 ? 1 : 32);
   const S = cfg.imageSize;
   const per = 3 * S * S;
