@@ -51,9 +51,14 @@ export function int8CheckPasses(a: { n: number; top1Agreement: number; maxProbDi
 
 const pct = (x: number) => `${(Math.floor(x * 1000) / 10).toFixed(1)} %`;
 
+/** "99.8 % agreement with full precision on 240 labelled cells (largest probability difference 0.004)". */
+function agreementWords(c: Int8Check, unit: string): string {
+  return `${pct(c.top1Agreement)} agreement with full precision on ${c.n.toLocaleString('en-US')} ${unit} (largest probability difference ${c.maxProbDiff.toFixed(3)})`;
+}
+
 /** "int8: 99.8 % agreement with full precision on 240 labelled cells (largest probability difference 0.004)". */
 export function describeInt8Check(c: Int8Check, unit = 'labelled cells'): string {
-  return `int8: ${pct(c.top1Agreement)} agreement with full precision on ${c.n.toLocaleString('en-US')} ${unit} (largest probability difference ${c.maxProbDiff.toFixed(3)})`;
+  return `int8: ${agreementWords(c, unit)}`;
 }
 
 /**
@@ -71,6 +76,6 @@ export function int8Decision(check: Int8Check | null | undefined, current: Int8G
   const passed = int8CheckPasses(check, DEFAULT_INT8_BAR);
   const bar = `needs >= ${pct(DEFAULT_INT8_BAR.minTop1Agreement)} and <= ${DEFAULT_INT8_BAR.maxProbDiff}`;
   return passed
-    ? { useInt8: true, reason: `int8: the stored check passed (${describeInt8Check(check)}; ${bar})` }
-    : { useInt8: false, reason: `full precision: the stored int8 check did not pass (${describeInt8Check(check)}; ${bar})` };
+    ? { useInt8: true, reason: `int8: the stored check passed, ${agreementWords(check, 'labelled cells')}; ${bar}` }
+    : { useInt8: false, reason: `full precision: the stored int8 check did not pass, ${agreementWords(check, 'labelled cells')}; ${bar}` };
 }

@@ -68,12 +68,12 @@ describe('int8Decision (the stored check -> int8 or not, and why)', () => {
     );
     expect(int8Decision(stored({}), here)).toEqual({
       useInt8: true,
-      reason: expect.stringMatching(/^int8: the stored check passed \(int8: 99\.8 %/),
+      reason: expect.stringMatching(/^int8: the stored check passed, 99\.8 % agreement with full precision on 240 labelled cells/),
     });
     expect(int8Decision(null, here)).toEqual({ useInt8: false, reason: 'full precision: this run has no stored int8 agreement check' });
     expect(int8Decision(stored({ top1Agreement: 0.985 }), here)).toMatchObject({
       useInt8: false,
-      reason: /did not pass.*98\.5 %.*needs >= 99\.0 %/,
+      reason: /did not pass, 98\.5 %.*needs >= 99\.0 %/,
     });
     expect(int8Decision(stored({ maxProbDiff: 0.03 }), here).useInt8).toBe(false);
     // A check stored with a laxer bar (or passed: true) is still judged by the one bar.
@@ -97,7 +97,7 @@ describe('the check measured on a real tiny graph, and auto choosing on it', () 
     expect(check.passed).toBe(true);
     const { engine, reason } = await classificationEngine({ ...base, engine: 'auto' }, check);
     expect(engine.name).toBe('onnx-int8');
-    expect(reason).toMatch(/^int8: the stored check passed \(int8: 100\.0 % agreement with full precision on 30 labelled cells/);
+    expect(reason).toMatch(/^int8: the stored check passed, 100\.0 % agreement with full precision on 30 labelled cells/);
     const p = await predictPathsWithEngine(engine, batcher, paths);
     await engine.dispose();
     // The run's int8 classification is the one the check measured.
@@ -115,7 +115,7 @@ describe('the check measured on a real tiny graph, and auto choosing on it', () 
     expect(check.maxProbDiff).toBeGreaterThan(0.02);
     const { engine, reason } = await classificationEngine({ ...coarse, engine: 'auto' }, check);
     expect(engine.name).toBe('onnx');
-    expect(reason).toMatch(/^full precision: the stored int8 check did not pass \(int8: /);
+    expect(reason).toMatch(/^full precision: the stored int8 check did not pass, \d+\.\d % agreement/);
     await engine.dispose();
     // And without any stored check.
     const none = await classificationEngine({ ...base, engine: 'auto' }, null);
