@@ -121,6 +121,8 @@ describe('cytotune train / predict', () => {
         ? /^engine: onnxruntime-node \S+ int8 .*; int8: the stored check passed/
         : /; full precision: the stored int8 check did not pass/,
     );
+    // The graph it ran was written at the end of training (evaluation, int8 check): no second export.
+    expect(p.out.at(-1)).toMatch(/graph cache hit\)/);
     const probs = rows[1].split(',').slice(2).map(Number);
     expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
 
