@@ -13,6 +13,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchServer, serveLines } from './onnxServers';
 import { chooseOpenBlasCore, findTorchPython, startTorchServer, type TorchModelSpec } from './onnxTorch';
+import { agreement, images } from './int8Stats';
 
 const MODELS: Record<string, { name: string; family: 'timm-vit' | 'openai-clip'; spec: TorchModelSpec }> = {
   B: {
@@ -28,7 +29,6 @@ const MODELS: Record<string, { name: string; family: 'timm-vit' | 'openai-clip';
 };
 const BATCH = 32;
 const WARMUP_BATCH = 4; // ORT prepacks weights when the session opens; a small warm-up suffices
-const CLASSES = 10;
 
 type Job =
   | { kind: 'checkpoint'; model: string; path: string }
@@ -42,17 +42,6 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-
-/** Seeded pseudo-random images for call number `call` (the same in every process). */
-function images(call: number, n: number, s: number): Float32Array {
-  const out = new Float32Array(n * 3 * s * s);
-  let x = (12345 + call * 7919) >>> 0;
-  for (let i = 0; i < out.length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = ((x >>> 8) / 2 ** 24) * 4 - 2;
-  }
-  return out;
-}
 
 /** Forward FLOP per image, and the share in the projections int8 replaces (q, k, v, o, fc1, fc2). */
 function flopsPerImage(c: TorchModelSpec): { total: number; linear: number } {
@@ -135,50 +124,6 @@ function oneShot(job: Job): Record<string, unknown> {
       `${job.kind} ${job.model} failed (${r.status ?? r.signal}): ${(r.stderr ?? '').split('\n').filter(Boolean).slice(-3).join(' | ')}`,
     );
   return JSON.parse(last);
-}
-
-/**
- * Top-1 agreement and max |dp| of softmax(e W) for a seeded random head W [d, CLASSES]; the
- * embedding error relative to the embeddings' size and to their spread across images (how far
- * apart the images are: random weights on noise images put them close, so small errors flip
- * a random head's near-ties).
- */
-function agreement(a: number[], b: number[], d: number) {
-  let x = 99991;
-  const W = Float64Array.from({ length: d * CLASSES }, () => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return (((x >>> 8) / 2 ** 24) * 2 - 1) * Math.sqrt(3 / d); // uniform, variance 1/d
-  });
-  const probs = (e: number[], i: number) => {
-    const z = Array.from({ length: CLASSES }, (_, c) => {
-      let s = 0;
-      for (let k = 0; k < d; k++) s += e[i * d + k] * W[k * CLASSES + c];
-      return s;
-    });
-    const m = Math.max(...z);
-    const ex = z.map((v) => Math.exp(v - m));
-    const sum = ex.reduce((p, q) => p + q, 0);
-    return ex.map((v) => v / sum);
-  };
-  const n = a.length / d;
-  let same = 0;
-  let maxProbDiff = 0;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    const [pa, pb] = [probs(a, i), probs(b, i)];
-    if (pa.indexOf(Math.max(...pa)) === pb.indexOf(Math.max(...pb))) same++;
-    pa.forEach((p, c) => (maxProbDiff = Math.max(maxProbDiff, Math.abs(p - pb[c]))));
-  }
-  const mean = new Float64Array(d);
-  for (let i = 0; i < a.length; i++) mean[i % d] += a[i] / n;
-  let spread = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += a[i] ** 2;
-    spread += (a[i] - mean[i % d]) ** 2;
-  }
-  return { n, top1Agreement: same / n, maxProbDiff, embeddingRelError: Math.sqrt(num / den), errorToSpread: Math.sqrt(num / spread) };
 }
 
 interface Row {

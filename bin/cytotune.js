@@ -5,6 +5,12 @@
 // on every run (~1-2 s). CYTOTUNE_CLI=tsx or =built forces one (benchmarks, debugging).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ensureThreadPoolSize } from '../src/main/threadPoolSize.mjs';
+
+// For the processes this one starts (the ML worker, gradient workers): they inherit it. This
+// process's own pool already started while this ES module loaded; bin/cytotune.cjs (the
+// installed command) sets the variable before that.
+ensureThreadPoolSize();
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

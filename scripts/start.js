@@ -7,6 +7,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureThreadPoolSize } from '../src/main/threadPoolSize.mjs';
+
+// Before Electron or browser mode starts: they inherit it, so their libuv pools (sharp's tile
+// and thumbnail encodes) start with one thread per core (src/main/threadPoolSize.mjs).
+ensureThreadPoolSize();
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));

@@ -2,6 +2,7 @@
 // folder imports 'electron'. The renderer is sandboxed, isolated, without Node, under a
 // strict CSP, cannot navigate away or open windows, and reaches main only through the
 // allow-listed channels of the preload.
+import './threadPool'; // first: before anything uses the libuv pool
 import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -5,10 +5,12 @@ import type { DetectedCell, DetectionCheckpoint } from './cells';
 import type { ClassificationMetrics } from './metrics';
 import type { ExperimentOptions, TrainSettings } from './training';
 import type { Box } from './image';
+import type { Int8Check } from './int8Check';
 
 /**
  * Which inference engine runs a trained model: ONNX Runtime when installed (auto), or one forced;
- * onnx-int8 is ONNX Runtime on the int8 graph (ml/onnx/quantize.ts), never chosen by auto by itself.
+ * onnx-int8 is ONNX Runtime on the int8 graph (ml/onnx/quantize.ts); auto classifies with it only
+ * where the run's stored int8 check passed (shared/int8Check.ts), never otherwise.
  */
 export type EngineChoice = 'auto' | 'tfjs' | 'onnx' | 'onnx-int8';
 export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs', 'onnx', 'onnx-int8'];
@@ -67,6 +69,15 @@ export interface RunMetrics {
   test: SplitMetrics;
   /** Predicted class of each validation item, in order (the confusion matrix's cells open them). */
   valPredicted: number[];
+  /** Which InferenceEngine computed train/val/test metrics (full precision), and its detail line. */
+  evaluation?: { engine: 'onnx' | 'onnx-int8' | 'tfjs'; detail: string };
+  /**
+   * The int8 graph's agreement with full precision on the run's labelled items, measured at the
+   * end of training; null when not measured (no ONNX Runtime, or the int8 graph did not open).
+   */
+  int8?: Int8Check | null;
+  /** Why int8 was not measured, when `int8` is null. */
+  int8Note?: string;
 }
 
 export interface TrainJobResult {
@@ -116,6 +127,8 @@ export interface PatchPrediction {
 
 export interface ClassifyJobResult {
   predictions: PatchPrediction[];
+  /** The engine that classified and why (e.g. int8 because the run's stored check passed); absent in older results. */
+  engine?: { name: 'onnx' | 'onnx-int8' | 'tfjs'; detail: string; reason: string };
   /** Per slide: patches in the grid and patches kept by the tissue mask. */
   grids: { imageId: number; gridPatches: number; tissuePatches: number }[];
 }

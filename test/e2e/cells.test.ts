@@ -195,10 +195,18 @@ describe('cells from the workstation', () => {
       .toBe('completed');
 
     await page.goto(`${h.server!.url}#/cells/gallery`);
+    // The run's stored int8 check, in one line beside the button.
+    await expect
+      .poll(() => page.getByTestId('run-int8').first().textContent(), ui)
+      .toMatch(/^int8: \d+\.\d % agreement with full precision on \d+ labelled cells .*· (classification uses int8|below the bar)/);
     await page.getByTestId('cells-classify-all').click();
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(artifacts, 'cells-classifying.png') });
     await expect.poll(() => page.getByTestId('cells-classify-note').textContent(), { timeout: 120_000 }).toMatch(/Classified \d+ cells/);
+    // Which engine classified and why, from the job's result.
+    expect(await page.getByTestId('cells-classify-note').textContent()).toMatch(
+      /Classified \d+ cells with run \d+ on (onnx-int8 \(int8: the stored check passed, |onnx \(full precision: the stored int8 check did not pass, )/,
+    );
     await page.screenshot({ path: join(artifacts, 'cells-classified.png') });
     const cellCount = (await h.client.call('cells:list', { imageId: ids.mixed })).length;
     expect(await h.client.call('predictions:list', { runId: run.id, imageId: ids.mixed })).toHaveLength(cellCount);

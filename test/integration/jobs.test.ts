@@ -6,6 +6,7 @@ import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobProgress } from '../../src/shared/api';
+import type { ClassifyJobResult } from '../../src/shared/jobs';
 import { patchesOf } from '../../src/ml/inference/classifyTargets';
 import type { FeatureCollection } from '../../src/main/export/geojson';
 import { createMediaRoutes } from '../../src/main/media/mediaRoutes';
@@ -178,6 +179,14 @@ describe('export and import', () => {
       const again = await other.client.call('predictions:list', { runId: imported.id, imageId: otherSlide.id });
       expect(again.map((p) => p.box)).toEqual(original.map((p) => p.box));
       again.forEach((p, i) => p.probabilities.forEach((q, k) => expect(q).toBeCloseTo(original[i].probabilities[k], 5)));
+      // The job results say which engine classified and why; the bundle carried the int8 check.
+      const engineOf = async (c: typeof h.client, id: number) =>
+        ((await c.call('jobs:list', {})).find((j) => j.id === id)!.result as ClassifyJobResult).engine!;
+      const [first, second] = [await engineOf(h.client, job.id), await engineOf(other.client, otherJob.id)];
+      expect(first.reason).toMatch(
+        /^(int8: the stored check passed|full precision: the stored int8 check did not pass), \d+\.\d % agreement with full precision/,
+      );
+      expect(second).toMatchObject({ name: first.name, reason: first.reason });
     } finally {
       await other.close();
     }

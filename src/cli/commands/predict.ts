@@ -8,7 +8,7 @@ import { sha256File } from '../../ml/adapters/baseIdentity';
 import { predictWithEngine } from '../../ml/inference/enginePaths';
 import { ImageBatcher } from '../../ml/data/imageBatcher';
 import { pipelineFromOptions } from '../../ml/data/imagePipeline';
-import { readRunConfig } from '../../ml/training/runDir';
+import { readRunConfig, readRunMetrics } from '../../ml/training/runDir';
 import { UsageError, type Values } from '../args';
 import { defineCommand, failure } from '../command';
 import { RUN_MODEL_OPTIONS, RUN_MODEL_SYNOPSIS } from '../runOptions';
@@ -69,6 +69,8 @@ async function predict(v: Values<typeof OPTIONS>, io: Io): Promise<number> {
       batcher: new ImageBatcher(pipelineFromOptions(cfg.pipeline)),
       paths,
       batchSize: v.batch ?? 32,
+      // The run's stored int8 agreement check: `auto` uses int8 only where it passed.
+      int8Check: (await readRunMetrics(runDir))?.int8 ?? null,
     });
   } finally {
     model.dispose();
@@ -87,5 +89,6 @@ async function predict(v: Values<typeof OPTIONS>, io: Io): Promise<number> {
     if ('labels' in labelled) for (const line of accuracyLines(folderAccuracy(labelled.labels, p.predicted, cfg.classNames))) report(line);
     else if (labelled.reason) report(`no accuracy: ${labelled.reason}`);
   }
+  report(`engine: ${p.engine}; ${p.engineReason}`);
   return 0;
 }

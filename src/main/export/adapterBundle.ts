@@ -66,5 +66,9 @@ export async function importAdapterBundle(path: string, runDir: string, models: 
   }
   const local: RunConfig = { ...config, checkpoint: model.path };
   await writeJson(join(runDir, RUN_FILES.config), local);
-  return { config: local, metrics: bundle.metadata.metrics ? JSON.parse(bundle.metadata.metrics) : null, model };
+  const metrics = bundle.metadata.metrics ? (JSON.parse(bundle.metadata.metrics) as Record<string, unknown>) : null;
+  // With its stored int8 check (same adapter, head and base: still valid for the same int8 graph),
+  // so the imported run classifies on the engine the original run used.
+  if (metrics) await writeJson(join(runDir, RUN_FILES.metrics), metrics);
+  return { config: local, metrics, model };
 }

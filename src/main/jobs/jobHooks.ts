@@ -85,6 +85,7 @@ export function storePredictions(project: Project, job: JobRecord, result: Class
   const classIds = (run.config.classes as { id: number }[]).map((c) => c.id);
   const imageIds = [...new Set(result.predictions.map((p) => p.imageId))];
   project.transaction(() => {
+    // A new classification of an image replaces that run's earlier predictions on it.
     for (const imageId of imageIds) project.runs.deletePredictions(run.id, imageId);
     for (const p of result.predictions) {
       project.runs.insertPrediction({
@@ -101,7 +102,9 @@ export function storePredictions(project: Project, job: JobRecord, result: Class
       action: 'run.classify',
       entity: 'run',
       entityId: run.id,
-      after: { images: imageIds, predictions: result.predictions.length, grids: result.grids },
+      after: { images: imageIds, predictions: result.predictions.length, grids: result.grids, engine: result.engine },
     });
+    // The job keeps which engine classified and why (the UI says it); its predictions are in their table.
+    project.jobs.setResult<'classify'>(job.id, { ...result, predictions: [] });
   });
 }

@@ -49,15 +49,17 @@ export async function evaluateItems(
     items.map((it) => it.path),
     o,
   );
+  return { ...metricsOfPredictions(items, p), predictions: p };
+}
+
+/** The shared metrics of `items` (their labels) given their predictions, in the same order. */
+export function metricsOfPredictions(items: LabeledItem[], p: Predictions): ClassificationMetrics {
   // Cross-entropy from the probabilities, floored so a confident mistake stays finite.
   const losses = items.map((it, i) => -Math.log(Math.max(p.probabilities[i * p.numClasses + it.label], 1e-12)));
-  return {
-    ...classificationMetrics(
-      items.map((it) => it.label),
-      p.predicted,
-      p.numClasses,
-      losses,
-    ),
-    predictions: p,
-  };
+  return classificationMetrics(
+    items.map((it) => it.label),
+    p.predicted,
+    p.numClasses,
+    losses,
+  );
 }

@@ -1,15 +1,21 @@
 // One cell of the grid: train (LoRA through the encoder, or a linear head on cached features),
 // then evaluate on the cell's validation items and the full test split. A LoRA cell keeps a
 // training checkpoint under OUT/cells/ while it runs, so an interrupted cell resumes where it
-// stopped (bit-identical to an uninterrupted run) instead of starting over.
+// stopped (bit-identical to an uninterrupted run) instead of starting over. A LoRA cell is
+// evaluated through an InferenceEngine (ONNX Runtime where installed: its graph, LoRA merged, is
+// exported in memory, not cached: one per cell); a linear cell on the cached features, which
+// the engine computed.
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { argmaxRows, classificationMetrics, type ClassificationMetrics } from '../../shared/metrics';
 import { hierarchicalAccuracy } from '../../shared/classes';
-import { evaluateItems } from '../eval/evaluate';
-import type { Encoder } from '../models/encoder';
+import { metricsOfPredictions } from '../eval/evaluate';
+import { createInferenceEngine } from '../inference/engine';
+import { predictPathsWithEngine } from '../inference/enginePaths';
+import type { VitEncoder } from '../models/vit';
+import type { EngineChoice } from '../../shared/jobs';
 import type { LabeledItem } from '../data/fewShot';
 import type { ImageBatcher } from '../data/imageBatcher';
 import type { LinearHead } from '../adapters/linearHead';
@@ -25,10 +31,12 @@ import type { Protocol } from '../../shared/training';
 
 export interface ModelContext {
   label: string;
-  encoder: Encoder;
+  encoder: VitEncoder;
   batcher: ImageBatcher;
   /** Cached features of every split (linear-probe cells only). */
   features: () => Promise<SplitFeatures>;
+  /** Which engine computed `features` (once they are computed): named in `evaluatedOn`. */
+  featuresEngine?: () => string | undefined;
 }
 
 export interface GridContext {
@@ -40,6 +48,8 @@ export interface GridContext {
   test: LabeledItem[];
   protocol: Protocol;
   microBatch: number;
+  /** Engine of LoRA cells' evaluation (default auto: ONNX Runtime fp32 where installed, else tfjs). */
+  engine?: EngineChoice;
 }
 
 export interface CellHooks {
@@ -47,7 +57,9 @@ export interface CellHooks {
   onProgress?: (p: TrainProgress) => void;
 }
 
-export type CellOutcome = { status: 'done'; row: ResultRow } | { status: 'cancelled'; step: number };
+export type CellOutcome =
+  /** evaluatedOn: the engine of a LoRA cell's evaluation ('onnx', 'tfjs'), or 'features (<engine>)'. */
+  { status: 'done'; row: ResultRow; evaluatedOn: string } | { status: 'cancelled'; step: number };
 
 export function cellSettings(cell: Cell, p: Protocol, microBatch: number): TrainSettings {
   return resolveSettings({
@@ -101,6 +113,12 @@ export async function runCell(cell: Cell, m: ModelContext, ctx: GridContext, hoo
   const model = outcome.model;
   try {
     if (outcome.status === 'cancelled') return { status: 'cancelled', step: outcome.step };
+    // Full precision: int8 is for classification after a stored check, not for the study's numbers.
+    const engineChoice = ctx.engine === 'onnx-int8' ? 'onnx' : (ctx.engine ?? 'auto');
+    const engine = features
+      ? null
+      : await createInferenceEngine({ engine: engineChoice, encoder: m.encoder, adapter: model.adapter, head: model.head, cacheDir: null });
+    const evaluatedOn = engine ? engine.name : `features (${m.featuresEngine?.() ?? 'cached'})`;
     const evaluate = async (split: 'val' | 'test', items: LabeledItem[]): Promise<ClassificationMetrics & { predicted: number[] }> => {
       if (features)
         return evaluateFeatures(
@@ -113,11 +131,21 @@ export async function runCell(cell: Cell, m: ModelContext, ctx: GridContext, hoo
           items,
           numClasses,
         );
-      const r = await evaluateItems(m.encoder, model, m.batcher, items, { batchSize: ctx.microBatch });
-      return { ...r, predicted: r.predictions.predicted };
+      const p = await predictPathsWithEngine(
+        engine!,
+        m.batcher,
+        items.map((it) => it.path),
+        { batchSize: ctx.microBatch, signal: hooks.signal },
+      );
+      return { ...metricsOfPredictions(items, p), predicted: p.predicted };
     };
-    const val = await evaluate('val', data.val);
-    const test = await evaluate('test', ctx.test);
+    let val, test;
+    try {
+      val = await evaluate('val', data.val);
+      test = await evaluate('test', ctx.test);
+    } finally {
+      await engine?.dispose();
+    }
     const h = ctx.labels.hierarchy;
     const levelAcc =
       h && ctx.labels.level
@@ -131,6 +159,7 @@ export async function runCell(cell: Cell, m: ModelContext, ctx: GridContext, hoo
         : [];
     return {
       status: 'done',
+      evaluatedOn,
       row: {
         ...cell,
         valAcc: val.top1,

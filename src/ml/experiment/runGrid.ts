@@ -30,7 +30,8 @@ export type ExperimentEvent =
   | { type: 'features'; model: string; done: number; total: number }
   | { type: 'cell-start'; index: number; total: number; cell: Cell; etaSeconds: number | null }
   | { type: 'cell-progress'; cell: Cell; progress: TrainProgress }
-  | { type: 'cell-done'; index: number; total: number; row: ResultRow; etaSeconds: number | null }
+  /** evaluatedOn: the InferenceEngine of the cell's evaluation, or 'features (<engine>)' for a linear probe. */
+  | { type: 'cell-done'; index: number; total: number; row: ResultRow; etaSeconds: number | null; evaluatedOn: string }
   | { type: 'cell-cancelled'; cell: Cell; step: number };
 
 export interface ExperimentHooks {
@@ -79,6 +80,7 @@ export async function runExperimentGrid(o: ExperimentOptions, hooks: ExperimentH
     test: labels.relabel(split.test),
     protocol,
     microBatch: o.microBatch,
+    engine: o.engine,
   };
   if (ctx.val.length === 0)
     throw new DatasetError(
@@ -154,6 +156,7 @@ export async function runExperimentGrid(o: ExperimentOptions, hooks: ExperimentH
         message: `model ${ck.label}: ${cfg.family}, width ${cfg.width}, ${cfg.depth} blocks, ${cfg.imageSize} px, embedding ${cfg.outputDim}, ${cfg.activation}; ${headsExplanation(cfg)}`,
       });
       const batcher = new ImageBatcher(pipelineFromOptions(pipelineOptionsFor(cfg)));
+      let featuresEngine: string | undefined;
       const loadFeatures = async (label: string, sha: string) => {
         const uniq = (items: { path: string }[]) => [...new Set(items.map((it) => it.path))];
         const paths = { train: uniq(ctx.train), val: uniq(ctx.val), test: uniq(ctx.test) };
@@ -180,6 +183,7 @@ export async function runExperimentGrid(o: ExperimentOptions, hooks: ExperimentH
           signal: hooks.signal,
           onProgress: (d, t) => emit({ type: 'features', model: label, done: d, total: t }),
         }).finally(() => engine.dispose());
+        featuresEngine = r.cached ? 'feature cache' : engine.name;
         emit({
           type: 'info',
           message: `model ${label}: ${r.cached ? 'features read from cache' : `features of ${paths.train.length + paths.val.length + paths.test.length} images computed in ${((now() - t0) / 1000).toFixed(1)} s on ${embedder.name}`}`,
@@ -192,6 +196,7 @@ export async function runExperimentGrid(o: ExperimentOptions, hooks: ExperimentH
         encoder,
         batcher,
         features: () => (features ??= loadFeatures(ck.label, shas[ck.label].sha256)),
+        featuresEngine: () => featuresEngine,
       };
       for (const cell of mine) {
         const stop = stopReason();
@@ -221,7 +226,14 @@ export async function runExperimentGrid(o: ExperimentOptions, hooks: ExperimentH
         done += 1;
         ranNow += 1;
         next += 1;
-        emit({ type: 'cell-done', index: done, total: cells.length, row: outcome.row, etaSeconds: eta.remaining(pending.slice(next)) });
+        emit({
+          type: 'cell-done',
+          index: done,
+          total: cells.length,
+          row: outcome.row,
+          etaSeconds: eta.remaining(pending.slice(next)),
+          evaluatedOn: outcome.evaluatedOn,
+        });
       }
     } finally {
       encoder.dispose();

@@ -10,7 +10,7 @@ import { sha256File } from '../adapters/baseIdentity';
 import { ImageBatcher } from '../data/imageBatcher';
 import { pipelineFromOptions } from '../data/imagePipeline';
 import { PatchSource } from '../data/patchSource';
-import { readRunConfig } from '../training/runDir';
+import { readRunConfig, readRunMetrics } from '../training/runDir';
 import { loadTrainedModel } from '../training/trainedModel';
 import { predictWithEngine } from './enginePaths';
 import type { BackendName, ClassifyJobResult, ClassifyJobSpec, ClassifyTarget, WorkerProgress } from '../../shared/jobs';
@@ -25,6 +25,8 @@ export interface ClassifyOptions {
   checkpoint?: string;
   /** Only this tfjs backend (default: the best one available). */
   backend?: BackendName;
+  /** Which engine classified and why, once known. */
+  log?: (line: string) => void;
 }
 
 /** A cell-centred square of `side` level-0 pixels (it may reach past the edge: outside is background). */
@@ -56,6 +58,8 @@ export async function patchesOf(
 
 export async function classifyTargets(spec: ClassifyJobSpec, o: ClassifyOptions = {}): Promise<ClassifyJobResult> {
   const cfg = await readRunConfig(spec.runDir);
+  // The int8 agreement check stored at the end of training: lets `auto` classify with int8.
+  const int8Check = (await readRunMetrics(spec.runDir))?.int8 ?? null;
   await selectBackend(o.backend ? { only: o.backend } : {});
   const checkpoint = o.checkpoint ?? cfg.checkpoint;
   const sha = await sha256File(checkpoint).catch(() => {
@@ -82,20 +86,23 @@ export async function classifyTargets(spec: ClassifyJobSpec, o: ClassifyOptions 
         });
       }
       const started = performance.now();
-      o.onProgress?.({ step: 0, total: keys.length, phase: 'classifying' });
+      let phase = 'classifying';
+      o.onProgress?.({ step: 0, total: keys.length, phase });
       const p = await predictWithEngine({
         engine: spec.engine ?? 'auto',
         checkpoint,
         checkpointSha256: sha,
         loadOptions: { family: cfg.encoder.family, heads: cfg.encoder.heads },
         model,
+        int8Check,
         batcher,
         paths: keys,
         batchSize: spec.batchSize ?? 16,
         signal: o.signal,
+        onEngine: (name) => (phase = `classifying on ${name}`),
         onBatch: (done, total) => {
           const rate = done / ((performance.now() - started) / 1000);
-          o.onProgress?.({ step: done, total, phase: 'classifying', imagesPerSecond: rate, etaSeconds: (total - done) / rate });
+          o.onProgress?.({ step: done, total, phase, imagesPerSecond: rate, etaSeconds: (total - done) / rate });
         },
       });
       const c = p.numClasses;
@@ -104,7 +111,8 @@ export async function classifyTargets(spec: ClassifyJobSpec, o: ClassifyOptions 
         const entropy = -probabilities.reduce((s, q) => s + (q > 0 ? q * Math.log(q) : 0), 0);
         return { ...own, classIndex: p.predicted[i], probabilities, entropy };
       });
-      return { predictions, grids };
+      o.log?.(`classified on ${p.engine}: ${p.engineReason}`);
+      return { predictions, grids, engine: { name: p.engineName, detail: p.engine, reason: p.engineReason } };
     } finally {
       model.dispose();
     }

@@ -1,7 +1,8 @@
 // Engine selection: `--engine auto|tfjs|onnx|onnx-int8`. auto = ONNX Runtime (fp32) when
 // onnxruntime-node loads (and opens the graph), else TensorFlow.js; onnx or onnx-int8 without
-// the package is a clear error. onnx-int8 runs the int8 graph (quantize.ts); a caller lets auto
-// use it only after int8Agreement (int8Agreement.ts) passed on its own images.
+// the package is a clear error. onnx-int8 runs the int8 graph (quantize.ts); auto never picks it
+// here: a run's classification does, through classificationEngine (int8Check.ts), only where
+// the run's stored agreement check passed.
 //
 //   const engine = await createInferenceEngine({ checkpoint, adapter, head, engine: 'auto' });
 //   try { const probs = await engine.run(nchw, n); } finally { await engine.dispose(); }

@@ -7,7 +7,8 @@ import type { Predictions } from '../eval/evaluate';
 import type { LoadEncoderOptions } from '../models/loadEncoder';
 import type { ImageBatcher } from '../data/imageBatcher';
 import type { TrainedModel } from '../training/trainedModel';
-import { createInferenceEngine } from './engine';
+import type { Int8Check } from '../../shared/int8Check';
+import { classificationEngine } from './int8Check';
 import type { EngineOutputs, InferenceEngine } from './engineTypes';
 import type { EngineChoice } from '../../shared/jobs';
 
@@ -94,25 +95,47 @@ export interface PredictWithEngineOptions extends EmbedOptions {
   paths: string[];
   /** Folder of cached graphs (default: the user cache folder). */
   cacheDir?: string | null;
+  /** The run's stored int8 agreement check (metrics.json): lets `auto` classify with int8. */
+  int8Check?: Int8Check | null;
+  /** Called once the engine is open, before the first batch (e.g. to name it in progress). */
+  onEngine?: (name: InferenceEngine['name'], reason: string) => void;
+}
+
+export interface EngineUsed {
+  /** The engine's detail line (runtime, provider, threads, graph cache). */
+  engine: string;
+  engineName: InferenceEngine['name'];
+  /** Why this engine (classificationEngine). */
+  engineReason: string;
 }
 
 /**
  * `cytotune predict` / batch classification in one call: an engine for the checkpoint with the
- * run's LoRA merged and its head, the predictions, then the engine disposed. With the ONNX
- * engine and a cached graph no tfjs weights are loaded at all.
+ * run's LoRA merged and its head (int8 under `auto` where the run's stored check passed), the
+ * predictions, then the engine disposed. With the ONNX engine and a cached graph no tfjs
+ * weights are loaded at all.
  */
-export async function predictWithEngine(o: PredictWithEngineOptions): Promise<Predictions & { engine: string }> {
-  const engine = await createInferenceEngine({
-    engine: o.engine,
-    checkpoint: o.checkpoint,
-    loadOptions: o.loadOptions,
-    weightsId: `sha256:${o.checkpointSha256}`,
-    adapter: o.model.adapter,
-    head: o.model.head,
-    cacheDir: o.cacheDir,
-  });
+export async function predictWithEngine(o: PredictWithEngineOptions): Promise<Predictions & EngineUsed> {
+  const { engine, reason } = await classificationEngine(
+    {
+      engine: o.engine,
+      checkpoint: o.checkpoint,
+      loadOptions: o.loadOptions,
+      weightsId: `sha256:${o.checkpointSha256}`,
+      adapter: o.model.adapter,
+      head: o.model.head,
+      cacheDir: o.cacheDir,
+    },
+    o.int8Check,
+  );
   try {
-    return { ...(await predictPathsWithEngine(engine, o.batcher, o.paths, o)), engine: engine.detail };
+    o.onEngine?.(engine.name, reason);
+    return {
+      ...(await predictPathsWithEngine(engine, o.batcher, o.paths, o)),
+      engine: engine.detail,
+      engineName: engine.name,
+      engineReason: reason,
+    };
   } finally {
     await engine.dispose();
   }

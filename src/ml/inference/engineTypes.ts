@@ -62,9 +62,9 @@ export interface EngineOptions {
   spinning?: boolean;
   /** ONNX Runtime execution providers to try, best first (default: what is installed). */
   providers?: string[];
-  /** Largest batch per runtime call (default 32 for ONNX Runtime, 8 for tfjs: wasm heap). */
+  /** Largest batch per runtime call (default 32 for ONNX Runtime fp32, 1 for int8: onnxEngine.ts; 8 for tfjs: wasm heap). */
   maxBatch?: number;
-  /** onnx-int8: weight quantization (default defaultInt8Options(): from this CPU's int8 kernels). */
+  /** onnx-int8: the recipe (default defaultInt8Options(): block 0 float32, weight range from this CPU's int8 kernels). */
   int8?: Int8Options;
   /** Loads onnxruntime-node another way (tests simulate a missing package with it). */
   importer?: OrtImporter;

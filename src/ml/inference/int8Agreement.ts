@@ -6,7 +6,10 @@
 //   const a = await int8Agreement(fp32Engine, int8Engine, nchw); // both built with the same head
 //   if (int8AgreementPassed(a)) store({ engine: 'onnx-int8', agreement: a });
 import { argmaxRows } from '../../shared/metrics';
+import { DEFAULT_INT8_BAR, int8CheckPasses, type Int8Bar } from '../../shared/int8Check';
 import type { InferenceEngine } from './engineTypes';
+
+export { DEFAULT_INT8_BAR };
 
 export interface Int8Agreement {
   /** Images compared. */
@@ -18,12 +21,19 @@ export interface Int8Agreement {
 }
 
 /** What a caller should require before preferring int8 (defaults: the tests' bar). */
-export interface Int8AgreementBar {
-  minTop1Agreement: number;
-  maxProbDiff: number;
-}
+export type Int8AgreementBar = Int8Bar;
 
-export const DEFAULT_INT8_BAR: Int8AgreementBar = { minTop1Agreement: 0.99, maxProbDiff: 0.02 };
+/** a, b: [n, c] probabilities of the same n images (fp32 and int8) -> their agreement. */
+export function agreementOf(a: Float32Array, b: Float32Array, c: number): Int8Agreement {
+  if (a.length !== b.length || c < 1 || a.length % c) throw new Error(`agreementOf: ${a.length} and ${b.length} values of ${c} classes`);
+  const count = a.length / c;
+  const [ta, tb] = [argmaxRows(a, c), argmaxRows(b, c)];
+  let same = 0;
+  for (let i = 0; i < count; i++) if (ta[i] === tb[i]) same++;
+  let maxProbDiff = 0;
+  for (let i = 0; i < a.length; i++) maxProbDiff = Math.max(maxProbDiff, Math.abs(a[i] - b[i]));
+  return { n: count, top1Agreement: count ? same / count : 0, maxProbDiff };
+}
 
 /**
  * Runs `images` ([n, 3, S, S] float32 NCHW, normalised; n defaults to what the buffer holds)
@@ -42,16 +52,10 @@ export async function int8Agreement(
   const S = fp32.config.imageSize;
   const count = n ?? Math.floor(images.length / (3 * S * S));
   if (count < 1) throw new Error('int8Agreement: no images');
-  const c = fp32.outputSize;
   const [a, b] = [await fp32.run(images, count), await int8.run(images, count)]; // [count, c] each
-  const [ta, tb] = [argmaxRows(a, c), argmaxRows(b, c)];
-  let same = 0;
-  for (let i = 0; i < count; i++) if (ta[i] === tb[i]) same++;
-  let maxProbDiff = 0;
-  for (let i = 0; i < a.length; i++) maxProbDiff = Math.max(maxProbDiff, Math.abs(a[i] - b[i]));
-  return { n: count, top1Agreement: same / count, maxProbDiff };
+  return agreementOf(a, b, fp32.outputSize);
 }
 
 export function int8AgreementPassed(a: Int8Agreement, bar: Int8AgreementBar = DEFAULT_INT8_BAR): boolean {
-  return a.n > 0 && a.top1Agreement >= bar.minTop1Agreement && a.maxProbDiff <= bar.maxProbDiff;
+  return int8CheckPasses(a, bar);
 }

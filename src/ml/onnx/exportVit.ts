@@ -19,7 +19,7 @@ import {
 import { int8Attention } from './int8Attention';
 import type { ProtoMessage } from './protobuf';
 import type { ProjectionName } from '../../shared/training';
-import { quantizedDense, type Int8Options } from './quantize';
+import { quantizedDense, type Int8LayerKind, type Int8Options } from './quantize';
 
 /** [rows, cols] row-major -> [cols, rows]. */
 function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
@@ -64,8 +64,10 @@ class VitGraph {
    * x [..., in] @ w [in, out] + b as MatMul + Add: ONNX Runtime prepacks constant MatMul weights
    * (2-D Gemm with its bias measured ~10 % slower here) and fuses fc1's Add + GELU into BiasGelu.
    */
-  dense(x: string, d: HostDense, name: string, float32 = false): string {
-    if (this.int8 && !float32) return quantizedDense(this.g, x, d, name, this.int8);
+  dense(x: string, d: HostDense, name: string, float32 = false, oneSided = false): string {
+    // A one-sided input (after GELU: >= -0.17) keeps the asymmetric per-tensor scale: a
+    // symmetric per-row scale would spend half its codes on values that never occur.
+    if (this.int8 && !float32) return quantizedDense(this.g, x, d, name, oneSided ? { ...this.int8, activations: 'tensor' } : this.int8);
     const y = this.g.op('MatMul', [x, this.g.weight(`${name}.w`, [d.inDim, d.outDim], d.w)], {}, `${name}_mm`);
     return d.b ? this.g.op('Add', [y, this.g.weight(`${name}.b`, [d.outDim], d.b)], {}, name) : y;
   }
@@ -82,7 +84,7 @@ class VitGraph {
   }
 
   /** q, k, v as one [width, 3 width] MatMul (one large GEMM is faster), then split. */
-  qkv(h: string, q: HostDense, k: HostDense, v: HostDense, name: string): string[] {
+  qkv(h: string, q: HostDense, k: HostDense, v: HostDense, name: string, float32 = false): string[] {
     const w = this.cfg.width;
     // Packed when written: row r of [width, 3 width] is [q row r | k row r | v row r].
     const packed = () => {
@@ -98,7 +100,7 @@ class VitGraph {
       [q, k, v].forEach((d, j) => d.b && out.set(readSource(d.b), j * w)); // a missing bias adds exact zeros
       return out;
     };
-    const y = this.dense(h, { w: packed, inDim: w, outDim: 3 * w, b: bias }, name);
+    const y = this.dense(h, { w: packed, inDim: w, outDim: 3 * w, b: bias }, name, float32);
     return this.g.opN('Split', [y, this.g.int64([w, w, w])], 3, { axis: { i: -1 } }, `${name}_split`);
   }
 
@@ -116,21 +118,30 @@ class VitGraph {
     return g.op('Reshape', [ctx, g.int64([0, 0, width])], {}, `${name}_ctx`); // [N, T, width]
   }
 
+  /** Whether projection `kind` of block `i` stays float32 in an int8 graph (Int8Options.float32*). */
+  private keepFloat(kind: Int8LayerKind, i: number): boolean {
+    const o = this.int8;
+    if (!o) return true;
+    return Boolean(o.float32?.includes(kind) || o.float32Blocks?.some((b) => (b < 0 ? this.cfg.depth + b : b) === i));
+  }
+
   block(x: string, B: HostBlock, i: number, overrides: ProjectionOverrides | undefined): string {
     const g = this.g;
     const p = `blocks.${i}`;
     const proj = (name: ProjectionName): HostDense => overrides?.get(layerKey(i, name)) ?? B[name];
     const h = this.layerNorm(x, B.ln1, `${p}.ln1`);
     let ctx: string;
-    if (this.int8) ctx = int8Attention(g, h, { q: proj('q'), k: proj('k'), v: proj('v') }, this.cfg.heads, `${p}.attn`, this.int8);
+    if (!this.keepFloat('qkv', i))
+      ctx = int8Attention(g, h, { q: proj('q'), k: proj('k'), v: proj('v') }, this.cfg.heads, `${p}.attn`, this.int8!);
     else {
-      const [q, k, v] = this.qkv(h, proj('q'), proj('k'), proj('v'), `${p}.qkv`);
+      const [q, k, v] = this.qkv(h, proj('q'), proj('k'), proj('v'), `${p}.qkv`, true);
       ctx = this.attention(q, k, v, `${p}.attn`);
     }
-    let o = this.dense(ctx, proj('o'), `${p}.o`);
+    let o = this.dense(ctx, proj('o'), `${p}.o`, this.keepFloat('o', i));
     if (B.ls1) o = g.op('Mul', [o, g.weight(`${p}.ls1`, [this.cfg.width], B.ls1)]);
     const x1 = g.op('Add', [x, o], {}, `${p}.res1`);
-    let m = this.dense(this.activation(this.dense(this.layerNorm(x1, B.ln2, `${p}.ln2`), B.fc1, `${p}.fc1`)), B.fc2, `${p}.fc2`);
+    const f1 = this.dense(this.layerNorm(x1, B.ln2, `${p}.ln2`), B.fc1, `${p}.fc1`, this.keepFloat('fc1', i));
+    let m = this.dense(this.activation(f1), B.fc2, `${p}.fc2`, this.keepFloat('fc2', i), true);
     if (B.ls2) m = g.op('Mul', [m, g.weight(`${p}.ls2`, [this.cfg.width], B.ls2)]);
     return g.op('Add', [x1, m], {}, `${p}.out`);
   }

@@ -20,7 +20,7 @@ export function int8Attention(
   name: string,
   o: Int8Options,
 ): string {
-  const hq = quantizeActivation(g, h, `${name}.h`);
+  const hq = quantizeActivation(g, h, `${name}.h`, o);
   const [q, k, v] = (['q', 'k', 'v'] as const).map((p) => quantizedDense(g, hq, qkv[p], `${name}.${p}`, o)); // each [N, T, width]
   // scale defaults to 1 / sqrt(width / heads), as in VitGraph.attention.
   return g.domainOp('com.microsoft', 1, 'MultiHeadAttention', [q, k, v], { num_heads: { i: heads } }, `${name}.mha`);

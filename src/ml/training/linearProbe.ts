@@ -2,7 +2,7 @@
 // augmentation once, as the paper, unless probeAugment is off), then only the head is
 // trained with the same AdamW for `epochs` epochs, warm-up then a single cosine to minLr.
 import * as tf from '@tensorflow/tfjs-core';
-import { embedItems } from '../eval/embedItems';
+import { embedItems, type EmbedOptions } from '../eval/embedItems';
 import { microBatchGrads } from './gradients';
 import { LinearHead } from '../adapters/linearHead';
 import type { TrainInput, TrainOutcome } from './loraTrainer';
@@ -15,6 +15,8 @@ import { runFingerprint } from './fingerprint';
 export interface LinearProbeInput extends TrainInput {
   /** Features of `items` already computed ([items.length, D], e.g. cached across an experiment grid): not embedded again. */
   features?: Float32Array;
+  /** Computes the features instead of tfjs embedItems (an InferenceEngine: trainRun passes ONNX Runtime's). */
+  embed?: (paths: string[], o: EmbedOptions) => Promise<Float32Array>;
 }
 
 export async function trainLinearProbe(input: LinearProbeInput): Promise<TrainOutcome> {
@@ -30,17 +32,9 @@ export async function trainLinearProbe(input: LinearProbeInput): Promise<TrainOu
     features =
       input.features ??
       (totalSteps === 0 ? new Float32Array(0) : null) ??
-      (await embedItems(
-        encoder,
-        undefined,
-        input.batcher,
+      (await (input.embed ?? ((paths, o) => embedItems(encoder, undefined, input.batcher, paths, o)))(
         items.map((it) => it.path),
-        {
-          batchSize: s.microBatchSize,
-          augmentSeeds: seeds,
-          signal: input.signal,
-          onBatch: input.onFeatures,
-        },
+        { batchSize: s.microBatchSize, augmentSeeds: seeds, signal: input.signal, onBatch: input.onFeatures },
       ));
   } catch (err) {
     // Cancelled while extracting features: nothing trained yet, same outcome shape as LoRA.

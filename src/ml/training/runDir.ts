@@ -9,7 +9,7 @@ import type { LoraSpec } from '../adapters/loraConfig';
 import type { EncoderConfig } from '../models/encoder';
 import type { PipelineOptions } from '../data/imagePipeline';
 import type { TrainSettings } from '../../shared/training';
-import type { TrainingScale } from '../../shared/jobs';
+import type { RunMetrics, TrainingScale } from '../../shared/jobs';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -62,4 +62,13 @@ export async function readRunConfig(runDir: string): Promise<RunConfig> {
   const cfg = JSON.parse(text) as RunConfig;
   if (cfg.format !== 'cytotune-run/1') throw new RunDirError(`${runDir}: ${RUN_FILES.config} is not a CytoTune run configuration`);
   return cfg;
+}
+
+/** The run's metrics.json, or null when it has none yet (or an unreadable one: metrics are optional to predict). */
+export async function readRunMetrics(runDir: string): Promise<RunMetrics | null> {
+  try {
+    return JSON.parse(await readFile(join(runDir, RUN_FILES.metrics), 'utf8')) as RunMetrics;
+  } catch {
+    return null;
+  }
 }

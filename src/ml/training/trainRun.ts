@@ -7,25 +7,29 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectBackend } from '../backend/selectBackend';
-import { evaluateItems } from '../eval/evaluate';
 import { saveAdapter, type AdapterMetadata } from '../adapters/adapterFile';
 import { sha256File } from '../adapters/baseIdentity';
 import { resolveLoraSpec } from '../adapters/loraConfig';
 import type { FamilyName } from '../models/encoder';
 import { loadEncoder } from '../models/loadEncoder';
+import type { VitEncoder } from '../models/vit';
 import type { LabeledItem } from '../data/fewShot';
 import { saveHead } from '../adapters/headFile';
 import { ImageBatcher } from '../data/imageBatcher';
 import { pipelineFromOptions, pipelineOptionsFor, type ImagePipeline } from '../data/imagePipeline';
 import { loadInitialState } from './initialState';
-import { trainLinearProbe } from './linearProbe';
+import { trainLinearProbe, type LinearProbeInput } from './linearProbe';
+import { createInferenceEngine } from '../inference/engine';
+import { embedPathsWithEngine } from '../inference/enginePaths';
 import { headsExplanation, writeModelCard } from './modelCard';
 import { trainLora, type TrainOutcome } from './loraTrainer';
+import { evaluateRun } from './runEvaluation';
 import { RUN_FILES, writeJson, type RunConfig } from './runDir';
 import type { LoopHooks, TrainProgress } from './trainingLoop';
 import { loraSteps, type TrainSettings } from '../../shared/training';
 import type { BackendName, TrainingScale } from '../../shared/jobs';
-import type { RunMetrics, SplitMetrics } from '../../shared/jobs';
+import type { RunMetrics } from '../../shared/jobs';
+import { describeInt8Check } from '../../shared/int8Check';
 import type { RgbImage } from '../../shared/image';
 
 export interface TrainRunRequest extends LoopHooks {
@@ -51,6 +55,10 @@ export interface TrainRunRequest extends LoopHooks {
   init?: { adapter?: string; head?: string };
   /** Recorded in config.json: the labelled patches' scale (cells are classified at it). */
   scale?: TrainingScale;
+  /** Engine of the train/val/test metrics (default auto: ONNX Runtime fp32 where installed). */
+  evalEngine?: 'auto' | 'tfjs' | 'onnx';
+  /** Measure the int8 agreement check after the evaluation (default true). */
+  int8Check?: boolean;
   log?: (line: string) => void;
 }
 
@@ -130,7 +138,7 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
       // Lets LoRA gradient worker processes load the model themselves (settings.processes).
       source: { kind: 'checkpoint' as const, path: r.checkpoint, family: r.family, heads: r.heads, activation: r.activation },
     };
-    const outcome: TrainOutcome = s.method === 'lora' ? await trainLora(input) : await trainLinearProbe(input);
+    const outcome: TrainOutcome = s.method === 'lora' ? await trainLora(input) : await probeOnEngine(input, encoder, sha, r);
     const model = outcome.model;
     if (outcome.execution)
       r.log?.(
@@ -147,23 +155,26 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
       };
       if (model.adapter) await saveAdapter(join(r.outDir, RUN_FILES.adapter), model.adapter, meta);
       await saveHead(join(r.outDir, RUN_FILES.head), model.head, meta);
-      let valPredicted: number[] = [];
-      const evalOf = async (items: LabeledItem[], keep = false): Promise<SplitMetrics> => {
-        if (items.length === 0) return null;
-        const { predictions, ...m } = await evaluateItems(encoder, model, batcher, items, { batchSize: s.microBatchSize });
-        if (keep) valPredicted = predictions.predicted;
-        return m;
-      };
+      const evaluation = await evaluateRun({
+        encoder,
+        checkpointSha256: sha,
+        model,
+        batcher,
+        splits: { train: r.trainItems, val: r.valItems, test: r.testItems },
+        batchSize: s.microBatchSize,
+        engine: r.evalEngine,
+        int8Check: r.int8Check,
+        signal: r.signal,
+      });
+      r.log?.(`evaluated on ${evaluation.evaluation?.detail}`);
+      r.log?.(evaluation.int8 ? describeInt8Check(evaluation.int8, 'labelled items') : `int8 check ${evaluation.int8Note}`);
       const metrics: RunMetrics = {
         classNames: r.classNames,
         steps: outcome.step,
         seconds: (performance.now() - started) / 1000,
         finalTrainLoss: outcome.lastLoss,
         trainableParameters: model.trainableParameterCount(),
-        train: await evalOf(r.trainItems),
-        val: await evalOf(r.valItems, true),
-        test: await evalOf(r.testItems),
-        valPredicted,
+        ...evaluation,
       };
       await writeJson(join(r.outDir, RUN_FILES.metrics), metrics);
       const finalConfig = { ...config, trainableParameters: metrics.trainableParameters };
@@ -175,6 +186,20 @@ export async function trainRun(r: TrainRunRequest): Promise<TrainRunOutcome> {
     }
   } finally {
     encoder.dispose();
+  }
+}
+
+/**
+ * The linear probe with its features from an InferenceEngine (ONNX Runtime fp32 where installed,
+ * the base graph cached by the checkpoint's sha256; the experiment grid's features come the same way).
+ */
+async function probeOnEngine(input: LinearProbeInput, encoder: VitEncoder, sha: string, r: TrainRunRequest): Promise<TrainOutcome> {
+  const engine = await createInferenceEngine({ engine: r.evalEngine ?? 'auto', encoder, weightsId: `sha256:${sha}` });
+  r.log?.(`linear-probe features on ${engine.detail}`);
+  try {
+    return await trainLinearProbe({ ...input, embed: (paths, o) => embedPathsWithEngine(engine, input.batcher, paths, o) });
+  } finally {
+    await engine.dispose();
   }
 }
 

@@ -5,5 +5,5 @@ import type { ClassifyJobResult, ClassifyJobSpec } from '../../shared/jobs';
 import type { JobContext } from './registry';
 
 export function runClassifyJob(spec: ClassifyJobSpec, ctx: JobContext): Promise<ClassifyJobResult> {
-  return classifyTargets(spec, { signal: ctx.signal, onProgress: ctx.progress });
+  return classifyTargets(spec, { signal: ctx.signal, onProgress: ctx.progress, log: (line) => ctx.log(line) });
 }

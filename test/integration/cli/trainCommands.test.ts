@@ -89,6 +89,15 @@ describe('cytotune train / predict', () => {
     expect(metrics.trainableParameters).toBe(2 * 2 * (2 * 32 + 32 * 2) + 16 * 7 + 7);
     expect(metrics.test.count).toBe(6);
     expect(metrics.test.confusion).toHaveLength(7);
+    // Evaluated on ONNX Runtime (fp32), and the int8 check stored with the run: all 34 labelled
+    // items (14 train, 14 val, 6 test), against those fp32 probabilities.
+    expect(metrics.evaluation).toMatchObject({ engine: 'onnx', detail: expect.stringMatching(/^onnxruntime-node /) });
+    expect(metrics.int8).toMatchObject({
+      n: 34,
+      bar: { minTop1Agreement: 0.99, maxProbDiff: 0.02 },
+      graph: { exporter: expect.any(Number) },
+    });
+    expect(metrics.int8.passed).toBe(metrics.int8.top1Agreement >= 0.99 && metrics.int8.maxProbDiff <= 0.02);
 
     const csvPath = join(dir, 'pred.csv');
     const p = capture();
@@ -106,6 +115,14 @@ describe('cytotune train / predict', () => {
     );
     for (const cls of ['normal_superficiel', 'severe_dysplastic'])
       expect(p.out.find((l) => l.trim().startsWith(`${cls} `))).toMatch(/ 3 images, \d correct \(\d+\.\d\d %\), \d predicted$/);
+    // auto read the stored check: int8 where it passed, full precision where not, and says so.
+    expect(p.out.at(-1)).toMatch(
+      metrics.int8.passed
+        ? /^engine: onnxruntime-node \S+ int8 .*; int8: the stored check passed/
+        : /; full precision: the stored int8 check did not pass/,
+    );
+    // The graph it ran was written at the end of training (evaluation, int8 check): no second export.
+    expect(p.out.at(-1)).toMatch(/graph cache hit\)/);
     const probs = rows[1].split(',').slice(2).map(Number);
     expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
 
@@ -129,6 +146,10 @@ describe('cytotune train / predict', () => {
     expect(await runTrain(trainArgs(run, ['--method', 'linear', '--steps', '8']), c.io)).toBe(0);
     expect(existsSync(join(run, 'head.safetensors'))).toBe(true);
     expect(existsSync(join(run, 'adapter.safetensors'))).toBe(false);
+    // Features and evaluation both through the InferenceEngine (ONNX Runtime here), not tfjs.
+    expect(c.out.some((l) => /^linear-probe features on onnxruntime-node /.test(l))).toBe(true);
+    expect(c.out.some((l) => /^evaluated on onnxruntime-node /.test(l))).toBe(true);
+    expect(JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')).evaluation.engine).toBe('onnx');
     const p = capture();
     expect(
       await runPredict(
@@ -259,7 +280,10 @@ describe('cytotune train / predict: fixes from the walk-through', () => {
     const c = capture();
     expect(await runPredict(['--run', run, '--folder', join(dir, 'unlabelled')], c.io)).toBe(0);
     expect(c.out.join('\n').split('\n')).toHaveLength(2);
-    expect(c.err).toEqual([expect.stringMatching(/^no accuracy: folder "not_a_class" is not one of the run's classes \(/)]);
+    expect(c.err).toEqual([
+      expect.stringMatching(/^no accuracy: folder "not_a_class" is not one of the run's classes \(/),
+      expect.stringMatching(/^engine: onnxruntime-node .*; (int8|full precision): /),
+    ]);
   });
 });
 

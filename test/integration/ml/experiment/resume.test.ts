@@ -98,6 +98,12 @@ describe('interrupting and resuming an experiment', () => {
     expect(r2).toMatchObject({ status: 'complete', done: 10, ranNow: 6, remaining: [] });
     // Only the 6 missing cells were trained, numbered 5..10 of 10.
     expect(starts(second).map((e) => e.index)).toEqual([5, 6, 7, 8, 9, 10]);
+    // LoRA cells are evaluated through the InferenceEngine (ONNX Runtime here), linear cells on
+    // the features it computed (the second run reads them from the feature cache).
+    const doneEvents = [...first, ...second].filter((e): e is Extract<ExperimentEvent, { type: 'cell-done' }> => e.type === 'cell-done');
+    expect(new Set(doneEvents.map((e) => e.row.method))).toEqual(new Set(['linear', 'lora']));
+    for (const e of doneEvents)
+      expect(e.evaluatedOn).toBe(e.row.method === 'lora' ? 'onnx' : first.includes(e) ? 'features (onnx)' : 'features (feature cache)');
     const rowsAfter = readFileSync(csv, 'utf8').trim().split('\n');
     expect(rowsAfter).toHaveLength(1 + 10);
     expect(rowsAfter.slice(0, 5)).toEqual(rowsBefore); // first run's rows (timestamps included) untouched

@@ -13,7 +13,7 @@ import { loadEncoder } from '../../../../src/ml/models/loadEncoder';
 import { buildVitModel } from '../../../../src/ml/onnx/exportVit';
 import { hostHead, hostWeightsOf } from '../../../../src/ml/onnx/hostWeights';
 import { loadOnnxRuntime } from '../../../../src/ml/inference/ortRuntime';
-import { cpuHasSaturationFreeInt8, quantizeColumns } from '../../../../src/ml/onnx/quantize';
+import { cpuHasSaturationFreeInt8, int8GraphKey, quantizeColumns, type Int8Options } from '../../../../src/ml/onnx/quantize';
 import { LinearHead } from '../../../../src/ml/adapters/linearHead';
 import { fixturePath, manifest } from '../../../support/encoderFixtures';
 import { readOnnxModel, type OnnxGraph } from '../../../support/onnxGraphReader';
@@ -123,4 +123,34 @@ describe('the int8 graph', () => {
       }
     });
   }
+});
+
+describe('int8 options the agreement bench measures (bench/int8-agreement.ts)', () => {
+  it('float32 projections or blocks, and per-token scales, change exactly those layers and the cache key', () => {
+    const enc = loadEncoder(fixturePath(families[0].file), { heads: manifest.config.heads });
+    try {
+      const depth = enc.config.depth;
+      const graph = (int8: Int8Options) => readOnnxModel(buildVitModel(enc.config, hostWeightsOf(enc), { int8 }).toBytes());
+      const noFc2 = graph({ weightMax: 127, float32: ['fc2'] });
+      expect(opCount(noFc2, 'MatMulInteger')).toBe(5 * depth);
+      expect(noFc2.nodes.filter((n) => n.op === 'MatMul').map((n) => n.outputs[0])).toContain('blocks.0.fc2_mm');
+      const lastFloat = graph({ weightMax: 127, float32Blocks: [-1] });
+      expect(opCount(lastFloat, 'MatMulInteger')).toBe(6 * (depth - 1));
+      expect(opCount(lastFloat, 'MultiHeadAttention')).toBe(depth - 1); // the float block keeps the float attention
+      // Per token: q, k, v share one scale per row, o and fc1 one each; fc2 (after GELU) stays per tensor.
+      const rows = graph({ weightMax: 127, activations: 'row' });
+      expect(opCount(rows, 'ReduceMax')).toBe(3 * depth);
+      expect(opCount(rows, 'DynamicQuantizeLinear')).toBe(depth);
+      expect(opCount(rows, 'MatMulInteger')).toBe(6 * depth);
+      expect(int8GraphKey({ weightMax: 127 })).toEqual({ weightMax: 127 });
+      expect(int8GraphKey({ weightMax: 127, float32: ['fc2', 'o'], float32Blocks: [3, -1], activations: 'row' })).toEqual({
+        weightMax: 127,
+        float32: ['fc2', 'o'],
+        float32Blocks: [-1, 3],
+        activations: 'row',
+      });
+    } finally {
+      enc.dispose();
+    }
+  });
 });

@@ -4,6 +4,8 @@ import { useCallback, useState } from 'react';
 import type { RunRecord } from '@shared/domain';
 import { client } from '../../api/client';
 import { ErrorBanner } from '../../components/ErrorBanner';
+import type { ClassifyJobResult } from '@shared/jobs';
+import { Int8Note } from '../training/Int8Note';
 import { timeLeft, useJob, type LiveJob } from './useJob';
 
 export function ClassifyAll({ run, onFinished }: { run: RunRecord; onFinished: () => void }) {
@@ -13,7 +15,17 @@ export function ClassifyAll({ run, onFinished }: { run: RunRecord; onFinished: (
   const finished = useCallback(
     (job: LiveJob) => {
       if (job.status === 'completed')
-        setNote((n) => `Classified ${job.total.toLocaleString()} cells with run ${run.id}.${n ? ` ${n}` : ''}`);
+        // Which engine classified and why: the job's stored result says (int8 or full precision).
+        void client
+          .call('jobs:list', {})
+          .then((jobs) => (jobs.find((j) => j.id === job.jobId)?.result as ClassifyJobResult | null)?.engine)
+          .catch(() => undefined)
+          .then((engine) =>
+            setNote(
+              (n) =>
+                `Classified ${job.total.toLocaleString()} cells with run ${run.id}${engine ? ` on ${engine.name} (${engine.reason})` : ''}.${n ? ` ${n}` : ''}`,
+            ),
+          );
       else if (job.status === 'cancelled') setNote('Classification cancelled.');
       else if (job.error) setProblem(job.error);
       onFinished();
@@ -44,7 +56,7 @@ export function ClassifyAll({ run, onFinished }: { run: RunRecord; onFinished: (
     <div className="cells-classify">
       {live ? (
         <div className="progress" data-testid="cells-classify-progress">
-          <span>classifying cells</span>
+          <span>{live.phase ? live.phase.replace('classifying', 'classifying cells') : 'classifying cells'}</span>
           <progress max={live.total || 1} value={live.step} />
           <span>
             {live.total ? `${live.step.toLocaleString()}/${live.total.toLocaleString()}` : live.status}
@@ -69,6 +81,7 @@ export function ClassifyAll({ run, onFinished }: { run: RunRecord; onFinished: (
           )}
         </div>
       )}
+      <Int8Note metrics={run.metrics} />
       <ErrorBanner message={problem} onDismiss={() => setProblem(null)} />
     </div>
   );

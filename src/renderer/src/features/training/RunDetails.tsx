@@ -9,6 +9,7 @@ import { ErrorBanner } from '../../components/ErrorBanner';
 import { plural } from '../../components/plural';
 import { ConfusionMatrix, type ValidationItem } from './ConfusionMatrix';
 import { RunCharts } from './RunCharts';
+import { Int8Note } from './Int8Note';
 
 const pct = (v: unknown) => (typeof v === 'number' ? `${(100 * v).toFixed(1)} %` : '–');
 const eta = (s?: number) =>
@@ -162,6 +163,7 @@ export function RunDetails({ run, status, images, onCancel, onChanged, onOpenLab
           {m.steps} steps in {m.seconds?.toFixed(0)} s · {m.trainableParameters?.toLocaleString()} trainable parameters
         </p>
       )}
+      <Int8Note metrics={run.metrics} />
       {m?.validation && m.classNames && <ConfusionMatrix classNames={m.classNames} items={m.validation} onOpen={onOpenLabel} />}
       <details>
         <summary>Configuration and data</summary>
