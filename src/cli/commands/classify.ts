@@ -81,8 +81,8 @@ export const command = defineCommand({
     );
     await writeFile(resolve(v.csv!), toCsv(result, cfg.classNames, target.cells));
     const n = result.predictions.length;
-    io.err(`classify: ${n} ${v.grid ? 'patches' : 'cells'} in ${formatDuration((performance.now() - t0) / 1000)} (${side} px squares)`);
     if (result.engine) io.err(`engine: ${result.engine.detail}; ${result.engine.reason}`);
+    io.err(`classify: ${n} ${v.grid ? 'patches' : 'cells'} in ${formatDuration((performance.now() - t0) / 1000)} (${side} px squares)`);
     io.out(`wrote ${n} rows to ${resolve(v.csv!)}`);
     return 0;
   },
