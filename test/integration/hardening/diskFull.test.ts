@@ -27,7 +27,8 @@ afterAll(async () => h.close());
 
 describe('a full disk during training', () => {
   it('fails the run with the disk-full message; the server keeps answering; the run resumes with space again', async () => {
-    const run = await h.client.call('runs:start', { modelId, method: 'lora', classIds, settings: { steps: 3000, batchSize: 8 } });
+    // Long enough that the tiny model (1,000+ images/s when the machine is idle) is still training when its writes fail.
+    const run = await h.client.call('runs:start', { modelId, method: 'lora', classIds, settings: { steps: 1_000_000, batchSize: 8 } });
     await waitFor(() => events.some((e) => e.runId === run.id && e.step >= 2));
     const db = h.workspace.currentProject!.db;
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
