@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobProgress } from '../../../src/shared/api';
 import { PgDb } from '../../../src/main/db/pg/pgDb';
-import { herlevDir, tempDir } from '../../support/paths';
+import { herlevDir, slidePath, tempDir } from '../../support/paths';
 import { postgresMissing, startPostgres, type PgCluster } from '../../support/postgres';
 import { labOverHttp, type LabHarness } from '../../support/servers';
 import { killHard, startCytotune } from '../../support/labCli';
@@ -18,6 +18,8 @@ import { waitFor } from '../../support/waitFor';
 
 let cluster: PgCluster | null = null;
 let h: LabHarness | null = null;
+/** The uninterrupted run of the first test: the second classifies with it. */
+let trained: { runId: number; classIds: number[] } | null = null;
 const workers = new Map<string, { child: ChildProcess; output: () => string }>();
 afterAll(async () => {
   for (const w of workers.values()) await killHard(w.child);
@@ -66,6 +68,7 @@ describe.skipIf(postgresMissing)('GPU workers of a lab', () => {
       const straight = await client.call('runs:start', request);
       await waitFor(async () => (await status(straight.id)) === 'completed', 300_000);
       const a = await client.call('runs:get', { runId: straight.id });
+      trained = { runId: straight.id, classIds };
       // Progress reached both workstations, in order, up to the last step.
       const steps = seenByBen.filter((e) => e.runId === straight.id && e.step > 0).map((e) => e.step);
       expect(steps.at(-1)).toBe(90);
@@ -93,4 +96,26 @@ describe.skipIf(postgresMissing)('GPU workers of a lab', () => {
       expect((await client.call('runs:metrics', { runId: crashed.id })).at(-1)?.step).toBe(90);
     },
   );
+
+  it('the surviving worker detects the cells of a slide and classifies them, and a grid of patches', { timeout: 300_000 }, async () => {
+    if (!h || !trained) throw new Error('needs the lab and the run of the test before');
+    const { client } = h;
+    await client.call('import:run', { paths: [slidePath] });
+    const slide = (await client.call('images:list', { kind: 'slide' }))[0];
+    await client.call('cells:detect', { imageId: slide.id, preset: 'he-histology' });
+    await waitFor(async () => (await client.call('cells:runs', { imageId: slide.id }))[0]?.status === 'completed', 240_000);
+    const cells = await client.call('cells:list', { imageId: slide.id });
+    // CMU-1-Small-Region at the H&E preset: about 2,800 nuclei (README's figure).
+    expect(cells.length).toBeGreaterThan(2000);
+
+    await client.call('cells:classify', { runId: trained.runId, imageIds: [slide.id] });
+    const byCell = async () =>
+      (await client.call('predictions:list', { runId: trained!.runId, imageId: slide.id })).filter((p) => p.cellId);
+    await waitFor(async () => (await byCell()).length === cells.length, 240_000);
+
+    const job = await client.call('classify:start', { runId: trained.runId, imageIds: [slide.id], patchSize: 256 });
+    await waitFor(async () => (await client.call('jobs:list', {})).find((j) => j.id === job.id)?.status === 'completed', 240_000);
+    const grid = (await client.call('predictions:list', { runId: trained.runId, imageId: slide.id })).filter((p) => !p.cellId);
+    expect(grid.length).toBeGreaterThan(10);
+  });
 });
