@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ImportProgress } from '../../src/shared/api';
 import { inProcess, labOverHttp, overHttp, type Harness } from '../support/servers';
 import { herlevDir, tempDir } from '../support/paths';
+import { waitFor } from '../support/waitFor';
 import { postgresMissing, startPostgres, type PgCluster } from '../support/postgres';
 
 let cluster: PgCluster | null = null;
@@ -65,6 +66,8 @@ describe.each(adapters)('API contract over %s', (_name, make) => {
     const off = client.on('import:progress', (p) => events.push(p));
     await h.ready();
     const summary = await client.call('import:run', { paths: [join(herlevDir, 'normal_intermediate'), herlevDir] });
+    // Over a socket the last event may land just after the call's answer.
+    await waitFor(() => events.at(-1)?.done === 790, 10_000);
     off();
     // The class folder imported alone gives unlabelled images; the same files under the root are then duplicates.
     expect(summary).toMatchObject({ added: 734, duplicates: 56 });
