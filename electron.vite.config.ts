@@ -6,7 +6,14 @@ export default defineConfig({
   main: {
     // The app core and the ML worker (run as a utilityProcess); packages stay in node_modules.
     build: {
-      rollupOptions: { input: { index: resolve(__dirname, 'src/electron/main.ts'), worker: resolve(__dirname, 'src/worker/main.ts') } },
+      // prepThread: batch classification's preprocessing threads (prepPool.ts looks for it next to its chunk).
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src/electron/main.ts'),
+          worker: resolve(__dirname, 'src/worker/main.ts'),
+          prepThread: resolve(__dirname, 'src/worker/jobs/prepThread.ts'),
+        },
+      },
     },
   },
   preload: {

@@ -16,7 +16,7 @@ import { exportAdapterBundle, importAdapterBundle } from '../export/adapterBundl
 import type { WorkerSpawner } from './workerProcess';
 import { experimentOptions, PAPER_DEFAULTS, PAPER_PROTOCOL, type TrainSettings } from '../../shared/training';
 import type { TrainJobResult, TrainJobSpec } from '../../shared/jobs';
-import type { ClassifyJobResult, ClassifyJobSpec } from '../../shared/jobs';
+import type { ClassifyJobResult, ClassifyJobSpec, PatchPrediction } from '../../shared/jobs';
 
 /** The request of runs:start (one definition, in trainingEstimate.ts, which estimates it too). */
 export type StartTraining = TrainingRequest;
@@ -35,6 +35,8 @@ export interface StartExperiment {
 
 export class ComputeService {
   readonly jobs: JobManager;
+  /** Per running classify job: the images whose earlier predictions of its run it has replaced. */
+  private readonly replaced = new Map<number, Set<number>>();
 
   constructor(
     private readonly project: Project,
@@ -93,7 +95,9 @@ export class ComputeService {
           onEnd: (p, job, status, error) => p.runs.setStatus(job.runId!, status, { error }),
         },
         classify: {
-          onResult: (p, job, result) => this.storePredictions(job, result as ClassifyJobResult),
+          onPredictions: (p, job, predictions) => this.storePredictions(job, predictions),
+          onResult: (p, job, result) => this.finishClassification(job, result as ClassifyJobResult),
+          onEnd: (p, job) => this.replaced.delete(job.id),
         },
         experiment: {
           onResult: (p, job, result) => p.jobs.setResult(job.id, result),
@@ -213,15 +217,24 @@ export class ComputeService {
     return this.jobs.submit({ kind: 'classify', spec }, runId);
   }
 
-  private storePredictions(job: JobRecord, result: ClassifyJobResult): void {
+  /**
+   * One chunk of a classify job's predictions, in one transaction. The job's first chunk on an
+   * image replaces that run's earlier predictions on it (a cancelled job leaves what it classified).
+   */
+  private storePredictions(job: JobRecord, predictions: readonly PatchPrediction[]): void {
     const run = this.project.runs.get(job.runId!)!;
     const classIds = (run.config.classes as { id: number }[]).map((c) => c.id);
-    const imageIds = [...new Set(result.predictions.map((p) => p.imageId))];
+    let replaced = this.replaced.get(job.id);
+    if (!replaced) this.replaced.set(job.id, (replaced = new Set()));
+    const cleared = replaced;
     this.project.transaction(() => {
-      // A new classification of an image replaces that run's earlier predictions on it.
-      for (const imageId of imageIds) this.project.runs.deletePredictions(run.id, imageId);
-      for (const p of result.predictions) {
-        this.project.runs.insertPrediction({
+      for (const imageId of new Set(predictions.map((p) => p.imageId))) {
+        if (cleared.has(imageId)) continue;
+        this.project.runs.deletePredictions(run.id, imageId);
+        cleared.add(imageId);
+      }
+      this.project.runs.insertPredictions(
+        predictions.map((p) => ({
           runId: run.id,
           imageId: p.imageId,
           box: p.box,
@@ -229,14 +242,20 @@ export class ComputeService {
           probabilities: p.probabilities,
           entropy: p.entropy,
           cellId: p.cellId ?? null,
-        });
-      }
-      this.project.audit.record({
-        action: 'run.classify',
-        entity: 'run',
-        entityId: run.id,
-        after: { images: imageIds, predictions: result.predictions.length, grids: result.grids },
-      });
+        })),
+      );
+    });
+  }
+
+  private finishClassification(job: JobRecord, result: ClassifyJobResult): void {
+    this.storePredictions(job, result.predictions);
+    const imageIds = [...(this.replaced.get(job.id) ?? [])];
+    this.replaced.delete(job.id);
+    this.project.audit.record({
+      action: 'run.classify',
+      entity: 'run',
+      entityId: job.runId,
+      after: { images: imageIds, predictions: result.count, grids: result.grids, seconds: result.seconds },
     });
   }
 

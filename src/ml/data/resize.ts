@@ -22,8 +22,24 @@ interface Coeffs {
   kk: Int32Array; // fixed-point weights, ksize per output pixel
 }
 
-/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for one axis. */
+// Batch classification resizes every cell patch from the same side to the same side: the weights
+// of an axis are computed once per (in, out) pair, not per image.
+const coeffCache = new Map<number, Coeffs>();
+const COEFF_CACHE_MAX = 64;
+
 function coefficients(inSize: number, outSize: number): Coeffs {
+  const key = inSize * 1_000_000 + outSize;
+  let c = coeffCache.get(key);
+  if (!c) {
+    c = computeCoefficients(inSize, outSize);
+    if (coeffCache.size >= COEFF_CACHE_MAX) coeffCache.delete(coeffCache.keys().next().value!);
+    coeffCache.set(key, c);
+  }
+  return c;
+}
+
+/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for one axis. */
+function computeCoefficients(inSize: number, outSize: number): Coeffs {
   const scale = inSize / outSize;
   const filterscale = Math.max(scale, 1);
   const support = 2 * filterscale;

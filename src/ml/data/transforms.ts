@@ -25,6 +25,8 @@ export function resizeShorterSide(img: RgbImage, size: number): RgbImage {
 
 /** torchvision CenterCrop (image at least `size` on both sides). */
 export function centerCrop(img: RgbImage, size: number): RgbImage {
+  // Already square at size (every resized cell patch): nothing to cut, no copy to make.
+  if (img.width === size && img.height === size) return img;
   const top = roundHalfEven((img.height - size) / 2);
   const left = roundHalfEven((img.width - size) / 2);
   return crop(img, left, top, size, size);

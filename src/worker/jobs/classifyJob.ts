@@ -1,18 +1,19 @@
-// Batch classification with a trained run: a whole slide as a grid of patches on tissue
-// (Otsu mask of an overview), or an image as one patch. Patches of the next batch are read
-// while the current one runs through the model.
+// Batch classification with a trained run: a slide's detected cells, a whole slide as a grid of
+// patches on tissue (Otsu mask of an overview), or an image as one patch. One job per request:
+// patches are prepared in threads while the engine runs (batchClassify.ts), progress reports
+// patches/s and time left, and predictions stream to main in chunks it stores one transaction
+// each (without a `predictions` sink, e.g. in the benchmark, they come back in the result).
 import { tissueMask, tissuePatches } from '../../shared/tissueGrid';
 import { openSlide } from '../../slides/slideOpener';
 import { slideThumbnail } from '../../slides/patches';
 import { selectBackend } from '../../ml/backend/selectBackend';
 import { sha256File } from '../../ml/adapters/baseIdentity';
-import { ImageBatcher } from '../../ml/data/imageBatcher';
-import { pipelineFromOptions } from '../../ml/data/imagePipeline';
 import { readRunConfig } from '../../ml/training/runDir';
 import type { JobContext } from './registry';
-import { predictWithEngine } from '../../ml/inference/enginePaths';
-import { PatchSource } from './patchSource';
-import type { ClassifyJobResult, ClassifyJobSpec, ClassifyTarget } from '../../shared/jobs';
+import { availableParallelism } from 'node:os';
+import { createInferenceEngine } from '../../ml/inference/engine';
+import { classifyItems, defaultPrepThreads } from './batchClassify';
+import type { ClassifyJobResult, ClassifyJobSpec, ClassifyTarget, PatchItem, PatchPrediction } from '../../shared/jobs';
 import type { Box } from '../../shared/image';
 import { loadTrainedModel } from '../../ml/training/trainedModel';
 
@@ -45,56 +46,85 @@ export async function patchesOf(
   }
 }
 
+/** Predictions go to main in chunks of this many: each chunk is one transaction there. */
+export const PREDICTION_CHUNK = 512;
+
 export async function runClassifyJob(spec: ClassifyJobSpec, ctx: JobContext): Promise<ClassifyJobResult> {
   const cfg = await readRunConfig(spec.runDir);
   await selectBackend();
-  const source = new PatchSource();
+  const sha = await sha256File(cfg.checkpoint);
+  const model = await loadTrainedModel(spec.runDir, cfg, sha);
   try {
-    const sha = await sha256File(cfg.checkpoint);
-    const model = await loadTrainedModel(spec.runDir, cfg, sha);
+    const items: PatchItem[] = [];
+    const owners: { imageId: number; box: Box; cellId?: number }[] = [];
+    const grids: ClassifyJobResult['grids'] = [];
+    for (const target of spec.images) {
+      const { boxes, grid, cellIds } = await patchesOf(target, spec);
+      grids.push({ imageId: target.imageId, gridPatches: grid, tissuePatches: boxes.length });
+      const whole = target.kind === 'image' && !cellIds;
+      boxes.forEach((box, i) => {
+        items.push({ key: `${target.imageId}:${i}`, path: target.path, box: whole ? null : box });
+        owners.push({ imageId: target.imageId, box, ...(cellIds ? { cellId: cellIds[i] } : {}) });
+      });
+    }
+    const engine = await createInferenceEngine({
+      engine: spec.engine ?? 'auto',
+      checkpoint: cfg.checkpoint,
+      loadOptions: { family: cfg.encoder.family, heads: cfg.encoder.heads },
+      weightsId: `sha256:${sha}`,
+      adapter: model.adapter,
+      head: model.head,
+    });
     try {
-      // No decoded-image cache: a slide has thousands of patches, each read once.
-      const batcher = new ImageBatcher(pipelineFromOptions(cfg.pipeline), 0, source.read);
-      const keys: string[] = [];
-      const owners: { imageId: number; box: Box; cellId?: number }[] = [];
-      const grids: ClassifyJobResult['grids'] = [];
-      for (const target of spec.images) {
-        const { boxes, grid, cellIds } = await patchesOf(target, spec);
-        grids.push({ imageId: target.imageId, gridPatches: grid, tissuePatches: boxes.length });
-        const whole = target.kind === 'image' && !cellIds;
-        boxes.forEach((box, i) => {
-          keys.push(source.add({ key: `${target.imageId}:${i}`, path: target.path, box: whole ? null : box }));
-          owners.push({ imageId: target.imageId, box, ...(cellIds ? { cellId: cellIds[i] } : {}) });
-        });
-      }
+      const c = engine.outputSize;
+      const kept: PatchPrediction[] = [];
+      let chunk: PatchPrediction[] = [];
+      const flush = () => {
+        if (chunk.length && ctx.predictions) ctx.predictions(chunk);
+        else kept.push(...chunk);
+        chunk = [];
+      };
       const started = performance.now();
-      ctx.progress({ step: 0, total: keys.length, phase: 'classifying' });
-      const p = await predictWithEngine({
-        engine: spec.engine ?? 'auto',
-        checkpoint: cfg.checkpoint,
-        checkpointSha256: sha,
-        loadOptions: { family: cfg.encoder.family, heads: cfg.encoder.heads },
-        model,
-        batcher,
-        paths: keys,
-        batchSize: spec.batchSize ?? 16,
+      ctx.progress({ step: 0, total: items.length, phase: 'classifying' });
+      const { threads } = await classifyItems({
+        engine,
+        pipeline: cfg.pipeline,
+        items,
+        batchSize: spec.batchSize ?? engine.maxBatch,
+        threads: spec.prepThreads ?? defaultPrepThreads(availableParallelism()),
         signal: ctx.signal,
-        onBatch: (done, total) => {
+        onBatch: (start, probs, m) => {
+          for (let i = 0; i < m; i++) chunk.push(predictionOf(owners[start + i], probs.subarray(i * c, (i + 1) * c)));
+          if (chunk.length >= PREDICTION_CHUNK) flush();
+          const done = start + m;
           const rate = done / ((performance.now() - started) / 1000);
-          ctx.progress({ step: done, total, phase: 'classifying', imagesPerSecond: rate, etaSeconds: (total - done) / rate });
+          ctx.progress({
+            step: done,
+            total: items.length,
+            phase: 'classifying',
+            imagesPerSecond: rate,
+            etaSeconds: (items.length - done) / rate,
+          });
         },
       });
-      const c = p.numClasses;
-      const predictions = owners.map((o, i) => {
-        const probabilities = Array.from(p.probabilities.subarray(i * c, (i + 1) * c));
-        const entropy = -probabilities.reduce((s, q) => s + (q > 0 ? q * Math.log(q) : 0), 0);
-        return { ...o, classIndex: p.predicted[i], probabilities, entropy };
-      });
-      return { predictions, grids };
+      flush();
+      const seconds = (performance.now() - started) / 1000;
+      ctx.log(`classified ${items.length} patches in ${seconds.toFixed(1)} s on ${engine.detail}, ${threads} preprocessing thread(s)`);
+      return { predictions: kept, count: items.length, grids, seconds };
     } finally {
-      model.dispose();
+      await engine.dispose();
     }
   } finally {
-    await source.close();
+    model.dispose();
   }
+}
+
+function predictionOf(owner: { imageId: number; box: Box; cellId?: number }, p: Float32Array): PatchPrediction {
+  let classIndex = 0;
+  let entropy = 0;
+  for (let k = 0; k < p.length; k++) {
+    if (p[k] > p[classIndex]) classIndex = k;
+    if (p[k] > 0) entropy -= p[k] * Math.log(p[k]);
+  }
+  return { ...owner, classIndex, probabilities: Array.from(p), entropy };
 }
