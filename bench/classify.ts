@@ -188,10 +188,17 @@ const rawRate = raw.images / raw.seconds;
 const e2eRate = e2e.images / e2e.seconds;
 const jobs = phases.filter((p) => p.phase === 'end to end');
 const setupSeconds = jobs.reduce((a, p) => a + (p.jobSeconds! - p.seconds), 0) / jobs.length;
+// Each job against the raw phases just before and after it: the ratio under the load it saw.
+const perRound = jobs.map((j) => {
+  const around = phases.filter((p) => p.phase === 'raw engine' && (p.round === j.round || p.round === j.round + 1));
+  const rawAround = around.reduce((a, p) => a + p.images, 0) / around.reduce((a, p) => a + p.seconds, 0);
+  return +(j.imagesPerSecond / rawAround).toFixed(3);
+});
 const summary = {
   rawImagesPerSecond: +rawRate.toFixed(2),
   endToEndPerSecond: +e2eRate.toFixed(2),
   ratio: +(e2eRate / rawRate).toFixed(3),
+  ratioPerRound: perRound,
   jobSetupSeconds: +setupSeconds.toFixed(1),
 };
 
@@ -202,7 +209,8 @@ console.log(`\nSlide classification, ${modelName} random weights, ${what}, batch
 console.log(`${cpus().length} cores (${cpus()[0]?.model ?? '?'}); ${threadsUsed}`);
 console.table(phases);
 console.log(
-  `end to end ${summary.endToEndPerSecond} patches/s, raw engine ${summary.rawImagesPerSecond} images/s: ratio ${(summary.ratio * 100).toFixed(1)} %`,
+  `end to end ${summary.endToEndPerSecond} patches/s, raw engine ${summary.rawImagesPerSecond} images/s: ratio ${(summary.ratio * 100).toFixed(1)} %` +
+    ` (per job against the raw phases around it: ${perRound.map((r) => `${(r * 100).toFixed(1)} %`).join(', ')})`,
 );
 let extrapolation: Record<string, number> | null = null;
 if (detection) {
@@ -221,7 +229,7 @@ if (detection) {
   );
 }
 mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-const file = `bench/results/${cellCount ? 'classify-cells' : 'classify'}-${modelName}.json`;
+const file = `bench/results/${cellCount ? `classify-cells-${modelName}-${cellCount}` : `classify-${modelName}`}.json`;
 writeFileSync(
   join(repoRoot, file),
   JSON.stringify(
