@@ -15,7 +15,8 @@ import { predictPathsWithEngine } from '../../../src/ml/inference/enginePaths';
 import { selectBackend } from '../../../src/ml/backend/selectBackend';
 import { checkpointConfig } from '../../../src/ml/inference/engine';
 import type { PatchItem } from '../../../src/shared/jobs';
-import { classifyItems } from '../../../src/worker/jobs/batchClassify';
+import { classifyItems, defaultPrepThreads } from '../../../src/worker/jobs/batchClassify';
+import { shares } from '../../../src/worker/jobs/prepPool';
 import { cellBox } from '../../../src/worker/jobs/classifyJob';
 import { PatchSource } from '../../../src/worker/jobs/patchSource';
 import { herlevDir, tempDir } from '../../support/paths';
@@ -110,4 +111,23 @@ describe('classifyItems', () => {
     controller.abort();
     await expect(classify({ threads: 1, batchSize: 8, signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
   }, 60_000);
+});
+
+describe('splitting a batch over the threads', () => {
+  it('contiguous shares covering every item once, sizes differing by at most one, none empty', () => {
+    expect(shares(8, 3)).toEqual([
+      [0, 3],
+      [3, 6],
+      [6, 8],
+    ]);
+    expect(shares(2, 4)).toEqual([
+      [0, 1],
+      [1, 2],
+    ]);
+    expect(shares(0, 2)).toEqual([]);
+  });
+
+  it('one preprocessing thread per four cores, at least one, at most four', () => {
+    expect([1, 2, 8, 16, 64].map(defaultPrepThreads)).toEqual([1, 1, 2, 4, 4]);
+  });
 });
