@@ -134,6 +134,9 @@ interface Phase {
   imagesPerSecond: number;
   /** End to end: the job's wall time including engine creation (a cached graph) and patch listing. */
   jobSeconds?: number;
+  /** End to end: seconds the engine ran, and waited for preprocessed batches. */
+  engineSeconds?: number;
+  waitSeconds?: number;
 }
 const phases: Phase[] = [];
 const rawImages = Number(arg('raw-images', String(Math.max(2 * batch, Math.round((detection?.cells ?? 400) / 4)))));
@@ -167,6 +170,8 @@ async function jobPhase(round: number) {
     seconds: +result.seconds.toFixed(2),
     imagesPerSecond: +(result.count / result.seconds).toFixed(2),
     jobSeconds: +jobSeconds.toFixed(2),
+    engineSeconds: +(result.pipeline?.inferSeconds ?? 0).toFixed(2),
+    waitSeconds: +(result.pipeline?.waitSeconds ?? 0).toFixed(2),
   });
 }
 

@@ -114,6 +114,8 @@ export interface ClassifyJobResult {
   count: number;
   /** Seconds from the first patch read to the last prediction (engine creation excluded). */
   seconds: number;
+  /** Of those, the engine running, and the engine waiting for preprocessing; and the threads preprocessing. */
+  pipeline?: { inferSeconds: number; waitSeconds: number; threads: number };
   /** Per slide: patches in the grid and patches kept by the tissue mask. */
   grids: { imageId: number; gridPatches: number; tissuePatches: number }[];
 }

@@ -20,11 +20,18 @@ export interface OverlapOptions<R> {
   signal?: AbortSignal;
 }
 
-export async function runOverlapped<R>(o: OverlapOptions<R>): Promise<void> {
+/** Where the time went: the engine running, and the engine waiting for a batch to be filled. */
+export interface OverlapTimes {
+  inferSeconds: number;
+  waitSeconds: number;
+}
+
+export async function runOverlapped<R>(o: OverlapOptions<R>): Promise<OverlapTimes> {
   if (!(Number.isInteger(o.slots) && o.slots >= 2)) throw new Error(`runOverlapped: slots must be an integer >= 2, got ${o.slots}`);
   const fills = new Map<number, Promise<void>>();
   let next = 0;
   let released = 0;
+  const times: OverlapTimes = { inferSeconds: 0, waitSeconds: 0 };
   // Starts every fill whose slot is free: batch f may use slot f % slots once batch f - slots is done.
   const topUp = () => {
     for (; next < o.batches && next < released + o.slots; next++) {
@@ -37,13 +44,18 @@ export async function runOverlapped<R>(o: OverlapOptions<R>): Promise<void> {
     topUp();
     for (let b = 0; b < o.batches; b++) {
       if (o.signal?.aborted) throw new DOMException('inference cancelled', 'AbortError');
+      let t = performance.now();
       await fills.get(b);
       fills.delete(b);
+      times.waitSeconds += (performance.now() - t) / 1000;
+      t = performance.now();
       const result = await o.infer(b % o.slots, b);
+      times.inferSeconds += (performance.now() - t) / 1000;
       released = b + 1;
       topUp();
       await o.onResult(b, result);
     }
+    return times;
   } finally {
     // Nothing may still be writing into the buffers when the caller reuses or frees them.
     await Promise.allSettled(fills.values());

@@ -2,7 +2,7 @@
 // preprocessing threads) -> engine, with the next batches prepared while the engine runs one
 // (overlapQueue.ts). Per batch it allocates only the engine's outputs; per patch nothing on this
 // thread.
-import { runOverlapped } from '../../ml/inference/overlapQueue';
+import { runOverlapped, type OverlapTimes } from '../../ml/inference/overlapQueue';
 import type { InferenceEngine } from '../../ml/inference/engineTypes';
 import type { PipelineOptions } from '../../ml/data/imagePipeline';
 import type { PatchItem } from '../../shared/jobs';
@@ -30,7 +30,7 @@ export function defaultPrepThreads(cores: number): number {
   return Math.max(1, Math.min(4, Math.floor(cores / 4)));
 }
 
-export async function classifyItems(o: ClassifyItemsOptions): Promise<{ threads: number }> {
+export async function classifyItems(o: ClassifyItemsOptions): Promise<{ threads: number } & OverlapTimes> {
   if (o.engine.output !== 'probabilities') throw new Error('classifyItems needs an engine created with a head');
   const S = o.pipeline.size;
   if (S !== o.engine.config.imageSize) throw new Error(`pipeline makes ${S}px inputs but the model expects ${o.engine.config.imageSize}px`);
@@ -49,7 +49,7 @@ export async function classifyItems(o: ClassifyItemsOptions): Promise<{ threads:
     return input.subarray(0, m * per);
   };
   try {
-    await runOverlapped({
+    const times = await runOverlapped({
       batches,
       slots: prep.slots.length,
       signal: o.signal,
@@ -57,7 +57,7 @@ export async function classifyItems(o: ClassifyItemsOptions): Promise<{ threads:
       infer: (slot, b) => o.engine.run(engineInput(slot, count(b)), count(b)),
       onResult: (b, probabilities) => o.onBatch(b * bs, probabilities, count(b)),
     });
-    return { threads: prep.threads };
+    return { threads: prep.threads, ...times };
   } finally {
     await prep.close();
   }

@@ -86,7 +86,7 @@ export async function runClassifyJob(spec: ClassifyJobSpec, ctx: JobContext): Pr
       };
       const started = performance.now();
       ctx.progress({ step: 0, total: items.length, phase: 'classifying' });
-      const { threads } = await classifyItems({
+      const { threads, inferSeconds, waitSeconds } = await classifyItems({
         engine,
         pipeline: cfg.pipeline,
         items,
@@ -110,7 +110,7 @@ export async function runClassifyJob(spec: ClassifyJobSpec, ctx: JobContext): Pr
       flush();
       const seconds = (performance.now() - started) / 1000;
       ctx.log(`classified ${items.length} patches in ${seconds.toFixed(1)} s on ${engine.detail}, ${threads} preprocessing thread(s)`);
-      return { predictions: kept, count: items.length, grids, seconds };
+      return { predictions: kept, count: items.length, grids, seconds, pipeline: { inferSeconds, waitSeconds, threads } };
     } finally {
       await engine.dispose();
     }

@@ -43,7 +43,10 @@ describe('runOverlapped', () => {
   it.each([2, 3])('with %i slots: every batch once, in order, fills overlapping the engine, no slot reused early', async (slots) => {
     const h = harness(slots);
     const results: [number, number][] = [];
-    await runOverlapped({ batches: 9, slots, fill: h.fill, infer: h.infer, onResult: (b, r) => void results.push([b, r]) });
+    const times = await runOverlapped({ batches: 9, slots, fill: h.fill, infer: h.infer, onResult: (b, r) => void results.push([b, r]) });
+    // The engine ran 9 x 10 ms; it waited only for the first fill, the rest were ready in time.
+    expect(times.inferSeconds).toBeGreaterThanOrEqual(0.085);
+    expect(times.waitSeconds).toBeLessThan(times.inferSeconds / 2);
     expect(results).toEqual(Array.from({ length: 9 }, (_, b) => [b, b * 10]));
     expect(h.log.filter((l) => l.startsWith('fill'))).toHaveLength(9);
     // The next batch was being prepared while the engine ran one.
