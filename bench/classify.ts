@@ -8,12 +8,14 @@
 //     cell-centred square of --patch px; the 50,000-cell slide's time extrapolated
 //   node --import tsx bench/classify.ts [--model vit-b] [--patch 224]
 //     tissue patches of CMU-1-Small-Region.svs as a grid
-//   more: --rounds 2 (jobs), --batch N (default the engine's), --prep-threads N, --raw-images N
+//   more: --rounds 2 (jobs), --batch N (default the engine's), --prep-threads N, --raw-images N,
+//     --raw-input random (random values instead of the slide's first patches)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../src/ml/backend/selectBackend';
-import { runClassifyJob } from '../src/worker/jobs/classifyJob';
+import { patchesOf, runClassifyJob } from '../src/worker/jobs/classifyJob';
+import { PatchPreparer } from '../src/worker/jobs/patchPrep';
 import { defaultPrepThreads } from '../src/worker/jobs/batchClassify';
 import { sha256File } from '../src/ml/adapters/baseIdentity';
 import { randomStateDict, writeSafetensors } from '../src/ml/models/randomEncoder';
@@ -26,7 +28,7 @@ import { herlevDir, repoRoot, slidePath, tempDir } from '../test/support/paths';
 import { generateSyntheticLbcSlide } from '../scripts/synthetic-lbc-slide';
 import { detectCells } from '../src/slides/cells';
 import { openSlide } from '../src/slides/slideOpener';
-import type { ClassifyTarget } from '../src/shared/jobs';
+import type { ClassifyTarget, WorkerProgress } from '../src/shared/jobs';
 import { resolveSettings } from '../src/shared/training';
 
 const arg = (name: string, def: string) => {
@@ -104,8 +106,6 @@ const engine: InferenceEngine = await createInferenceEngine({
 const exportSeconds = (performance.now() - t0) / 1000;
 model.dispose();
 const batch = Number(arg('batch', String(engine.maxBatch)));
-const rawInput = new Float32Array(batch * 3 * 224 * 224).map(() => Math.random() - 0.5);
-await engine.run(rawInput, batch); // first run: ORT's own warm-up
 
 // The target: the real slide as a tissue grid, or every detected cell of a synthetic LBC slide.
 const target: ClassifyTarget = { imageId: 1, path: slidePath, kind: 'slide', width: 2220, height: 2967 };
@@ -126,12 +126,27 @@ if (cellCount) {
   });
 }
 
+// The raw batch: the slide's first `batch` patches, preprocessed once, so that the engine sees
+// the same data as in the job (random values ran it up to 1.4 x slower than real patches here).
+const rawInput = new Float32Array(batch * 3 * 224 * 224);
+{
+  const { boxes } = await patchesOf(target, { runDir: dir, images: [target], patchSize });
+  const preparer = new PatchPreparer(pipeline);
+  const first = Array.from({ length: batch }, (_, i) => ({ key: `raw${i}`, path: target.path, box: boxes[i % boxes.length] }));
+  if (arg('raw-input', 'patches') === 'random') rawInput.forEach((_, i) => (rawInput[i] = Math.random() - 0.5));
+  else await preparer.prepare(first, rawInput, 0);
+  await preparer.close();
+}
+await engine.run(rawInput, batch); // first run: ORT's own warm-up
+
 interface Phase {
   round: number;
   phase: 'raw engine' | 'end to end';
   images: number;
   seconds: number;
   imagesPerSecond: number;
+  /** CPU time of the whole process per image: what external load does not change. */
+  cpuMsPerImage: number;
   /** End to end: the job's wall time including engine creation (a cached graph) and patch listing. */
   jobSeconds?: number;
   /** End to end: seconds the engine ran, and waited for preprocessed batches. */
@@ -139,17 +154,21 @@ interface Phase {
   waitSeconds?: number;
 }
 const phases: Phase[] = [];
+const cpuOf = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 const rawImages = Number(arg('raw-images', String(Math.max(2 * batch, Math.round((detection?.cells ?? 400) / 4)))));
 
 async function rawPhase(round: number) {
   const n = Math.ceil(rawImages / batch);
   const t = performance.now();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < n; i++) await engine.run(rawInput, batch);
   const seconds = (performance.now() - t) / 1000;
+  const cpuSeconds = cpuOf(process.cpuUsage(cpu));
   phases.push({
     round,
     phase: 'raw engine',
     images: n * batch,
+    cpuMsPerImage: +((1000 * cpuSeconds) / (n * batch)).toFixed(1),
     seconds: +seconds.toFixed(2),
     imagesPerSecond: +((n * batch) / seconds).toFixed(2),
   });
@@ -158,9 +177,17 @@ async function rawPhase(round: number) {
 let threadsUsed = '';
 async function jobPhase(round: number) {
   const t = performance.now();
+  // The process's CPU time (every thread: ONNX Runtime's, the preprocessing threads) from the
+  // job's first progress report to its last, i.e. over the hot loop.
+  let cpu0: NodeJS.CpuUsage | null = null;
+  let cpuSeconds = 0;
+  const progress = (p: WorkerProgress) => {
+    if (p.step === 0) cpu0 = process.cpuUsage();
+    else if (p.step === p.total && cpu0) cpuSeconds = cpuOf(process.cpuUsage(cpu0));
+  };
   const result = await runClassifyJob(
     { runDir: dir, images: [target], patchSize, batchSize: batch, engine: engineChoice, prepThreads },
-    { signal: new AbortController().signal, progress: () => {}, log: (m) => (threadsUsed = m), cells: () => {} },
+    { signal: new AbortController().signal, progress, log: (m) => (threadsUsed = m), cells: () => {} },
   );
   const jobSeconds = (performance.now() - t) / 1000;
   phases.push({
@@ -169,6 +196,7 @@ async function jobPhase(round: number) {
     images: result.count,
     seconds: +result.seconds.toFixed(2),
     imagesPerSecond: +(result.count / result.seconds).toFixed(2),
+    cpuMsPerImage: +((1000 * cpuSeconds) / result.count).toFixed(1),
     jobSeconds: +jobSeconds.toFixed(2),
     engineSeconds: +(result.pipeline?.inferSeconds ?? 0).toFixed(2),
     waitSeconds: +(result.pipeline?.waitSeconds ?? 0).toFixed(2),
@@ -199,11 +227,18 @@ const perRound = jobs.map((j) => {
   const rawAround = around.reduce((a, p) => a + p.images, 0) / around.reduce((a, p) => a + p.seconds, 0);
   return +(j.imagesPerSecond / rawAround).toFixed(3);
 });
+// Load-proof: CPU time per image, raw over end to end (the pipeline's extra CPU per cell; on a
+// machine of its own, where both keep every core busy, the wall-clock ratio comes to this).
+const cpuPerImage = (p: Phase['phase']) => {
+  const ps = phases.filter((x) => x.phase === p);
+  return ps.reduce((a, x) => a + x.cpuMsPerImage * x.images, 0) / ps.reduce((a, x) => a + x.images, 0);
+};
 const summary = {
   rawImagesPerSecond: +rawRate.toFixed(2),
   endToEndPerSecond: +e2eRate.toFixed(2),
   ratio: +(e2eRate / rawRate).toFixed(3),
   ratioPerRound: perRound,
+  cpuRatio: +(cpuPerImage('raw engine') / cpuPerImage('end to end')).toFixed(3),
   jobSetupSeconds: +setupSeconds.toFixed(1),
 };
 
@@ -216,6 +251,9 @@ console.table(phases);
 console.log(
   `end to end ${summary.endToEndPerSecond} patches/s, raw engine ${summary.rawImagesPerSecond} images/s: ratio ${(summary.ratio * 100).toFixed(1)} %` +
     ` (per job against the raw phases around it: ${perRound.map((r) => `${(r * 100).toFixed(1)} %`).join(', ')})`,
+);
+console.log(
+  `CPU time per image: raw ${cpuPerImage('raw engine').toFixed(1)} ms, end to end ${cpuPerImage('end to end').toFixed(1)} ms: ratio ${(summary.cpuRatio * 100).toFixed(1)} %`,
 );
 let extrapolation: Record<string, number> | null = null;
 if (detection) {
