@@ -12,6 +12,8 @@ export default defineConfig({
           index: resolve(__dirname, 'src/electron/main.ts'),
           worker: resolve(__dirname, 'src/worker/main.ts'),
           cellPreviewWorker: resolve(__dirname, 'src/main/project/cellPreviewWorker.ts'),
+          // Batch classification's preprocessing threads (prepPool.ts looks for it next to its chunk).
+          prepThread: resolve(__dirname, 'src/ml/inference/prepThread.ts'),
         },
       },
     },

@@ -37,6 +37,8 @@ const result = await build({
     // Forked by LoRA training (gradientPool.ts looks for gradWorker.js next to its own chunk),
     // so it must be a file of its own in the same folder as every chunk.
     gradWorker: 'src/ml/training/parallel/gradWorker.ts',
+    // Batch classification's preprocessing threads (prepPool.ts looks for prepThread.js the same way).
+    prepThread: 'src/ml/inference/prepThread.ts',
   },
   outdir,
   bundle: true,

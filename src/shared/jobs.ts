@@ -111,8 +111,11 @@ export interface ClassifyJobSpec {
   stride?: number;
   /** Slides: least fraction of a patch on tissue for it to be classified. */
   minTissue?: number;
+  /** Images per engine call (default: the engine's own largest batch). */
   batchSize?: number;
   engine?: EngineChoice;
+  /** Threads reading and preprocessing patches beside the engine (default from the cores; 0: none). */
+  prepThreads?: number;
 }
 
 export interface PatchPrediction {
@@ -126,9 +129,16 @@ export interface PatchPrediction {
 }
 
 export interface ClassifyJobResult {
+  /** The predictions not already streamed to main in `predictions` messages (all of them when none were). */
   predictions: PatchPrediction[];
   /** The engine that classified and why (e.g. int8 because the run's stored check passed); absent in older results. */
   engine?: { name: 'onnx' | 'onnx-int8' | 'tfjs'; detail: string; reason: string };
+  /** Patches classified, streamed or not. */
+  count: number;
+  /** Seconds from the first patch read to the last prediction (engine creation excluded). */
+  seconds: number;
+  /** Of those, the engine running, and the engine waiting for preprocessing; and the threads preprocessing. */
+  pipeline?: { inferSeconds: number; waitSeconds: number; threads: number };
   /** Per slide: patches in the grid and patches kept by the tissue mask. */
   grids: { imageId: number; gridPatches: number; tissuePatches: number }[];
 }
@@ -246,6 +256,8 @@ export type FromWorker =
   | { type: 'log'; jobId: string; level: 'info' | 'warn'; message: string }
   /** A detect job's finished tile: its cells and the checkpoint past it, stored together by main. */
   | { type: 'cells'; jobId: string; tile: number; cells: DetectedCell[]; checkpoint: DetectionCheckpoint }
+  /** A classify job's next predictions, in order: main stores each message in one transaction. */
+  | { type: 'predictions'; jobId: string; predictions: PatchPrediction[] }
   | { type: 'result'; jobId: string; outcome: JobOutcome }
   | { type: 'error'; jobId: string; error: WorkerError };
 

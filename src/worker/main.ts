@@ -36,6 +36,7 @@ port.onMessage(async (message) => {
     },
     log: (messageText, level = 'info') => port.send({ type: 'log', jobId, level, message: messageText }),
     cells: (tile, cells, checkpoint) => port.send({ type: 'cells', jobId, tile, cells, checkpoint }),
+    predictions: (predictions) => port.send({ type: 'predictions', jobId, predictions }),
   };
   let reply: FromWorker;
   try {

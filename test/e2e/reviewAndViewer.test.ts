@@ -57,7 +57,7 @@ beforeAll(async () => {
   }
   worker.result(classify.jobId, {
     kind: 'classify',
-    result: { predictions, grids: [{ imageId: slideId, gridPatches: 130, tissuePatches: 20 }] },
+    result: { predictions, count: predictions.length, seconds: 1, grids: [{ imageId: slideId, gridPatches: 130, tissuePatches: 20 }] },
   });
   await until(async () => (await h.client.call('predictions:list', { runId })).length === 20);
 });

@@ -7,7 +7,7 @@ import { createInProcessClient } from '../../src/main/api/inProcessClient';
 import { Workspace } from '../../src/main/api/workspace';
 import { startServer, type RunningServer } from '../../src/main/server/httpServer';
 import type { WorkerEvents, WorkerSpawner } from '../../src/main/jobs/workerProcess';
-import type { JobOutcome, JobStart, ToWorker, TrainJobSpec, WorkerProgress } from '../../src/shared/jobs';
+import type { JobOutcome, JobStart, PatchPrediction, ToWorker, TrainJobSpec, WorkerProgress } from '../../src/shared/jobs';
 import { Lab } from '../../src/main/lab/lab';
 import { installQueues } from '../../src/main/lab/labJobs';
 import { repoRoot, tempDir } from './paths';
@@ -193,6 +193,11 @@ export class ScriptedWorker {
         imagesPerSecond: 12,
         etaSeconds: total - step,
       });
+  }
+
+  /** A classify job's next chunk of predictions (main stores each in one transaction). */
+  predictions(jobId: string, predictions: PatchPrediction[]): void {
+    this.events!.onMessage({ type: 'predictions', jobId, predictions });
   }
 
   result(jobId: string, outcome: JobOutcome): void {

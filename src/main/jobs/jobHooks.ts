@@ -5,10 +5,17 @@
 import type { JobRecord } from '../db/repositories/jobs';
 import type { Project } from '../project/project';
 import type { JobHooks } from './jobManager';
-import type { ClassifyJobResult, TrainJobResult } from '../../shared/jobs';
+import type { ClassifyJobResult, PatchPrediction, TrainJobResult } from '../../shared/jobs';
 
 export function jobHooks(): JobHooks {
   const trimmed = new Set<number>();
+  // Per running classify job: the images whose earlier predictions of its run it has replaced.
+  const replaced = new Map<number, Set<number>>();
+  const clearedBy = (job: JobRecord) => {
+    let cleared = replaced.get(job.id);
+    if (!cleared) replaced.set(job.id, (cleared = new Set()));
+    return cleared;
+  };
   return {
     train: {
       onStart: (p, job) => p.runs.setStatus(job.runId!, 'running'),
@@ -47,7 +54,12 @@ export function jobHooks(): JobHooks {
       onEnd: (p, job, status, error) => p.runs.setStatus(job.runId!, status, { error }),
     },
     classify: {
-      onResult: (p, job, result) => storePredictions(p, job, result as ClassifyJobResult),
+      onPredictions: (p, job, predictions) => storePredictions(p, job, predictions, clearedBy(job)),
+      onResult: (p, job, result) => {
+        finishClassification(p, job, result as ClassifyJobResult, clearedBy(job));
+        replaced.delete(job.id);
+      },
+      onEnd: (_p, job) => replaced.delete(job.id),
     },
     experiment: {
       onResult: (p, job, result) => p.jobs.setResult(job.id, result),
@@ -80,15 +92,21 @@ export function jobHooks(): JobHooks {
 }
 
 /** A classification's predictions replace the run's earlier ones on each image it covered. */
-export function storePredictions(project: Project, job: JobRecord, result: ClassifyJobResult): void {
+/**
+ * One chunk of a classify job's predictions, in one transaction. The job's first chunk on an
+ * image replaces that run's earlier predictions on it (a cancelled job leaves what it classified).
+ */
+function storePredictions(project: Project, job: JobRecord, predictions: readonly PatchPrediction[], cleared: Set<number>): void {
   const run = project.runs.get(job.runId!)!;
   const classIds = (run.config.classes as { id: number }[]).map((c) => c.id);
-  const imageIds = [...new Set(result.predictions.map((p) => p.imageId))];
   project.transaction(() => {
-    // A new classification of an image replaces that run's earlier predictions on it.
-    for (const imageId of imageIds) project.runs.deletePredictions(run.id, imageId);
-    for (const p of result.predictions) {
-      project.runs.insertPrediction({
+    for (const imageId of new Set(predictions.map((p) => p.imageId))) {
+      if (cleared.has(imageId)) continue;
+      project.runs.deletePredictions(run.id, imageId);
+      cleared.add(imageId);
+    }
+    project.runs.insertPredictions(
+      predictions.map((p) => ({
         runId: run.id,
         imageId: p.imageId,
         box: p.box,
@@ -96,15 +114,21 @@ export function storePredictions(project: Project, job: JobRecord, result: Class
         probabilities: p.probabilities,
         entropy: p.entropy,
         cellId: p.cellId ?? null,
-      });
-    }
+      })),
+    );
+  });
+}
+
+/** The predictions the worker did not stream, the audit entry, and the result (engine and why; predictions are in their table). */
+function finishClassification(project: Project, job: JobRecord, result: ClassifyJobResult, cleared: Set<number>): void {
+  project.transaction(() => {
+    storePredictions(project, job, result.predictions, cleared);
     project.audit.record({
       action: 'run.classify',
       entity: 'run',
-      entityId: run.id,
-      after: { images: imageIds, predictions: result.predictions.length, grids: result.grids, engine: result.engine },
+      entityId: job.runId,
+      after: { images: [...cleared], predictions: result.count, grids: result.grids, seconds: result.seconds, engine: result.engine },
     });
-    // The job keeps which engine classified and why (the UI says it); its predictions are in their table.
     project.jobs.setResult<'classify'>(job.id, { ...result, predictions: [] });
   });
 }

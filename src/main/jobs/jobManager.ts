@@ -2,7 +2,16 @@
 // It persists each job's state and progress, streams progress events, cancels within one
 // step, and notices a worker that dies: the job fails with the reason and the tail of the
 // worker's error output, the app keeps working, and the next job starts a new worker.
-import type { FromWorker, JobKind, JobOutcome, JobResults, JobStart, WorkerError, WorkerProgress } from '../../shared/jobs';
+import type {
+  FromWorker,
+  JobKind,
+  JobOutcome,
+  JobResults,
+  JobStart,
+  PatchPrediction,
+  WorkerError,
+  WorkerProgress,
+} from '../../shared/jobs';
 import type { JobsRepository, JobRecord } from '../db/repositories/jobs';
 import type { Project } from '../project/project';
 import { nodeWorkerSpawner, type WorkerHandle, type WorkerSpawner } from './workerProcess';
@@ -17,6 +26,8 @@ export interface JobKindHooks<K extends JobKind> {
   onStart?(project: Project, job: JobRecord): void;
   /** Detect jobs: a finished tile's cells with the checkpoint past it. */
   onCells?(project: Project, job: JobRecord, tile: Extract<FromWorker, { type: 'cells' }>): void;
+  /** Classify jobs: the next chunk of predictions (a failure to store it stops the job). */
+  onPredictions?(project: Project, job: JobRecord, predictions: PatchPrediction[]): void;
 }
 
 export interface JobEvent {
@@ -235,6 +246,9 @@ export class JobManager implements JobQueue {
         });
         this.cancel(job.id);
       }
+    } else if (m.type === 'predictions') {
+      // Thrown on a failed write: receive() then stops the job with a message to act on.
+      this.hooks[job.kind].onPredictions?.(this.project, job, m.predictions);
     } else if (m.type === 'progress') {
       this.jobs.setProgress(job.id, m.progress);
       this.hooks[job.kind].onProgress?.(this.project, job, m.progress);

@@ -75,3 +75,11 @@ export function pipelineFromOptions(o: PipelineOptions): ImagePipeline {
       augmentSeed === null || !augment ? preprocessEval(img, cfg) : preprocessTrain(img, cfg, new Xoshiro128(augmentSeed), augmentOptions),
   };
 }
+
+/**
+ * The eval transform of `o` (what `prepare(img, null)` returns) written into `out` at `offset`:
+ * batch buffers are filled in place, with no per-image output array.
+ */
+export function prepareEvalInto(o: PipelineOptions, img: RgbImage, out: Float32Array, offset: number): void {
+  preprocessEval(img, { imageSize: o.size, mean: o.mean, std: o.std }, out, offset);
+}

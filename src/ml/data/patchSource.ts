@@ -19,6 +19,12 @@ export class PatchSource {
   readonly read = async (key: string): Promise<RgbImage> => {
     const item = this.items.get(key);
     if (!item) throw new Error(`unknown item ${key}`);
+    return this.readItem(item);
+  };
+
+  /** The pixels of an item not added (batch classification hands items straight to its threads). */
+  readonly readItem = async (item: PatchItem): Promise<RgbImage> => {
+    const key = item.key;
     try {
       if (!item.box) return await decodeImage(item.path);
       let reader = this.slides.get(item.path);

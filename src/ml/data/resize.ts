@@ -22,8 +22,24 @@ interface Coeffs {
   kk: Int32Array; // fixed-point weights, ksize per output pixel
 }
 
-/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for one axis. */
+// Batch classification resizes every cell patch from the same side to the same side: the weights
+// of an axis are computed once per (in, out) pair, not per image.
+const coeffCache = new Map<number, Coeffs>();
+const COEFF_CACHE_MAX = 64;
+
 function coefficients(inSize: number, outSize: number): Coeffs {
+  const key = inSize * 1_000_000 + outSize;
+  let c = coeffCache.get(key);
+  if (!c) {
+    c = computeCoefficients(inSize, outSize);
+    if (coeffCache.size >= COEFF_CACHE_MAX) coeffCache.delete(coeffCache.keys().next().value!);
+    coeffCache.set(key, c);
+  }
+  return c;
+}
+
+/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for one axis. */
+function computeCoefficients(inSize: number, outSize: number): Coeffs {
   const scale = inSize / outSize;
   const filterscale = Math.max(scale, 1);
   const support = 2 * filterscale;
@@ -51,8 +67,11 @@ function coefficients(inSize: number, outSize: number): Coeffs {
   return { ksize, bounds, kk };
 }
 
+// 2^-22 is exact in binary: multiplying by it rounds exactly as dividing by ONE, only faster.
+const INV_ONE = 1 / ONE;
+
 function clip8(ss: number): number {
-  const v = Math.floor(ss / ONE);
+  const v = Math.floor(ss * INV_ONE);
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
@@ -64,6 +83,7 @@ export function resizeBicubic(img: RgbImage, outW: number, outH: number): RgbIma
   if (outW !== img.width) {
     const { ksize, bounds, kk } = coefficients(img.width, outW);
     const out = new Uint8Array(outW * img.height * 3);
+    const src = cur.data;
     for (let y = 0; y < img.height; y++) {
       const row = y * img.width * 3;
       for (let xx = 0; xx < outW; xx++) {
@@ -75,9 +95,9 @@ export function resizeBicubic(img: RgbImage, outW: number, outH: number): RgbIma
         for (let x = 0; x < n; x++) {
           const w = kk[xx * ksize + x];
           const p = row + (xmin + x) * 3;
-          r += cur.data[p] * w;
-          g += cur.data[p + 1] * w;
-          b += cur.data[p + 2] * w;
+          r += src[p] * w;
+          g += src[p + 1] * w;
+          b += src[p + 2] * w;
         }
         const o = (y * outW + xx) * 3;
         out[o] = clip8(r);
@@ -91,6 +111,7 @@ export function resizeBicubic(img: RgbImage, outW: number, outH: number): RgbIma
     const { ksize, bounds, kk } = coefficients(cur.height, outH);
     const out = new Uint8Array(outW * outH * 3);
     const stride = cur.width * 3;
+    const src = cur.data;
     for (let yy = 0; yy < outH; yy++) {
       const ymin = bounds[yy * 2];
       const n = bounds[yy * 2 + 1];
@@ -101,9 +122,9 @@ export function resizeBicubic(img: RgbImage, outW: number, outH: number): RgbIma
         for (let y = 0; y < n; y++) {
           const w = kk[yy * ksize + y];
           const p = (ymin + y) * stride + x * 3;
-          r += cur.data[p] * w;
-          g += cur.data[p + 1] * w;
-          b += cur.data[p + 2] * w;
+          r += src[p] * w;
+          g += src[p + 1] * w;
+          b += src[p + 2] * w;
         }
         const o = (yy * outW + x) * 3;
         out[o] = clip8(r);

@@ -1,19 +1,27 @@
 // Batch classification with a trained run, the one core of the workstation's classify job and
 // of `cytotune classify`: each image's detected cells as cell-centred squares, a slide as a grid
-// of patches on tissue (Otsu mask of an overview), or an image as one patch. Patches of the next
-// batch are read while the current one runs through the model.
+// of patches on tissue (Otsu mask of an overview), or an image as one patch. Patches are read
+// and preprocessed in threads into reused batch buffers while the engine runs the batch before
+// (batchClassify.ts); predictions stream out in chunks (each one transaction in main).
 import { tissueMask, tissuePatches } from '../../shared/tissueGrid';
 import { openSlide } from '../../slides/slideOpener';
 import { slideThumbnail } from '../../slides/patches';
 import { selectBackend } from '../backend/selectBackend';
 import { sha256File } from '../adapters/baseIdentity';
-import { ImageBatcher } from '../data/imageBatcher';
-import { pipelineFromOptions } from '../data/imagePipeline';
-import { PatchSource } from '../data/patchSource';
+import { availableParallelism } from 'node:os';
 import { readRunConfig, readRunMetrics } from '../training/runDir';
 import { loadTrainedModel } from '../training/trainedModel';
-import { predictWithEngine } from './enginePaths';
-import type { BackendName, ClassifyJobResult, ClassifyJobSpec, ClassifyTarget, WorkerProgress } from '../../shared/jobs';
+import { classifyItems, defaultPrepThreads } from './batchClassify';
+import { classificationEngine } from './int8Check';
+import type {
+  BackendName,
+  ClassifyJobResult,
+  ClassifyJobSpec,
+  ClassifyTarget,
+  PatchItem,
+  PatchPrediction,
+  WorkerProgress,
+} from '../../shared/jobs';
 import type { Box } from '../../shared/image';
 
 const overviewSide = 1024;
@@ -27,7 +35,12 @@ export interface ClassifyOptions {
   backend?: BackendName;
   /** Which engine classified and why, once known. */
   log?: (line: string) => void;
+  /** The next predictions, in order, as they are made (they are then not in the result). */
+  onPredictions?: (chunk: PatchPrediction[]) => void;
 }
+
+/** Predictions go out in chunks of this many: each chunk is one transaction in main. */
+export const PREDICTION_CHUNK = 512;
 
 /** A cell-centred square of `side` level-0 pixels (it may reach past the edge: outside is background). */
 export function cellBox(cell: { x: number; y: number }, side: number): Box {
@@ -67,56 +80,85 @@ export async function classifyTargets(spec: ClassifyJobSpec, o: ClassifyOptions 
       kind: 'not-found',
     });
   });
-  const source = new PatchSource();
+  const model = await loadTrainedModel(spec.runDir, cfg, sha);
   try {
-    const model = await loadTrainedModel(spec.runDir, cfg, sha);
-    try {
-      // No decoded-image cache: a slide has thousands of patches, each read once.
-      const batcher = new ImageBatcher(pipelineFromOptions(cfg.pipeline), 0, source.read);
-      const keys: string[] = [];
-      const owners: { imageId: number; box: Box; cellId?: number }[] = [];
-      const grids: ClassifyJobResult['grids'] = [];
-      for (const target of spec.images) {
-        const { boxes, grid, cellIds } = await patchesOf(target, spec);
-        grids.push({ imageId: target.imageId, gridPatches: grid, tissuePatches: boxes.length });
-        const whole = target.kind === 'image' && !cellIds;
-        boxes.forEach((box, i) => {
-          keys.push(source.add({ key: `${target.imageId}:${i}`, path: target.path, box: whole ? null : box }));
-          owners.push({ imageId: target.imageId, box, ...(cellIds ? { cellId: cellIds[i] } : {}) });
-        });
-      }
-      const started = performance.now();
-      let phase = 'classifying';
-      o.onProgress?.({ step: 0, total: keys.length, phase });
-      const p = await predictWithEngine({
+    const items: PatchItem[] = [];
+    const owners: { imageId: number; box: Box; cellId?: number }[] = [];
+    const grids: ClassifyJobResult['grids'] = [];
+    for (const target of spec.images) {
+      const { boxes, grid, cellIds } = await patchesOf(target, spec);
+      grids.push({ imageId: target.imageId, gridPatches: grid, tissuePatches: boxes.length });
+      const whole = target.kind === 'image' && !cellIds;
+      boxes.forEach((box, i) => {
+        items.push({ key: `${target.imageId}:${i}`, path: target.path, box: whole ? null : box });
+        owners.push({ imageId: target.imageId, box, ...(cellIds ? { cellId: cellIds[i] } : {}) });
+      });
+    }
+    const { engine, reason } = await classificationEngine(
+      {
         engine: spec.engine ?? 'auto',
         checkpoint,
-        checkpointSha256: sha,
         loadOptions: { family: cfg.encoder.family, heads: cfg.encoder.heads },
-        model,
-        int8Check,
-        batcher,
-        paths: keys,
-        batchSize: spec.batchSize ?? 16,
+        weightsId: `sha256:${sha}`,
+        adapter: model.adapter,
+        head: model.head,
+      },
+      int8Check,
+    );
+    try {
+      const c = engine.outputSize;
+      const kept: PatchPrediction[] = [];
+      let chunk: PatchPrediction[] = [];
+      const flush = () => {
+        if (chunk.length && o.onPredictions) o.onPredictions(chunk);
+        else kept.push(...chunk);
+        chunk = [];
+      };
+      const phase = `classifying on ${engine.name}`;
+      const started = performance.now();
+      o.onProgress?.({ step: 0, total: items.length, phase });
+      const { threads, inferSeconds, waitSeconds } = await classifyItems({
+        engine,
+        pipeline: cfg.pipeline,
+        items,
+        batchSize: spec.batchSize ?? engine.maxBatch,
+        threads: spec.prepThreads ?? defaultPrepThreads(availableParallelism()),
         signal: o.signal,
-        onEngine: (name) => (phase = `classifying on ${name}`),
-        onBatch: (done, total) => {
+        onBatch: (start, probs, m) => {
+          for (let i = 0; i < m; i++) chunk.push(predictionOf(owners[start + i], probs.subarray(i * c, (i + 1) * c)));
+          if (chunk.length >= PREDICTION_CHUNK) flush();
+          const done = start + m;
           const rate = done / ((performance.now() - started) / 1000);
-          o.onProgress?.({ step: done, total, phase, imagesPerSecond: rate, etaSeconds: (total - done) / rate });
+          o.onProgress?.({ step: done, total: items.length, phase, imagesPerSecond: rate, etaSeconds: (items.length - done) / rate });
         },
       });
-      const c = p.numClasses;
-      const predictions = owners.map((own, i) => {
-        const probabilities = Array.from(p.probabilities.subarray(i * c, (i + 1) * c));
-        const entropy = -probabilities.reduce((s, q) => s + (q > 0 ? q * Math.log(q) : 0), 0);
-        return { ...own, classIndex: p.predicted[i], probabilities, entropy };
-      });
-      o.log?.(`classified on ${p.engine}: ${p.engineReason}`);
-      return { predictions, grids, engine: { name: p.engineName, detail: p.engine, reason: p.engineReason } };
+      flush();
+      const seconds = (performance.now() - started) / 1000;
+      o.log?.(
+        `classified ${items.length} patches in ${seconds.toFixed(1)} s on ${engine.detail}, ${threads} preprocessing thread(s): ${reason}`,
+      );
+      return {
+        predictions: kept,
+        count: items.length,
+        grids,
+        seconds,
+        pipeline: { inferSeconds, waitSeconds, threads },
+        engine: { name: engine.name, detail: engine.detail, reason },
+      };
     } finally {
-      model.dispose();
+      await engine.dispose();
     }
   } finally {
-    await source.close();
+    model.dispose();
   }
+}
+
+function predictionOf(owner: { imageId: number; box: Box; cellId?: number }, p: Float32Array): PatchPrediction {
+  let classIndex = 0;
+  let entropy = 0;
+  for (let k = 0; k < p.length; k++) {
+    if (p[k] > p[classIndex]) classIndex = k;
+    if (p[k] > 0) entropy -= p[k] * Math.log(p[k]);
+  }
+  return { ...owner, classIndex, probabilities: Array.from(p), entropy };
 }

@@ -27,6 +27,8 @@ export interface InferenceEngine {
   readonly output: 'embeddings' | 'probabilities';
   /** Columns of `run`'s result. */
   readonly outputSize: number;
+  /** Largest batch per runtime call: the batch size callers that fill batches should use. */
+  readonly maxBatch: number;
   /**
    * batch: [n, 3, S, S] float32 NCHW, already normalised -> [n, outputSize] row-major.
    * Split internally into batches of at most `maxBatch` images.

@@ -152,6 +152,7 @@ export async function createOnnxEngine(
     config: cfg,
     output: head ? 'probabilities' : 'embeddings',
     outputSize: head ? head.numClasses : cfg.outputDim,
+    maxBatch,
     info: { cache, exportSeconds, modelPath: path, provider },
     runAll,
     run: async (batch, n) => {

@@ -47,6 +47,7 @@ export function createTfjsEngine(o: EngineOptions, note?: string): InferenceEngi
     config: cfg,
     output: head ? 'probabilities' : 'embeddings',
     outputSize: head ? head.numClasses : cfg.outputDim,
+    maxBatch,
     runAll,
     run: async (batch, n) => {
       const r = await runAll(batch, n);

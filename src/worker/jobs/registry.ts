@@ -2,7 +2,7 @@
 // progress, logs and carries the cancellation signal. One switch: the spec's type follows
 // the kind, and so does the result's.
 import type { DetectedCell, DetectionCheckpoint } from '../../shared/cells';
-import type { JobOutcome, JobStart, WorkerProgress } from '../../shared/jobs';
+import type { JobOutcome, JobStart, PatchPrediction, WorkerProgress } from '../../shared/jobs';
 import { runClassifyJob } from './classifyJob';
 import { runTrainJob } from './trainJob';
 import { runExperimentJob } from './experimentJob';
@@ -15,6 +15,8 @@ export interface JobContext {
   log: (message: string, level?: 'info' | 'warn') => void;
   /** Detect jobs: one finished tile's cells and the checkpoint past it (main stores both at once). */
   cells: (tile: number, cells: DetectedCell[], checkpoint: DetectionCheckpoint) => void;
+  /** Classify jobs: the next predictions, in order; without it they come back in the result. */
+  predictions?: (predictions: PatchPrediction[]) => void;
 }
 
 export async function runJob(job: JobStart, ctx: JobContext): Promise<JobOutcome> {

@@ -143,11 +143,16 @@ export class RunsRepository {
   }
 
   insertPrediction(p: Omit<Prediction, 'id'>): void {
-    this.db
-      .prepare(
-        `INSERT INTO predictions (run_id, image_id, x, y, w, h, class_id, probabilities_json, entropy, cell_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(p.runId, p.imageId, p.box.x, p.box.y, p.box.w, p.box.h, p.classId, JSON.stringify(p.probabilities), p.entropy, p.cellId);
+    this.insertPredictions([p]);
+  }
+
+  /** Many predictions with one statement (callers wrap a chunk in one transaction). */
+  insertPredictions(ps: readonly Omit<Prediction, 'id'>[]): void {
+    const insert = this.db.prepare(
+      `INSERT INTO predictions (run_id, image_id, x, y, w, h, class_id, probabilities_json, entropy, cell_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const p of ps)
+      insert.run(p.runId, p.imageId, p.box.x, p.box.y, p.box.w, p.box.h, p.classId, JSON.stringify(p.probabilities), p.entropy, p.cellId);
   }
 
   deletePredictions(runId: number, imageId: number): void {
