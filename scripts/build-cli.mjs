@@ -39,6 +39,8 @@ const result = await build({
     gradWorker: 'src/ml/training/parallel/gradWorker.ts',
     // Batch classification's preprocessing threads (prepPool.ts looks for prepThread.js the same way).
     prepThread: 'src/ml/inference/prepThread.ts',
+    // The cell preview's detector thread (cellPreviewThread.ts looks for it next to its chunk).
+    cellPreviewWorker: 'src/main/project/cellPreviewWorker.ts',
   },
   outdir,
   bundle: true,

@@ -4,9 +4,9 @@
 // previews it held fail with the reason and the next one starts a fresh worker.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../../slides/workerThread';
 import { ApiError } from '../../shared/api';
 import type { CellPreview } from '../../shared/cells';
 import type { DetectionParams } from '../../slides/cells';
@@ -35,11 +35,7 @@ type Pending = { resolve: (p: CellPreview) => void; reject: (err: Error) => void
  */
 function newWorker(): Worker {
   const built = join(dirname(fileURLToPath(import.meta.url)), 'cellPreviewWorker.js');
-  if (existsSync(built)) return new Worker(built);
-  // tsx/esm/api's ESM build (its CommonJS one fails to load its own ESM half).
-  const api = join(dirname(createRequire(join(repoRoot, 'package.json')).resolve('tsx/esm/api')), 'index.mjs');
-  const [tsx, source] = [api, join(repoRoot, 'src/main/project/cellPreviewWorker.ts')].map((f) => JSON.stringify(pathToFileURL(f).href));
-  return new Worker(`import(${tsx}).then((m) => { m.register(); return import(${source}); });`, { eval: true });
+  return startWorkerThread(existsSync(built) ? built : join(repoRoot, 'src/main/project/cellPreviewWorker.ts'));
 }
 
 let worker: Worker | null = null;

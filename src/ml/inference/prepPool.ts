@@ -5,8 +5,9 @@
 // threads instead of between its batches.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../../slides/workerThread';
 import type { PipelineOptions } from '../data/imagePipeline';
 import type { PatchItem } from '../../shared/jobs';
 import { PatchPreparer } from './patchPrep';
@@ -152,10 +153,5 @@ class ThreadPrep implements PatchPrep {
 
 /** A thread on `entry`; a .ts entry (tsx, tests and dev) first registers tsx in that thread. */
 function spawn(entry: string, workerData: unknown): Worker {
-  if (!entry.endsWith('.ts')) return new Worker(entry, { workerData });
-  // Worker threads do not inherit `--import tsx`; the boot code registers it, then loads the entry.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const url = pathToFileURL(entry).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-  return new Worker(boot, { eval: true, workerData });
+  return startWorkerThread(entry, { workerData });
 }
