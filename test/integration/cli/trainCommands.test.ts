@@ -98,6 +98,10 @@ describe('cytotune train / predict', () => {
       graph: { exporter: expect.any(Number) },
     });
     expect(metrics.int8.passed).toBe(metrics.int8.top1Agreement >= 0.99 && metrics.int8.maxProbDiff <= 0.02);
+    // Issue 13's bar on a tiny model trained on the test data: int8 top-1 equals fp32 on >= 99 %
+    // of the images, probabilities within 0.02.
+    expect(metrics.int8.top1Agreement).toBeGreaterThanOrEqual(0.99);
+    expect(metrics.int8.maxProbDiff).toBeLessThanOrEqual(0.02);
 
     const csvPath = join(dir, 'pred.csv');
     const p = capture();
