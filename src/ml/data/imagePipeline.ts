@@ -7,6 +7,7 @@
 import type { EncoderConfig } from '../models/encoder';
 import { Xoshiro128 } from '../random';
 import { DEFAULT_AUGMENT, preprocessEval, preprocessTrain } from './transforms';
+import type { ResizeScratch } from './resize';
 import type { RgbImage } from '../../shared/image';
 
 export interface ImagePipeline {
@@ -80,6 +81,6 @@ export function pipelineFromOptions(o: PipelineOptions): ImagePipeline {
  * The eval transform of `o` (what `prepare(img, null)` returns) written into `out` at `offset`:
  * batch buffers are filled in place, with no per-image output array.
  */
-export function prepareEvalInto(o: PipelineOptions, img: RgbImage, out: Float32Array, offset: number): void {
-  preprocessEval(img, { imageSize: o.size, mean: o.mean, std: o.std }, out, offset);
+export function prepareEvalInto(o: PipelineOptions, img: RgbImage, out: Float32Array, offset: number, scratch?: ResizeScratch): void {
+  preprocessEval(img, { imageSize: o.size, mean: o.mean, std: o.std }, out, offset, scratch);
 }

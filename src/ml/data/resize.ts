@@ -75,14 +75,28 @@ function clip8(ss: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-/** Pillow-exact bicubic resize of an RGB image to outW x outH. */
-export function resizeBicubic(img: RgbImage, outW: number, outH: number): RgbImage {
+/**
+ * Buffers lent to resizeBicubic so that resizing patch after patch of one size allocates no pixel
+ * buffers: the result then lives in the scratch, valid until the next resize with it (batch
+ * classification's preprocessing writes each patch into its batch at once).
+ */
+export class ResizeScratch {
+  private readonly buffers = [new Uint8Array(0), new Uint8Array(0)];
+
+  take(pass: 0 | 1, n: number): Uint8Array {
+    if (this.buffers[pass].length !== n) this.buffers[pass] = new Uint8Array(n);
+    return this.buffers[pass];
+  }
+}
+
+/** Pillow-exact bicubic resize of an RGB image to outW x outH (into `scratch` when given). */
+export function resizeBicubic(img: RgbImage, outW: number, outH: number, scratch?: ResizeScratch): RgbImage {
   if (!(outW >= 1 && outH >= 1 && Number.isInteger(outW) && Number.isInteger(outH)))
     throw new Error(`invalid resize target ${outW}x${outH}`);
   let cur = img;
   if (outW !== img.width) {
     const { ksize, bounds, kk } = coefficients(img.width, outW);
-    const out = new Uint8Array(outW * img.height * 3);
+    const out = scratch ? scratch.take(0, outW * img.height * 3) : new Uint8Array(outW * img.height * 3);
     const src = cur.data;
     for (let y = 0; y < img.height; y++) {
       const row = y * img.width * 3;
@@ -109,7 +123,7 @@ export function resizeBicubic(img: RgbImage, outW: number, outH: number): RgbIma
   }
   if (outH !== cur.height) {
     const { ksize, bounds, kk } = coefficients(cur.height, outH);
-    const out = new Uint8Array(outW * outH * 3);
+    const out = scratch ? scratch.take(1, outW * outH * 3) : new Uint8Array(outW * outH * 3);
     const stride = cur.width * 3;
     const src = cur.data;
     for (let yy = 0; yy < outH; yy++) {
@@ -134,7 +148,8 @@ export function resizeBicubic(img: RgbImage, outW: number, outH: number): RgbIma
     }
     cur = { data: out, width: outW, height: outH };
   }
-  return cur === img ? { data: img.data.slice(), width: img.width, height: img.height } : cur;
+  if (cur !== img || scratch) return cur;
+  return { data: img.data.slice(), width: img.width, height: img.height };
 }
 
 /** Crops the rectangle (left, top, width, height), which must lie inside the image. */

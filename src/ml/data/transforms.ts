@@ -3,7 +3,7 @@
 //   train: RandomResizedCrop(size, scale, ratio, BICUBIC) -> RandomHorizontalFlip -> ToTensor -> Normalize
 // following torchvision's arithmetic (int() and Python's round-half-even), output Float32Array CHW.
 import type { EncoderConfig } from '../models/encoder';
-import { crop, flipHorizontal, resizeBicubic } from './resize';
+import { crop, flipHorizontal, resizeBicubic, type ResizeScratch } from './resize';
 import type { SeededRandom } from '../random';
 import type { RgbImage } from '../../shared/image';
 
@@ -16,11 +16,11 @@ export function roundHalfEven(x: number): number {
 }
 
 /** torchvision Resize(int): shorter side -> size, longer side int(size * long / short). */
-export function resizeShorterSide(img: RgbImage, size: number): RgbImage {
+export function resizeShorterSide(img: RgbImage, size: number, scratch?: ResizeScratch): RgbImage {
   const { width: w, height: h } = img;
   if (Math.min(w, h) === size) return img;
   const [ow, oh] = w <= h ? [size, Math.trunc((size * h) / w)] : [Math.trunc((size * w) / h), size];
-  return resizeBicubic(img, ow, oh);
+  return resizeBicubic(img, ow, oh, scratch);
 }
 
 /** torchvision CenterCrop (image at least `size` on both sides). */
@@ -31,6 +31,9 @@ export function centerCrop(img: RgbImage, size: number): RgbImage {
   const left = roundHalfEven((img.width - size) / 2);
   return crop(img, left, top, size, size);
 }
+
+/** toNormalisedChw's channel table, refilled per call (calls are synchronous: one table will do). */
+const lut = new Float32Array(256);
 
 /** ToTensor + Normalize: HWC uint8 -> CHW float32 ((x / 255) - mean) / std. */
 export function toNormalisedChw(
@@ -45,7 +48,6 @@ export function toNormalisedChw(
   const src = img.data;
   // A byte has 256 values: look each channel's up instead of dividing per pixel (the table holds
   // the very same expression, so the output is bit for bit what the division gave).
-  const lut = new Float32Array(256);
   for (let c = 0; c < 3; c++) {
     const m = mean[c];
     const s = std[c];
@@ -59,8 +61,8 @@ export function toNormalisedChw(
 type Normalisation = Pick<EncoderConfig, 'imageSize' | 'mean' | 'std'>;
 
 /** Evaluation transform: [3, size, size] normalised, for `Encoder.embed`. */
-export function preprocessEval(img: RgbImage, cfg: Normalisation, out?: Float32Array, offset = 0): Float32Array {
-  return toNormalisedChw(centerCrop(resizeShorterSide(img, cfg.imageSize), cfg.imageSize), cfg.mean, cfg.std, out, offset);
+export function preprocessEval(img: RgbImage, cfg: Normalisation, out?: Float32Array, offset = 0, scratch?: ResizeScratch): Float32Array {
+  return toNormalisedChw(centerCrop(resizeShorterSide(img, cfg.imageSize, scratch), cfg.imageSize), cfg.mean, cfg.std, out, offset);
 }
 
 export interface AugmentOptions {

@@ -4,9 +4,12 @@
 import { prepareEvalInto, type PipelineOptions } from '../data/imagePipeline';
 import type { PatchItem } from '../../shared/jobs';
 import { PatchSource } from '../data/patchSource';
+import { ResizeScratch } from '../data/resize';
 
 export class PatchPreparer {
   private readonly source = new PatchSource();
+  // Resized patches of one batch size after another: the same two buffers every time.
+  private readonly scratch = new ResizeScratch();
   /** Values of one image in a batch buffer: 3 * S * S. */
   readonly per: number;
 
@@ -21,7 +24,7 @@ export class PatchPreparer {
   async prepare(items: readonly PatchItem[], out: Float32Array, first: number): Promise<void> {
     const reads = items.map((item) => this.source.readItem(item));
     for (const r of reads) r.catch(() => {}); // the first failure is thrown below, in order
-    for (let i = 0; i < items.length; i++) prepareEvalInto(this.pipeline, await reads[i], out, (first + i) * this.per);
+    for (let i = 0; i < items.length; i++) prepareEvalInto(this.pipeline, await reads[i], out, (first + i) * this.per, this.scratch);
   }
 
   close(): Promise<void> {

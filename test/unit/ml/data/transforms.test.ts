@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../../../src/slides/decodeImage';
-import { crop, resizeBicubic } from '../../../../src/ml/data/resize';
+import { crop, resizeBicubic, ResizeScratch } from '../../../../src/ml/data/resize';
 import { familyByName, type FamilyName } from '../../../../src/ml/models/registry';
 import { Xoshiro128 as Rng } from '../../../../src/ml/random';
 import {
@@ -74,6 +74,26 @@ describe('preprocessing', () => {
     expect(familyNormalisation('open-clip-timm').mean).toEqual(familyNormalisation('openai-clip').mean);
     expect(familyNormalisation('timm-vit').mean).toEqual([0.485, 0.456, 0.406]);
     expect(familyNormalisation('hf-vit').std).toEqual([0.5, 0.5, 0.5]);
+  });
+
+  it('with a resize scratch, patch after patch equals the allocating path and reuses its buffers', async () => {
+    const dir = join(herlevDir, 'severe_dysplastic');
+    const { readdirSync } = await import('node:fs');
+    const files = readdirSync(dir).sort().slice(0, 6);
+    const cfg = { imageSize: 32, ...familyNormalisation('openai-clip') };
+    const scratch = new ResizeScratch();
+    const seen = new Set<Uint8Array>();
+    for (const f of files) {
+      const img = await decodeImage(join(dir, f));
+      // Patches of two sizes in turn: the scratch must not carry pixels of one into the next.
+      for (const patch of [img, crop(img, 0, 0, img.width - 3, img.height - 3)]) {
+        expect(preprocessEval(patch, cfg, undefined, 0, scratch)).toEqual(preprocessEval(patch, cfg));
+      }
+    }
+    // Patches of one size after another (a slide's cells): one buffer for every result.
+    const same = new ResizeScratch();
+    for (const f of files) seen.add(resizeBicubic(await decodeImage(join(dir, f)), 48, 48, same).data);
+    expect(seen.size).toBe(1);
   });
 
   it('loads a real Herlev BMP (40x40) into a batch at 32 px', async () => {
