@@ -86,12 +86,16 @@ export class ComputeService {
     return dir;
   }
 
-  startTraining(req: StartTraining): RunRecord {
+  /** The model, seed, labels and settings a training request means (a run, or its speed check). */
+  private planned(req: StartTraining) {
     const model = this.project.models.list().find((m) => m.id === req.modelId);
     if (!model) throw new ApiError('not-found', `No foundation model with id ${req.modelId}; add one first.`);
     const seed = req.seed ?? PAPER_DEFAULTS.train.seed;
-    const plan = planTraining(this.project, req.classIds, seed);
-    const settings = trainSettingsFor(req, seed);
+    return { model, seed, plan: planTraining(this.project, req.classIds, seed), settings: trainSettingsFor(req, seed) };
+  }
+
+  startTraining(req: StartTraining): RunRecord {
+    const { model, seed, plan, settings } = this.planned(req);
     const classNames = plan.classes.map((c) => c.name);
     // The scale of the labelled patches: cells are later classified at the same one.
     const scale = trainingScale(this.project, plan.train, this.project.settings.get().patchSize);
@@ -126,11 +130,7 @@ export class ComputeService {
     if (this.onLab) return null;
     if (measuredSpeedJob(this.project, req.modelId, req.method)) return null;
     if (this.jobs.list().some((j) => j.status === 'running' || j.status === 'queued')) return null;
-    const model = this.project.models.list().find((m) => m.id === req.modelId);
-    if (!model) throw new ApiError('not-found', `No foundation model with id ${req.modelId}; add one first.`);
-    const seed = req.seed ?? PAPER_DEFAULTS.train.seed;
-    const plan = planTraining(this.project, req.classIds, seed);
-    const settings = trainSettingsFor(req, seed);
+    const { model, plan, settings } = this.planned(req);
     const micro = resolveSettings(settings).microBatchSize;
     const spec: SpeedJobSpec = {
       modelId: model.id,

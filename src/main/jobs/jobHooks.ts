@@ -91,7 +91,6 @@ export function jobHooks(): JobHooks {
   };
 }
 
-/** A classification's predictions replace the run's earlier ones on each image it covered. */
 /**
  * One chunk of a classify job's predictions, in one transaction. The job's first chunk on an
  * image replaces that run's earlier predictions on it (a cancelled job leaves what it classified).

@@ -50,7 +50,7 @@ export interface JobQueue {
   dispose(): void;
 }
 
-/** The hooks of every job kind (computeService.ts defines them once, for both queues). */
+/** The hooks of every job kind (jobHooks.ts defines them once, for the workstation and a lab's workers). */
 export type JobHooks = { [K in JobKind]: JobKindHooks<K> };
 
 export class JobManager implements JobQueue {

@@ -52,10 +52,10 @@ export async function runTrainJob(spec: TrainJobSpec, ctx: JobContext): Promise<
  * The linear probe's feature extraction as progress: images embedded, their rate and the time
  * left, timed from the first batch (which also pays for loading the model's kernels).
  */
-export function featureProgress(ctx: Pick<JobContext, 'progress'>, now = () => performance.now()) {
+function featureProgress(ctx: Pick<JobContext, 'progress'>) {
   let first: { done: number; at: number } | null = null;
   return (done: number, total: number) => {
-    const at = now();
+    const at = performance.now();
     if (!first) {
       first = { done, at };
       return ctx.progress({ step: done, total, phase: 'extracting features' });
